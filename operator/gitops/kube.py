@@ -1,0 +1,147 @@
+"""A small async adapter over the Kubernetes API (the official client's transport, JSON dicts)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from kubernetes import client, config
+
+Body = dict[str, Any]
+MERGE_PATCH = "application/merge-patch+json"
+COMPONENT = "myfoodbudget-operator"
+
+
+class KubeError(Exception):
+    """An API call answered with an error status."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+
+    @property
+    def not_found(self) -> bool:
+        """True for 404."""
+        return self.status == 404
+
+    @property
+    def conflict(self) -> bool:
+        """True for 409 (already exists, or a stale resourceVersion)."""
+        return self.status == 409
+
+
+def namespaced(group_version: str, plural: str, namespace: str, name: str | None = None) -> str:
+    """The API path of a namespaced collection or object ('v1' is the core group)."""
+    prefix = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+    path = f"{prefix}/namespaces/{namespace}/{plural}"
+    return f"{path}/{name}" if name else path
+
+
+def now_rfc3339() -> str:
+    """The current UTC time as Kubernetes writes it (whole seconds, Z)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Kube:
+    """JSON-in, JSON-out API calls run in a worker thread so the event loop stays free."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self.api = api_client
+
+    @classmethod
+    def from_environment(cls, kubeconfig: str | None = None) -> Kube:
+        """In-cluster credentials when present, else the kubeconfig (KUBECONFIG or ~/.kube)."""
+        configuration = client.Configuration()
+        try:
+            config.load_incluster_config(client_configuration=configuration)
+        except config.ConfigException:
+            config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        return cls(client.ApiClient(configuration))
+
+    def _call(self, method: str, path: str, body: Any, content_type: str) -> Body:
+        """One blocking request; raise KubeError for any non-2xx answer."""
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        params = self.api.param_serialize(
+            method=method,
+            resource_path=path,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        response = self.api.call_api(*params, _request_timeout=30)
+        raw = response.read() or b"{}"
+        data = json.loads(raw) if raw.strip() else {}
+        if response.status >= 400:
+            reason = data.get("reason") or response.reason or "Error"
+            raise KubeError(response.status, str(reason), str(data.get("message", "")))
+        return data if isinstance(data, dict) else {}
+
+    async def request(
+        self, method: str, path: str, body: Any = None, content_type: str = "application/json"
+    ) -> Body:
+        """Run one request off the event loop."""
+        return await asyncio.to_thread(self._call, method, path, body, content_type)
+
+    async def get(self, path: str) -> Body | None:
+        """The object at path, or None when it does not exist."""
+        try:
+            return await self.request("GET", path)
+        except KubeError as error:
+            if error.not_found:
+                return None
+            raise
+
+    async def list(self, path: str, label_selector: str | None = None) -> list[Body]:
+        """The items of a collection, optionally filtered by a label selector."""
+        query = f"?{urlencode({'labelSelector': label_selector})}" if label_selector else ""
+        items = (await self.request("GET", path + query)).get("items") or []
+        return [item for item in items if isinstance(item, dict)]
+
+    async def create(self, path: str, body: Body) -> Body:
+        """Create an object in the collection at path."""
+        return await self.request("POST", path, body)
+
+    async def merge_patch(self, path: str, patch: Body) -> Body:
+        """A JSON merge patch of the object (or subresource) at path."""
+        return await self.request("PATCH", path, patch, MERGE_PATCH)
+
+    async def delete(self, path: str) -> None:
+        """Delete the object and its dependents in the background; absent is fine."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        try:
+            await self.request("DELETE", path, body)
+        except KubeError as error:
+            if not error.not_found:
+                raise
+
+    async def create_event(self, obj: Body, kind: str, reason: str, message: str) -> None:
+        """Record a core/v1 Event on obj (kind is Normal or Warning)."""
+        meta = obj["metadata"]
+        stamp = now_rfc3339()
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
+            "involvedObject": {
+                "apiVersion": obj.get("apiVersion"),
+                "kind": obj.get("kind"),
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "uid": meta.get("uid"),
+                "resourceVersion": meta.get("resourceVersion"),
+            },
+            "type": kind,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": COMPONENT},
+            "reportingComponent": COMPONENT,
+            "reportingInstance": COMPONENT,
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+        }
+        await self.create(namespaced("v1", "events", meta["namespace"]), event)

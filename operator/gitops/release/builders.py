@@ -1,0 +1,157 @@
+"""Pure builders of the objects a Release owns: its Deployment and its snapshot/restore Jobs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from gitops.release.model import (
+    DATA_MOUNT,
+    GROUP,
+    TEMPLATE_HASH_ANNOTATION,
+    EnsureDeployment,
+    JobRequest,
+    ReleaseSpec,
+)
+
+API_VERSION = f"{GROUP}/v1alpha1"
+MANAGED_BY = "myfoodbudget-operator"
+RELEASE_LABEL = f"{GROUP}/release"
+JOB_KIND_LABEL = f"{GROUP}/job"
+Body = dict[str, Any]
+
+
+def owner_reference(release: Body) -> Body:
+    """The controller ownerReference that ties a child to its Release."""
+    meta = release["metadata"]
+    return {
+        "apiVersion": release.get("apiVersion", API_VERSION),
+        "kind": "Release",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def selector_labels(release: Body) -> dict[str, str]:
+    """The labels that select the Release's pods."""
+    name = release["metadata"]["name"]
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
+
+
+def common_labels(release: Body) -> dict[str, str]:
+    """The recommended app.kubernetes.io labels plus the owning Release's name."""
+    name = release["metadata"]["name"]
+    return {
+        **selector_labels(release),
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/part-of": name,
+        RELEASE_LABEL: name,
+    }
+
+
+def _child_metadata(release: Body, name: str, extra_labels: dict[str, str]) -> Body:
+    """Metadata of an owned child: namespace, labels, ownerReference."""
+    return {
+        "name": name,
+        "namespace": release["metadata"]["namespace"],
+        "labels": {**common_labels(release), **extra_labels},
+        "ownerReferences": [owner_reference(release)],
+    }
+
+
+def _strategy(strategy: str) -> Body:
+    """Recreate (one SQLite writer at a time) or a surge-first RollingUpdate."""
+    if strategy == "RollingUpdate":
+        return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    return {"type": "Recreate"}
+
+
+def build_pod_template(release: Body, spec: ReleaseSpec, image: str) -> Body:
+    """The Release's template with `image` on `container` and the selector labels added."""
+    template = copy.deepcopy(dict(spec.template))
+    meta = template.setdefault("metadata", {})
+    meta["labels"] = {**(meta.get("labels") or {}), **common_labels(release)}
+    containers = template.setdefault("spec", {}).setdefault("containers", [])
+    target = next((c for c in containers if c.get("name") == spec.container), None)
+    if target is None:
+        raise ValueError(f"spec.container: no container named {spec.container!r} in spec.template")
+    target["image"] = image
+    return template
+
+
+def build_deployment(release: Body, spec: ReleaseSpec, want: EnsureDeployment) -> Body:
+    """The owned Deployment running want.image with want.replicas."""
+    metadata = _child_metadata(release, release["metadata"]["name"], {})
+    metadata["annotations"] = {TEMPLATE_HASH_ANNOTATION: want.template_hash}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata,
+        "spec": {
+            "replicas": want.replicas,
+            "selector": {"matchLabels": selector_labels(release)},
+            "strategy": _strategy(spec.strategy),
+            "revisionHistoryLimit": 3,
+            "progressDeadlineSeconds": spec.readiness.timeout_seconds,
+            "template": build_pod_template(release, spec, want.image),
+        },
+    }
+
+
+def _pod_security(spec: ReleaseSpec) -> Body:
+    """Non-root pod security, reusing the app's user and group so its files stay readable."""
+    pod = spec.template.get("spec") or {}
+    app = pod.get("securityContext") or {}
+    user = app.get("runAsUser", 10001)
+    group = app.get("runAsGroup", user)
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": user,
+        "runAsGroup": group,
+        "fsGroup": app.get("fsGroup", group),
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _job_container(job: JobRequest, image: str) -> Body:
+    """The single container of a snapshot/restore Job."""
+    return {
+        "name": job.module.rsplit(".", 1)[-1],
+        "image": image,
+        "command": ["python", "-m", job.module],
+        "args": list(job.args),
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [{"name": "data", "mountPath": DATA_MOUNT}],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+    }
+
+
+def build_job(release: Body, spec: ReleaseSpec, job: JobRequest, image: str, deadline: int) -> Body:
+    """A one-shot Job (no retries) running job.module on the claim, pinned to job.node_name."""
+    kind = job.module.rsplit(".", 1)[-1]
+    labels = {**common_labels(release), JOB_KIND_LABEL: kind}
+    pod_spec: Body = {
+        "restartPolicy": "Never",
+        "securityContext": _pod_security(spec),
+        "containers": [_job_container(job, image)],
+        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": job.claim_name}}],
+    }
+    if job.node_name:
+        pod_spec["nodeName"] = job.node_name
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _child_metadata(release, job.name, {JOB_KIND_LABEL: kind}),
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": deadline,
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }
