@@ -1,0 +1,94 @@
+"""The dashboard (month summary and chart), the monthly budget and purchases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from app.auth import login_required
+from app.chart import HEIGHT, WIDTH, build_bars
+from app.db import get_db
+from app.models import budget as bud
+from app.validation import FORM_EXTRA, ValidationError, month, validate
+from app.web import money
+
+bp = Blueprint("budget", __name__)
+
+
+def selected_month() -> str:
+    """The month asked for with ?month=YYYY-MM, or the current one."""
+    try:
+        return month(request.args.get("month", ""))
+    except ValueError:
+        return dt.date.today().strftime("%Y-%m")
+
+
+def render_dashboard(errors: dict[str, str] | None = None) -> tuple[str, int]:
+    """Render the dashboard for the selected month."""
+    db, user_id, name = get_db(), g.user["id"], selected_month()
+    summary = bud.month_summary(db, user_id, name, dt.date.today())
+    totals = bud.monthly_totals(db, user_id, name)
+    budgets = bud.budgets_between(db, user_id, totals[0][0], name)
+    spent = summary["spent"]
+    by_category = [
+        (cat, amount, float(amount / spent) * 100 if spent else 0.0)
+        for cat, amount in summary["by_category"].items()
+    ]
+    return render_template(
+        "budget/dashboard.html",
+        s=summary,
+        by_category=by_category,
+        bars=build_bars(totals, budgets, money),
+        chart_size=(WIDTH, HEIGHT),
+        purchases=bud.list_purchases(db, user_id, name, limit=50),
+        prev_month=bud.shift_month(name, -1),
+        next_month=bud.shift_month(name, 1),
+        today=dt.date.today().isoformat(),
+        errors=errors or {},
+        form=request.form,
+    ), 422 if errors else 200
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> Any:
+    """Spent, remaining, daily average, projection, categories and the last 6 months."""
+    return render_dashboard()
+
+
+@bp.post("/budget")
+@login_required
+def set_budget() -> Any:
+    """Set the budget of the selected month."""
+    try:
+        clean = validate(request.form.to_dict(), bud.BUDGET_SPEC | FORM_EXTRA)
+    except ValidationError as exc:
+        return render_dashboard({f"budget_{k}": v for k, v in exc.fields.items()})
+    name = selected_month()
+    bud.set_budget(get_db(), g.user["id"], name, clean["amount"])
+    flash(f"Budget for {name} saved.")
+    return redirect(url_for("budget.dashboard", month=name))
+
+
+@bp.post("/purchases")
+@login_required
+def add_purchase() -> Any:
+    """Record a purchase."""
+    try:
+        clean = validate(request.form.to_dict(), bud.PURCHASE_SPEC | FORM_EXTRA)
+    except ValidationError as exc:
+        return render_dashboard(exc.fields)
+    bud.create_purchase(get_db(), g.user["id"], clean)
+    flash("Purchase recorded.")
+    return redirect(url_for("budget.dashboard", month=clean["date"][:7]))
+
+
+@bp.post("/purchases/<id:item_id>/delete")
+@login_required
+def delete_purchase(item_id: int) -> Any:
+    """Delete a purchase."""
+    bud.delete_purchase(get_db(), g.user["id"], item_id)
+    flash("Purchase deleted.")
+    return redirect(url_for("budget.dashboard", month=selected_month()))

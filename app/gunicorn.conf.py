@@ -1,0 +1,55 @@
+"""gunicorn settings from the environment: PORT, BIND_HOST, WEB_CONCURRENCY, GUNICORN_THREADS."""
+
+import os
+import shutil
+import sys
+import tempfile
+
+_port = os.environ.get("PORT", "8000")
+_host = os.environ.get("BIND_HOST", "0.0.0.0")  # noqa: S104  (a container listens on all)
+bind = [f"[{_host}]:{_port}" if ":" in _host else f"{_host}:{_port}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
+keepalive = 5
+accesslog = None
+control_socket_disable = True  # several servers may run side by side (tests, benchmarks)
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+
+# metrics are shared by all workers through files in one directory
+_metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="myfoodbudget-metrics-")
+)
+
+
+def on_starting(server: object) -> None:
+    """Refuse to start on a bad configuration or a too-new schema, with a clear message."""
+    import click
+
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for name in os.listdir(_metrics_dir):
+        os.remove(os.path.join(_metrics_dir, name))
+    from app import create_app
+
+    try:
+        create_app()
+    except click.ClickException as exc:
+        print(f"myfoodbudget: {exc.format_message()}", file=sys.stderr, flush=True)
+        sys.exit(1)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Drop a dead worker's live metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def on_exit(server: object) -> None:
+    """Remove the metrics directory this server created."""
+    if _metrics_dir.startswith(tempfile.gettempdir()) and "myfoodbudget-metrics-" in _metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -1,0 +1,62 @@
+"""Exact money and quantity handling with Decimal; rounding half-up to cents only at the edge."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal("1000000000")
+MAX_QUANTITY = Decimal("1000000000")
+
+
+def parse_decimal(value: object, *, places: int | None, maximum: Decimal) -> Decimal:
+    """Parse a JSON/form value into a finite Decimal within (0 or more, maximum], or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError('must be a number written as a string, e.g. "12.50"')
+    text = str(value).strip()
+    if len(text) > 32:
+        raise ValueError("is too long")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"is not a number: {text!r}") from None
+    if not number.is_finite():
+        raise ValueError("must be a finite number")
+    if number < 0:
+        raise ValueError("must not be negative")
+    if number > maximum:
+        raise ValueError(f"must be at most {maximum}")
+    if places is not None and number != number.quantize(Decimal(1).scaleb(-places)):
+        raise ValueError(f"must have at most {places} decimal places")
+    return number
+
+
+def parse_money(value: object) -> int:
+    """Parse an amount of money into whole cents."""
+    return int(parse_decimal(value, places=2, maximum=MAX_MONEY) * 100)
+
+
+def parse_quantity(value: object) -> Decimal:
+    """Parse a strictly positive quantity with up to 3 decimal places."""
+    number = parse_decimal(value, places=3, maximum=MAX_QUANTITY)
+    if number == 0:
+        raise ValueError("must be greater than zero")
+    return number.normalize() if number == number.to_integral() else number
+
+
+def round_cents(amount: Decimal) -> Decimal:
+    """Round an exact amount half-up to cents."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fmt_money(amount: Decimal | int) -> str:
+    """Format an exact amount (or whole cents, when an int) as a decimal string like 12.50."""
+    if isinstance(amount, int):
+        amount = Decimal(amount) / 100
+    return str(round_cents(amount))
+
+
+def fmt_quantity(quantity: Decimal) -> str:
+    """Format a quantity without trailing zeros or exponent, e.g. 1.5 or 500."""
+    text = format(quantity, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

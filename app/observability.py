@@ -1,0 +1,111 @@
+"""Per-request metrics, JSON logs and security headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "myfoodbudget_http_requests_total", "HTTP requests handled", ["method", "endpoint", "status"]
+)
+LATENCY = Histogram(
+    "myfoodbudget_http_request_duration_seconds",
+    "Time spent handling HTTP requests",
+    ["method", "endpoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+log = logging.getLogger("app.requests")
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render the message and any extra request fields."""
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        return json.dumps(entry)
+
+
+def setup_logging(app: Flask) -> None:
+    """Log to stdout, as JSON lines when configured."""
+    handler = logging.StreamHandler(sys.stdout)
+    if app.config["JSON_LOGS"]:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for logger in (app.logger, log):
+        logger.handlers[:] = [handler]
+        logger.setLevel(app.config["LOG_LEVEL"])
+        logger.propagate = False
+
+
+def metrics_response() -> Response:
+    """Render the Prometheus metrics (merged across gunicorn workers when multiprocess)."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _start_timer() -> None:
+    """Remember when the request started."""
+    g.started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    """Record metrics, add security headers and log one line."""
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    endpoint = request.endpoint or "unmatched"
+    REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+    LATENCY.labels(request.method, endpoint).observe(elapsed)
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    hsts = current_app.config["HSTS_SECONDS"]
+    if hsts:
+        headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+    fields = {
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round(elapsed * 1000, 2),
+        "endpoint": endpoint,
+    }
+    log.info(
+        "%s %s %s", request.method, request.path, response.status_code, extra={"fields": fields}
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Wire logging, metrics and headers into the app."""
+    setup_logging(app)
+    app.before_request(_start_timer)
+    app.after_request(_finish)

@@ -1,0 +1,72 @@
+"""Wiring shared by every page: CSRF, the id converter, error pages and template helpers."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
+
+from app.models import NotFound
+from app.models.ingredients import round_fraction
+
+csrf = CSRFProtect()
+
+
+class IdConverter(IntegerConverter):
+    """A row id: at most 18 digits, so it always fits SQLite's 64-bit integers."""
+
+    regex = r"\d{1,18}"
+
+
+def money(value: Fraction | int) -> str:
+    """Format an exact amount (or whole cents) for display."""
+    amount = Fraction(value, 100) if isinstance(value, int) else value
+    return ("-" if amount < 0 else "") + round_fraction(abs(amount))
+
+
+def handle_http_error(exc: HTTPException) -> Any:
+    """JSON errors under /api/, a small HTML page elsewhere."""
+    from app.api import http_error
+
+    if request.path.startswith("/api/"):
+        return http_error(exc)
+    if isinstance(exc, CSRFError):
+        exc.description = "The form expired or was sent from elsewhere: reload the page and retry."
+    status = exc.code or 500
+    return render_template("error.html", error=exc), status
+
+
+def handle_not_found(exc: NotFound) -> Any:
+    """A missing record, or someone else's: the same 404 page."""
+    return render_template("error.html", error={"code": 404, "description": str(exc)}), 404
+
+
+def handle_unexpected(exc: Exception) -> Any:
+    """Log an unexpected error and answer 500 without details."""
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register CSRF protection (API exempt), converters, error handlers and filters."""
+    from app import api
+
+    app.url_map.converters["id"] = IdConverter
+    csrf.init_app(app)
+    csrf.exempt(api.bp)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(NotFound, handle_not_found)
+    app.register_error_handler(Exception, handle_unexpected)
+    app.add_template_filter(money, "money")
+
+    @app.after_request
+    def no_store_for_pages(response: Response) -> Response:
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
