@@ -1,0 +1,1 @@
+"""The Release controller: pure model and plan (model, plan), adapters (observe, act, builders)."""
