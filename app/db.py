@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
+from flask.cli import AppGroup
 
 from app.migrations import MIGRATIONS
 
@@ -120,9 +121,7 @@ def check_existing(target: str) -> None:
         conn.close()
 
 
-@click.group("db")
-def db_cli() -> None:
-    """Manage the database schema."""
+db_cli = AppGroup("db", help="Manage the database schema.")
 
 
 @db_cli.command("upgrade")

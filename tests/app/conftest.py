@@ -1,0 +1,103 @@
+"""Fixtures for the app tests: a fresh SQLite file per test, clients, and a real gunicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apphelpers import Server, app_env, flask_cli
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from app import create_app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    """A testing app on its own SQLite file, migrated to the newest schema."""
+    app = create_app({"APP_ENV": "testing", "DATABASE": str(tmp_path / "app.db")})
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for the app."""
+    return app.test_cli_runner()
+
+
+PASSWORD = "correct horse"
+
+
+class AuthActions:
+    """Register, log in and log out through the HTML forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        """Drive the given client."""
+        self.client = client
+
+    def register(self, username: str = "ana", password: str = PASSWORD) -> Any:
+        """Create an account (which also logs in)."""
+        data = {"username": username, "email": f"{username}@example.com", "password": password}
+        return self.client.post("/auth/register", data=data)
+
+    def login(self, username: str = "ana", password: str = PASSWORD) -> Any:
+        """Log in."""
+        return self.client.post("/auth/login", data={"username": username, "password": password})
+
+    def logout(self) -> Any:
+        """Log out."""
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    """Form-based account actions for the test client."""
+    return AuthActions(client)
+
+
+class Api:
+    """A JSON API client over the Flask test client, with a Bearer token."""
+
+    def __init__(self, client: FlaskClient, username: str) -> None:
+        """Register username and get a token."""
+        self.client = client
+        body = {"username": username, "email": f"{username}@example.com", "password": "pw-12345678"}
+        assert client.post("/api/v1/users", json=body).status_code == 201
+        resp = client.post("/api/v1/tokens", auth=(username, "pw-12345678"))
+        self.token = resp.get_json()["token"]
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        """Send one request and return the response."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return self.client.open(
+            f"/api/v1{path}", method=method, json=body, headers=headers, **kwargs
+        )
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> Api:
+    """An API client logged in as a fresh user."""
+    return Api(client, "apiuser")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A production-configured gunicorn on a migrated SQLite file, shared by a module."""
+    folder = tmp_path_factory.mktemp("srv")
+    env = app_env(folder / "myfoodbudget.db")
+    result = flask_cli(env, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    srv = Server(env, folder / "gunicorn.log")
+    srv.wait_ready()
+    yield srv
+    assert srv.stop() == 0
