@@ -1,0 +1,71 @@
+"""Fetch one branch shallowly into a cached repository and check out a commit."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from gitops.sync.credentials import scrub
+from gitops.sync.process import CommandFailed, run_command
+
+HEAD_REF = "refs/gitsync/head"
+COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+class FetchError(Exception):
+    """git could not fetch or check out; the message is already free of secrets."""
+
+
+def fetch_branch(
+    url: str,
+    branch: str,
+    repo_dir: Path,
+    *,
+    timeout: float,
+    env: Mapping[str, str],
+    secrets: Iterable[str] = (),
+) -> str:
+    """Fetch the tip of branch from url into repo_dir (depth 1) and return its commit id."""
+    deadline = time.monotonic() + timeout
+    hidden = list(secrets)
+    if not (repo_dir / ".git").is_dir():
+        repo_dir.mkdir(parents=True, exist_ok=True)
+        _git(["init", "-q", str(repo_dir)], deadline, env, hidden)
+    refspec = f"+refs/heads/{branch}:{HEAD_REF}"
+    fetch = ["fetch", "--quiet", "--depth", "1", "--no-tags", "--no-recurse-submodules"]
+    _git(["-C", str(repo_dir), *fetch, "--", url, refspec], deadline, env, hidden)
+    commit = _git(["-C", str(repo_dir), "rev-parse", "--verify", HEAD_REF], deadline, env, hidden)
+    commit = commit.strip()
+    if not COMMIT.match(commit):
+        raise FetchError(f"git returned {commit!r} instead of a commit id")
+    return commit
+
+
+def checkout(repo_dir: Path, commit: str, *, timeout: float, env: Mapping[str, str]) -> Path:
+    """Check out commit into repo_dir's work tree, removing anything left from before."""
+    deadline = time.monotonic() + timeout
+    where = ["-C", str(repo_dir), "-c", "advice.detachedHead=false"]
+    _git([*where, "checkout", "-q", "--force", commit], deadline, env, [])
+    _git([*where, "clean", "-q", "-ffdx"], deadline, env, [])
+    return repo_dir
+
+
+def _git(args: list[str], deadline: float, env: Mapping[str, str], secrets: list[str]) -> str:
+    """Run one git command within what is left of the deadline."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError("git ran out of time")
+    try:
+        return run_command(["git", *args], timeout=remaining, env=env)
+    except CommandFailed as error:
+        raise FetchError(_tidy(scrub(str(error), secrets))) from None
+    except OSError as error:
+        raise FetchError(f"cannot run git: {error.strerror}") from None
+
+
+def _tidy(stderr: str) -> str:
+    """git's error output on one line, without the leading 'fatal: '."""
+    lines = [line.removeprefix("fatal: ").strip() for line in stderr.splitlines()]
+    return "; ".join(line for line in lines if line)

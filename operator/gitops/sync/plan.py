@@ -1,0 +1,134 @@
+"""The pure decision of a GitSync: (spec, status, observed) -> the next action."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gitops.sync.model import SyncSpec
+
+
+class Step(enum.Enum):
+    """What the controller does next."""
+
+    SUSPENDED = "suspended"
+    WAIT = "wait"
+    FETCH = "fetch"
+    APPLY = "apply"
+    UP_TO_DATE = "up-to-date"
+
+
+@dataclass(frozen=True)
+class Action:
+    """The next step, how long to wait first, and why."""
+
+    step: Step
+    delay: float = 0.0
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """The parts of a GitSync's status the decision reads."""
+
+    observed_generation: int | None = None
+    last_applied_commit: str | None = None
+    last_sync_time: float | None = None
+    last_handled_request: str | None = None
+    ready: bool = False
+
+    @classmethod
+    def from_status(cls, status: Mapping[str, Any]) -> SyncStatus:
+        """Read the status dict written by an earlier sync."""
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in status.get("conditions") or []
+        )
+        synced = status.get("lastSyncTime")
+        return cls(
+            observed_generation=status.get("observedGeneration"),
+            last_applied_commit=status.get("lastAppliedCommit"),
+            last_sync_time=datetime.fromisoformat(synced).timestamp() if synced else None,
+            last_handled_request=status.get("lastHandledSyncRequest"),
+            ready=ready,
+        )
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the controller knows right now, besides spec and status."""
+
+    now: float
+    generation: int
+    requested: str | None = None
+    commit: str | None = None
+    failures: int = 0
+    last_failure: float | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential back-off for failed attempts, never longer than the interval."""
+
+    base: float = 1.0
+    cap: float = 300.0
+
+    def delay(self, failures: int, interval: float) -> float:
+        """Seconds to wait after the given number of consecutive failures."""
+        exponent = min(max(failures - 1, 0), 30)
+        return min(self.base * 2**exponent, self.cap, interval)
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def decide(
+    spec: SyncSpec, status: SyncStatus, observed: Observed, retry: RetryPolicy = DEFAULT_RETRY
+) -> Action:
+    """Before a fetch: wait or fetch; after it (observed.commit set): apply or nothing."""
+    if spec.suspend:
+        return Action(Step.SUSPENDED)
+    if observed.commit is not None:
+        return _after_fetch(status, observed)
+    urgent = _urgent(status, observed)
+    if urgent:
+        return Action(Step.FETCH, why=urgent)
+    if observed.failures and observed.last_failure is not None:
+        pause = retry.delay(observed.failures, spec.interval)
+        why = f"retry after {observed.failures} failed attempts"
+        return _at(observed.last_failure + pause, observed.now, why, pause)
+    if status.last_sync_time is None:
+        return Action(Step.FETCH, why="first sync")
+    when = status.last_sync_time + spec.interval
+    return _at(when, observed.now, "the interval elapsed", spec.interval)
+
+
+def _urgent(status: SyncStatus, observed: Observed) -> str:
+    """Why a sync must start at once, or '' when nothing is urgent."""
+    if status.observed_generation != observed.generation:
+        return "the spec changed"
+    if observed.requested and observed.requested != status.last_handled_request:
+        return "a sync was requested"
+    return ""
+
+
+def _at(when: float, now: float, why: str, longest: float) -> Action:
+    """Fetch when the moment has come, or wait until it does (never longer, if clocks jump)."""
+    if now >= when:
+        return Action(Step.FETCH, why=why)
+    return Action(Step.WAIT, delay=min(when - now, longest), why=why)
+
+
+def _after_fetch(status: SyncStatus, observed: Observed) -> Action:
+    """Apply a new commit, a changed spec, a requested sync or a retry; else nothing."""
+    if observed.commit != status.last_applied_commit:
+        return Action(Step.APPLY, why=f"new commit {observed.commit}")
+    urgent = _urgent(status, observed)
+    if urgent:
+        return Action(Step.APPLY, why=urgent)
+    if not status.ready:
+        return Action(Step.APPLY, why="the last attempt failed")
+    return Action(Step.UP_TO_DATE, why=f"commit {observed.commit} is already applied")
