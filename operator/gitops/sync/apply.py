@@ -1,0 +1,56 @@
+"""Dry-run every object on the server, then apply them all with server-side apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitops.kube import KubeError
+from gitops.sync.kubeapi import Catalog
+from gitops.sync.model import ObjectRef
+
+
+class ApplyError(Exception):
+    """Applying stopped part way; the message names the object and the server's reason."""
+
+    def __init__(self, message: str, applied: list[ObjectRef]) -> None:
+        super().__init__(message)
+        self.applied = applied
+
+
+async def dry_run_all(catalog: Catalog, objects: list[dict[str, Any]]) -> list[str]:
+    """Every problem the server finds with the objects; changes nothing."""
+    problems = []
+    for obj in objects:
+        ref = ObjectRef.of(obj)
+        try:
+            result = await catalog.apply(obj, dry_run=True)
+        except KubeError as error:
+            problems.append(f"{ref}: {error}")
+            continue
+        controller = _controller(result)
+        if controller:
+            problems.append(
+                f"{ref}: is managed by {controller}, not by git; remove it from the repository"
+            )
+    return problems
+
+
+def _controller(live: dict[str, Any]) -> str:
+    """The kind and name of the object's controlling owner, or ''."""
+    for owner in (live.get("metadata") or {}).get("ownerReferences") or []:
+        if owner.get("controller"):
+            return f"{owner.get('kind')} {owner.get('name')}"
+    return ""
+
+
+async def apply_all(catalog: Catalog, objects: list[dict[str, Any]]) -> list[ObjectRef]:
+    """Apply each object in order; raise ApplyError naming the first the server refuses."""
+    applied: list[ObjectRef] = []
+    for obj in objects:
+        ref = ObjectRef.of(obj)
+        try:
+            await catalog.apply(obj)
+        except KubeError as error:
+            raise ApplyError(f"{ref}: {error}", applied) from None
+        applied.append(ref)
+    return applied
