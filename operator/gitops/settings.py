@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops.release.model import IMAGE_PATTERN
+from gitops.sync.model import parse_kinds
 
 DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "gitops"
 NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -38,6 +39,11 @@ class Settings:
     resync_seconds: float = 30.0
     poll_seconds: float = 2.0
     job_deadline_seconds: int = 600
+    # GitSync: kubectl for `kubectl kustomize`, cluster-scoped kinds a sync may apply, back-off.
+    sync_kubectl: str | None = None
+    sync_cluster_kinds: frozenset[str] = frozenset()
+    sync_retry_seconds: float = 1.0
+    sync_retry_max_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -64,6 +70,16 @@ class Settings:
             "poll_seconds": reader.read("POLL_SECONDS", _number(0.1, 300), default=2.0),
             "job_deadline_seconds": reader.read(
                 "JOB_DEADLINE_SECONDS", _integer(10, 86400), default=600
+            ),
+            "sync_kubectl": reader.read("SYNC_KUBECTL", str),
+            "sync_cluster_kinds": reader.read(
+                "SYNC_CLUSTER_KINDS", parse_kinds, default=frozenset()
+            ),
+            "sync_retry_seconds": reader.read(
+                "SYNC_RETRY_SECONDS", _number(0.1, 3600), default=1.0
+            ),
+            "sync_retry_max_seconds": reader.read(
+                "SYNC_RETRY_MAX_SECONDS", _number(1, 86400), default=300.0
             ),
         }
         if reader.problems:

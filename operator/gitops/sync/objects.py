@@ -80,7 +80,7 @@ def check_objects(
         elif ref.kind not in cluster_kinds:
             problems.append(
                 f"{ref}: cluster-scoped kind {ref.kind} is not allowed; "
-                "add it to GITOPS_SYNC_CLUSTER_KINDS to let GitSyncs manage it"
+                "add it to the operator's SYNC_CLUSTER_KINDS to let GitSyncs manage it"
             )
             continue
         else:
