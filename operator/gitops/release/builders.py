@@ -51,6 +51,16 @@ def common_labels(release: Body) -> dict[str, str]:
     }
 
 
+def job_labels(release: Body, kind: str) -> dict[str, str]:
+    """Labels of a Job and its pod: distinct app name, so the Deployment never selects them."""
+    name = release["metadata"]["name"]
+    return {
+        **common_labels(release),
+        "app.kubernetes.io/name": f"{name}-{kind}",
+        JOB_KIND_LABEL: kind,
+    }
+
+
 def _child_metadata(release: Body, name: str, extra_labels: dict[str, str]) -> Body:
     """Metadata of an owned child: namespace, labels, ownerReference."""
     return {
@@ -136,7 +146,7 @@ def _job_container(job: JobRequest, image: str) -> Body:
 def build_job(release: Body, spec: ReleaseSpec, job: JobRequest, image: str, deadline: int) -> Body:
     """A one-shot Job (no retries) running job.module on the claim, pinned to job.node_name."""
     kind = job.module.rsplit(".", 1)[-1]
-    labels = {**common_labels(release), JOB_KIND_LABEL: kind}
+    labels = job_labels(release, kind)
     pod_spec: Body = {
         "restartPolicy": "Never",
         "securityContext": _pod_security(spec),
@@ -148,7 +158,7 @@ def build_job(release: Body, spec: ReleaseSpec, job: JobRequest, image: str, dea
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": _child_metadata(release, job.name, {JOB_KIND_LABEL: kind}),
+        "metadata": {**_child_metadata(release, job.name, {}), "labels": labels},
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": deadline,

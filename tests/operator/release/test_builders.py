@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from gitops.release.builders import build_deployment, build_job, common_labels
+from gitops.release.builders import build_deployment, build_job, selector_labels
 from gitops.release.model import (
     TEMPLATE_HASH_ANNOTATION,
     EnsureDeployment,
@@ -145,7 +145,9 @@ def test_job_is_pinned_non_root_and_never_retried() -> None:
     assert pod["containers"][0]["securityContext"]["allowPrivilegeEscalation"] is False
     assert job["spec"]["backoffLimit"] == 0
     assert job["spec"]["activeDeadlineSeconds"] == 120
-    assert job["metadata"]["labels"].items() >= common_labels(body).items()
+    labels = job["metadata"]["labels"]
+    assert labels["app.kubernetes.io/instance"] == "shop"
+    assert not selector_labels(body).items() <= labels.items()
 
 
 def test_job_without_a_known_node_is_left_to_the_scheduler() -> None:

@@ -1,0 +1,131 @@
+"""Carry out the plan's action, write the Release's status, and record its Event."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from gitops.kube import Kube, KubeError, namespaced
+from gitops.release.builders import API_VERSION, build_deployment, build_job
+from gitops.release.model import EnsureDeployment, Event, ReleaseSpec, StartJob, Wait
+from gitops.settings import Settings
+
+log = logging.getLogger(__name__)
+Body = dict[str, Any]
+Action = Wait | EnsureDeployment | StartJob
+
+
+def release_path(namespace: str, name: str) -> str:
+    """The API path of a Release."""
+    return namespaced(API_VERSION, "releases", namespace, name)
+
+
+def deployment_patch(live: Body, desired: Body) -> Body | None:
+    """The merge patch that turns the live Deployment into the desired one (None: no change)."""
+    patch: Body = {}
+    live_meta = live.get("metadata") or {}
+    for key in ("labels", "annotations"):
+        current = live_meta.get(key) or {}
+        changed = {k: v for k, v in desired["metadata"][key].items() if current.get(k) != v}
+        if changed:
+            patch.setdefault("metadata", {})[key] = changed
+    owners = live_meta.get("ownerReferences") or []
+    if not any(o.get("uid") == desired["metadata"]["ownerReferences"][0]["uid"] for o in owners):
+        patch.setdefault("metadata", {})["ownerReferences"] = desired["metadata"]["ownerReferences"]
+    live_spec = live.get("spec") or {}
+    if _spec_differs(live_spec, desired["spec"]):
+        patch["spec"] = desired["spec"]
+    return patch or None
+
+
+def _spec_differs(live: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+    """True when any desired field differs (server-filled defaults are not differences)."""
+    for key, want in desired.items():
+        have = live.get(key)
+        if isinstance(want, Mapping) and isinstance(have, Mapping):
+            if _spec_differs(have, want):
+                return True
+        elif isinstance(want, list) and isinstance(have, list) and len(want) == len(have):
+            pairs = zip(have, want, strict=True)
+            if any(_item_differs(h, w) for h, w in pairs):
+                return True
+        elif have != want:
+            return True
+    return False
+
+
+def _item_differs(have: Any, want: Any) -> bool:
+    """Compare one list item the same way (mappings by their desired keys only)."""
+    if isinstance(want, Mapping) and isinstance(have, Mapping):
+        return _spec_differs(have, want)
+    return bool(have != want)
+
+
+async def ensure_deployment(kube: Kube, desired: Body) -> str:
+    """Create the Deployment or patch it into shape; return created, patched or unchanged."""
+    meta = desired["metadata"]
+    path = namespaced("apps/v1", "deployments", meta["namespace"], meta["name"])
+    live = await kube.get(path)
+    if live is None:
+        await kube.create(namespaced("apps/v1", "deployments", meta["namespace"]), desired)
+        return "created"
+    patch = deployment_patch(live, desired)
+    if patch is None:
+        return "unchanged"
+    await kube.merge_patch(path, patch)
+    return "patched"
+
+
+async def start_job(kube: Kube, job: Body) -> str:
+    """Create the Job; one that already exists (same deterministic name) is fine."""
+    meta = job["metadata"]
+    try:
+        await kube.create(namespaced("batch/v1", "jobs", meta["namespace"]), job)
+    except KubeError as error:
+        if error.conflict:
+            return "exists"
+        raise
+    return "created"
+
+
+async def apply_action(
+    kube: Kube, settings: Settings, release: Body, spec: ReleaseSpec, action: Action
+) -> str:
+    """Carry out one action of the plan; return a word saying what happened."""
+    if isinstance(action, EnsureDeployment):
+        return await ensure_deployment(kube, build_deployment(release, spec, action))
+    if isinstance(action, StartJob):
+        job = build_job(
+            release, spec, action.job, settings.operator_image, settings.job_deadline_seconds
+        )
+        return await start_job(kube, job)
+    return "waiting"
+
+
+def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> Body | None:
+    """The merge patch from the old status to the new (removed keys nulled); None if equal."""
+    patch: Body = {key: value for key, value in new.items() if old.get(key) != value}
+    patch.update({key: None for key in old if key not in new and old[key] is not None})
+    return patch or None
+
+
+async def write_status(kube: Kube, release: Body, status: Mapping[str, Any]) -> bool:
+    """Write the whole status in one merge patch of /status; return False when unchanged."""
+    patch = status_patch(release.get("status") or {}, status)
+    if patch is None:
+        return False
+    meta = release["metadata"]
+    await kube.merge_patch(
+        release_path(meta["namespace"], meta["name"]) + "/status", {"status": patch}
+    )
+    return True
+
+
+async def emit(kube: Kube, release: Body, event: Event) -> None:
+    """Record the plan's Event on the Release; a failed Event is logged, never fatal."""
+    try:
+        await kube.create_event(release, event.type, event.reason, event.message)
+    except KubeError as error:
+        # The status already carries the same reason and message; losing an Event is harmless.
+        log.warning("Could not record Event %s: %s", event.reason, error)
