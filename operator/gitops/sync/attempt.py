@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitops.kube import Kube, KubeError, namespaced
-from gitops.sync import reasons
+from gitops.sync import GROUP, KIND, VERSION, reasons
 from gitops.sync.apply import ApplyError, apply_all, dry_run_all
 from gitops.sync.build import BuildError, build_overlay
 from gitops.sync.credentials import Credentials, CredentialsError, git_environment, scrub
@@ -46,6 +46,11 @@ class Target:
     name: str
     spec: SyncSpec
     inventory: list[ObjectRef]
+
+    @property
+    def ref(self) -> ObjectRef:
+        """The GitSync's own reference."""
+        return ObjectRef(f"{GROUP}/{VERSION}", KIND, self.namespace, self.name)
 
     @property
     def label(self) -> str:
@@ -158,7 +163,7 @@ async def _apply_and_prune(
     if not target.spec.prune:
         done = outcome(reasons.SYNCED, commit=short, applied=len(applied), pruned=0)
         return Attempt(done, commit, inventory, len(applied))
-    result = await run_prune(catalog, decide_prune(previous, inventory), target.label)
+    result = await run_prune(catalog, decide_prune(previous, inventory, target.ref), target.label)
     if result.problems:
         failed = outcome(reasons.PRUNE_FAILED, commit=short, error="; ".join(result.problems))
         return Attempt(failed, commit, sorted(set(inventory) | set(result.failed)), len(applied))

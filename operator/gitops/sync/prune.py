@@ -22,9 +22,11 @@ class PruneResult:
     problems: list[str] = field(default_factory=list)
 
 
-def decide_prune(previous: list[ObjectRef], current: list[ObjectRef]) -> list[ObjectRef]:
-    """What the previous inventory had and the new build lacks, minus kinds never pruned."""
-    keep = set(current)
+def decide_prune(
+    previous: list[ObjectRef], current: list[ObjectRef], protected: ObjectRef | None = None
+) -> list[ObjectRef]:
+    """The previous inventory minus the new build; never PVCs, Namespaces or the protected one."""
+    keep = {*current, protected}
     return [ref for ref in previous if ref not in keep and ref.kind not in NEVER_PRUNED]
 
 

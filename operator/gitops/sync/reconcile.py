@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gitops.kube import Kube, namespaced
+from gitops.kube import Kube, KubeError, namespaced
+from gitops.settings import Settings
 from gitops.sync import GROUP, PLURAL, REQUEST_ANNOTATION, VERSION, metrics, reasons
 from gitops.sync.attempt import SyncConfig, Target, run_attempt
+from gitops.sync.build import find_kubectl
 from gitops.sync.model import ObjectRef, SpecError, SyncSpec
-from gitops.sync.plan import Observed, Step, SyncStatus, decide
+from gitops.sync.plan import Observed, RetryPolicy, Step, SyncStatus, decide
 from gitops.sync.reasons import outcome
 from gitops.sync.status import Attempt, build_status, suspended_status
 
@@ -40,12 +42,34 @@ def plain(value: Any) -> Any:
     return value
 
 
+def config_from_settings(settings: Settings) -> SyncConfig:
+    """The GitSync part of the operator's settings."""
+    return SyncConfig(
+        kubectl=find_kubectl(settings.sync_kubectl),
+        work_dir=settings.work_dir,
+        cluster_kinds=settings.sync_cluster_kinds,
+        retry=RetryPolicy(base=settings.sync_retry_seconds, cap=settings.sync_retry_max_seconds),
+    )
+
+
 async def run_loop(kube: Kube, config: SyncConfig, body: Mapping[str, Any]) -> None:
     """Sync one GitSync for as long as the operator runs; body is kept current by the watch."""
     state = LoopState(status=plain(body.get("status") or {}))
     while True:
-        delay = await step(kube, config, plain(body), state)
+        try:
+            delay = await step(kube, config, plain(body), state)
+        except KubeError as error:
+            # The API server is unreachable or refused a status write: try again shortly.
+            state.failures += 1
+            delay = config.retry.delay(state.failures, config.retry.cap)
+            log.warning("GitSync %s: API error, retrying in %.1fs: %s", _where(body), delay, error)
         await asyncio.sleep(max(0.0, min(delay, config.poll)))
+
+
+def _where(body: Mapping[str, Any]) -> str:
+    """namespace/name of a GitSync."""
+    meta = body.get("metadata") or {}
+    return f"{meta.get('namespace')}/{meta.get('name')}"
 
 
 async def step(kube: Kube, config: SyncConfig, obj: dict[str, Any], state: LoopState) -> float:

@@ -114,6 +114,7 @@ def test_prune_never_takes_claims_or_namespaces() -> None:
     gone = ObjectRef("v1", "ConfigMap", "apps", "old")
     assert decide_prune([CM, PVC, NS, gone], [CM]) == [gone]
     assert decide_prune([CM], [CM, gone]) == []
+    assert decide_prune([CM, gone], [], protected=gone) == [CM]
 
 
 def test_messages_are_cut_to_a_sane_length() -> None:
