@@ -1,0 +1,107 @@
+"""The controllers' view of the cluster: the API client, the watch caches, and write helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+
+from sandbox.controllers.client import Api, ApiError, obj_path, path
+from sandbox.controllers.informer import Informer
+from sandbox.controllers.meta import Obj, timestamp
+
+log = logging.getLogger(__name__)
+NODE_NAME = "sandbox"
+WATCHED = ("pods", "replicasets", "deployments", "jobs", "services", "persistentvolumeclaims")
+
+
+class Cluster:
+    """Shared caches plus the write verbs, each write folded back into the cache."""
+
+    def __init__(self, api: Api) -> None:
+        """One informer per watched resource; any change sets `changed`."""
+        self.api = api
+        self.changed = asyncio.Event()
+        self.informers = {r: Informer(api, r, self.changed.set) for r in WATCHED}
+
+    def cache(self, resource: str) -> Informer:
+        """The informer of a resource."""
+        return self.informers[resource]
+
+    async def wait_synced(self) -> None:
+        """Wait until every cache holds its first list."""
+        await asyncio.gather(*(i.synced.wait() for i in self.informers.values()))
+
+    async def create(self, resource: str, namespace: str, body: Obj) -> Obj:
+        """Create an object and cache the answer."""
+        created = await self.api.create(path(resource, namespace), body)
+        self.informers[resource].observe(created)
+        return dict(created)
+
+    async def patch(self, resource: str, obj: Obj, patch: Any, sub: str = "") -> Obj | None:
+        """Merge-patch an object (or its status); None when it is gone."""
+        try:
+            updated = await self.api.patch(obj_path(resource, obj, sub), patch)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        self.informers[resource].observe(updated)
+        return dict(updated)
+
+    async def write_status(self, resource: str, obj: Obj, status: dict[str, Any]) -> None:
+        """Write status when it differs, dropping fields that became empty (omitempty)."""
+        old = obj.get("status") or {}
+        change = {k: status.get(k) for k in set(old) | set(status) if old.get(k) != status.get(k)}
+        if change:
+            await self.patch(resource, obj, {"status": change}, sub="status")
+
+    async def delete(self, resource: str, obj: Obj, grace: int | None = None) -> None:
+        """Delete an object; when it vanished at once, forget it in the cache."""
+        answer = await self.api.delete(
+            obj_path(resource, obj), grace=grace, propagation="Background"
+        )
+        informer = self.informers.get(resource)
+        if informer is None:
+            return
+        if isinstance(answer, dict) and answer.get("metadata", {}).get("deletionTimestamp"):
+            informer.observe(answer)
+        else:
+            informer.forget(obj)
+
+    async def event(
+        self, obj: Obj, reason: str, message: str, kind: str = "Normal", component: str = ""
+    ) -> None:
+        """Record a core/v1 Event about obj (best effort)."""
+        meta = obj["metadata"]
+        namespace = meta.get("namespace") or "default"
+        stamp = timestamp()
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{meta['name']}.{secrets.token_hex(8)}",
+                "namespace": meta.get("namespace") or "default",
+            },
+            "involvedObject": {
+                "apiVersion": obj.get("apiVersion", "v1"),
+                "kind": obj.get("kind", ""),
+                "name": meta["name"],
+                "namespace": meta.get("namespace", ""),
+                "uid": meta.get("uid", ""),
+            },
+            "reason": reason,
+            "message": message[:1024],
+            "type": kind,
+            "count": 1,
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "source": {"component": component or "sandbox-controller-manager", "host": NODE_NAME},
+            "reportingComponent": component or "sandbox-controller-manager",
+            "reportingInstance": NODE_NAME,
+        }
+        try:
+            await self.api.create(path("events", namespace), body)
+        except ApiError as exc:  # an event is informational; losing one must not stop a controller
+            log.debug("event %s on %s not recorded: %s", reason, meta["name"], exc)

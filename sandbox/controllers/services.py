@@ -1,0 +1,160 @@
+"""NodePort Services: listen on 127.0.0.1:<nodePort> and forward TCP to a Ready pod."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import random
+from typing import Any
+
+from sandbox.controllers.cluster import Cluster
+from sandbox.controllers.meta import Obj, is_pod_active, is_pod_ready
+
+log = logging.getLogger(__name__)
+PORTS_ANNOTATION = "sandbox.myfoodbudget.dev/ports"
+NODE_PORT_RANGE = (30000, 32767)
+
+
+def pod_ports(pod: Obj) -> dict[str, int]:
+    """The kubelet's port allocation of a pod: container port name or number -> localhost port."""
+    raw = (pod["metadata"].get("annotations") or {}).get(PORTS_ANNOTATION)
+    try:
+        return {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
+    except (ValueError, AttributeError):
+        return {}
+
+
+def selects(service: Obj, pod: Obj) -> bool:
+    """The service's (map) selector matches the pod's labels."""
+    selector = (service.get("spec") or {}).get("selector") or {}
+    labels = pod["metadata"].get("labels") or {}
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def allocate_node_ports(services: list[Obj], service: Obj) -> list[dict[str, Any]] | None:
+    """The service's ports with a nodePort filled in where missing; None when nothing is missing."""
+    ports = [dict(p) for p in (service.get("spec") or {}).get("ports") or []]
+    if all(p.get("nodePort") for p in ports):
+        return None
+    used = {
+        int(p["nodePort"])
+        for s in services
+        for p in (s.get("spec") or {}).get("ports") or []
+        if p.get("nodePort")
+    }
+    free = [n for n in range(*NODE_PORT_RANGE) if n not in used]
+    for port in ports:
+        if not port.get("nodePort"):
+            port["nodePort"] = free.pop(random.randrange(len(free)))  # noqa: S311 - not security related
+    return ports
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy bytes until EOF, then half-close."""
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    except (ConnectionError, OSError):
+        pass  # the other side went away; closing below ends both directions
+
+
+class NodePorts:
+    """One listening socket per service nodePort, forwarding to Ready selected pods."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        """No listeners yet."""
+        self.cluster = cluster
+        self.servers: dict[int, tuple[asyncio.Server, tuple[str, str, int]]] = {}
+        self._turn = itertools.count()
+
+    async def sync(self) -> None:
+        """Allocate missing nodePorts and open/close listeners to match the services."""
+        services = self.cluster.cache("services").list()
+        wanted: dict[int, tuple[str, str, int]] = {}
+        for svc in services:
+            if (svc.get("spec") or {}).get("type") not in ("NodePort", "LoadBalancer"):
+                continue
+            ports = allocate_node_ports(services, svc)
+            if ports is not None:
+                await self.cluster.patch("services", svc, {"spec": {"ports": ports}})
+                continue
+            for index, port in enumerate(svc["spec"].get("ports") or []):
+                wanted[int(port["nodePort"])] = (
+                    svc["metadata"]["namespace"],
+                    svc["metadata"]["name"],
+                    index,
+                )
+        for node_port in [p for p in self.servers if self.servers[p][1] != wanted.get(p)]:
+            server, _ = self.servers.pop(node_port)
+            server.close()
+        for node_port, target in wanted.items():
+            if node_port not in self.servers:
+                await self._listen(node_port, target)
+
+    async def _listen(self, node_port: int, target: tuple[str, str, int]) -> None:
+        """Open 127.0.0.1:node_port for one service port."""
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await self._forward(target, reader, writer)
+
+        try:
+            server = await asyncio.start_server(handle, "127.0.0.1", node_port)
+        except OSError as exc:
+            log.warning(
+                "cannot listen on nodePort %s for %s/%s: %s", node_port, target[0], target[1], exc
+            )
+            return
+        self.servers[node_port] = (server, target)
+
+    def backend(self, target: tuple[str, str, int]) -> int | None:
+        """A localhost port of a Ready pod behind the service port (round robin)."""
+        namespace, name, index = target
+        svc = self.cluster.cache("services").get(namespace, name)
+        if svc is None:
+            return None
+        port = svc["spec"]["ports"][index]
+        target_port = str(port.get("targetPort", port.get("port")))
+        pods = [
+            p
+            for p in self.cluster.cache("pods").list(namespace)
+            if selects(svc, p) and is_pod_active(p) and is_pod_ready(p)
+        ]
+        choices = [pod_ports(p).get(target_port) for p in pods]
+        ready = [c for c in choices if c]
+        return ready[next(self._turn) % len(ready)] if ready else None
+
+    async def _forward(
+        self,
+        target: tuple[str, str, int],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        """Connect the client to a backend and copy both ways."""
+        backend = self.backend(target)
+        try:
+            if backend is None:
+                return
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", backend)
+            try:
+                await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            finally:
+                up_writer.close()
+        except OSError as exc:
+            log.debug("forwarding to %s failed: %s", target, exc)
+        finally:
+            writer.close()
+
+    async def close(self) -> None:
+        """Stop every listener."""
+        for server, _ in self.servers.values():
+            server.close()
+        for server, _ in self.servers.values():
+            with contextlib.suppress(Exception):
+                await server.wait_closed()
+        self.servers.clear()

@@ -1,0 +1,254 @@
+"""One container: pull from the catalog, start, probe, restart with back-off, report status."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from typing import TYPE_CHECKING, Any
+
+from sandbox.controllers.meta import timestamp
+from sandbox.kubelet import process
+from sandbox.kubelet.catalog import CatalogImage
+from sandbox.kubelet.probes import ProbeContext, run_probe, run_startup
+from sandbox.kubelet.spec import ConfigError, build_command, build_env
+from sandbox.kubelet.volumes import container_paths, termination_file
+
+if TYPE_CHECKING:
+    from sandbox.kubelet.pod import PodWorker
+
+MESSAGE_LIMIT = 4096
+
+
+@dataclasses.dataclass
+class Launch:
+    """Everything needed to start the process once."""
+
+    argv: list[str]
+    ctx: ProbeContext
+
+
+class ContainerRunner:
+    """Runs one container of a pod and keeps its containerStatus current."""
+
+    def __init__(self, worker: PodWorker, spec: dict[str, Any]) -> None:
+        """Start in waiting/ContainerCreating."""
+        self.worker = worker
+        self.spec = spec
+        self.name: str = spec["name"]
+        self.dir = worker.dir / "containers" / self.name
+        self.log_file = worker.dir / "logs" / f"{self.name}.log"
+        self.status: dict[str, Any] = {
+            "name": self.name,
+            "image": spec.get("image", ""),
+            "imageID": "",
+            "ready": False,
+            "restartCount": 0,
+            "started": False,
+            "state": {"waiting": {"reason": "ContainerCreating"}},
+        }
+        self.stopping = asyncio.Event()
+        self.finished = False
+        self.pid: int | None = None
+        self._pulled = False
+        self._kill_reason = ""
+
+    def _update(self, **fields: Any) -> None:
+        """Change status fields and tell the pod worker."""
+        self.status.update(fields)
+        self.worker.notify()
+
+    def _waiting(self, reason: str, message: str = "") -> None:
+        """Enter a waiting state."""
+        waiting = {"reason": reason, **({"message": message} if message else {})}
+        self._update(state={"waiting": waiting}, ready=False, started=False)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the container is being stopped."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    async def run(self) -> None:
+        """The container's main loop; returns once it stops for good."""
+        failures, pulls, runs = 0, 0, 0
+        while not self.stopping.is_set():
+            image = self.worker.kubelet.catalog.resolve(self.spec.get("image", ""))
+            if image is None:
+                pulls += 1
+                await self._image_missing(pulls)
+                continue
+            try:
+                launch = await self._prepare(image)
+            except ConfigError as exc:
+                self._waiting("CreateContainerConfigError", str(exc))
+                await self.worker.event("Failed", f"Error: {exc}", "Warning")
+                await self._pause(2)
+                continue
+            if runs:
+                self._update(restartCount=self.status["restartCount"] + 1)
+            runs += 1
+            began = time.monotonic()
+            code = await self._run_once(launch)
+            if self.stopping.is_set() or not self._restarts(code):
+                self.finished = True
+                return
+            ran_long = time.monotonic() - began > self.worker.kubelet.backoff.reset_after
+            self.status["lastState"] = dict(self.status["state"])
+            failures = 1 if ran_long else failures + 1
+            await self._crash_loop(failures)
+
+    async def _crash_loop(self, failures: int) -> None:
+        """Wait out the restart back-off (the first restart is immediate, as in the kubelet)."""
+        delay = self.worker.kubelet.backoff.delay(failures - 1)
+        if delay <= 0:
+            return
+        pod = self.worker.pod["metadata"]
+        who = f"{pod['name']}_{pod['namespace']}({pod.get('uid', '')})"
+        message = f"back-off {delay:g}s restarting failed container={self.name} pod={who}"
+        self._waiting("CrashLoopBackOff", message)
+        await self.worker.event("BackOff", "Back-off restarting failed container", "Warning")
+        await self._pause(delay)
+
+    async def _image_missing(self, pulls: int) -> None:
+        """ErrImagePull, then ImagePullBackOff for the back-off delay, then try again."""
+        image = self.spec.get("image", "")
+        message = (
+            f'image "{image}" is not in the sandbox image catalog; '
+            'add an entry whose "match" covers it'
+        )
+        self._waiting("ErrImagePull", message)
+        await self.worker.event("Failed", f'Failed to pull image "{image}": {message}', "Warning")
+        await self._pause(1)
+        if self.stopping.is_set():
+            return
+        self._waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
+        await self.worker.event("BackOff", f'Back-off pulling image "{image}"', "Warning")
+        await self._pause(max(1.0, self.worker.kubelet.backoff.delay(pulls)))
+
+    async def _prepare(self, image: CatalogImage) -> Launch:
+        """Resolve paths, env, argv and working folder."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        paths = container_paths(self.spec, self.worker.volumes, self.dir)
+        ports = self.worker.ports_of(self.spec)
+        first = next(iter(ports.values()), None)
+        env = await build_env(
+            self.spec,
+            self.worker.pod,
+            image,
+            port=first,
+            home=str(self.worker.dir),
+            paths=paths,
+            fetch=self.worker.kubelet.fetch,
+        )
+        argv = build_command(self.spec, image, env, paths)
+        working = self.spec.get("workingDir")
+        cwd = paths.resolve(working) if working else None
+        return Launch(
+            argv=argv,
+            ctx=ProbeContext(ports=ports, env=env, cwd=cwd or str(image.workdir), paths=paths),
+        )
+
+    def _restarts(self, code: int) -> bool:
+        """Whether the restart policy restarts a container that exited with code."""
+        policy = self.worker.pod["spec"].get("restartPolicy", "Always")
+        return policy == "Always" or (policy == "OnFailure" and code != 0)
+
+    async def _announce(self) -> None:
+        """The Pulled, Created and Started events."""
+        if not self._pulled:
+            self._pulled = True
+            await self.worker.event(
+                "Pulled", f'Container image "{self.spec.get("image")}" already present on machine'
+            )
+        await self.worker.event("Created", f"Created container {self.name}")
+        await self.worker.event("Started", f"Started container {self.name}")
+
+    async def _run_once(self, launch: Launch) -> int:
+        """Start the process, probe it until it exits or is stopped; record the termination."""
+        term = termination_file(self.dir)
+        term.unlink(missing_ok=True)
+        proc = await process.start(launch.argv, launch.ctx.env, launch.ctx.cwd, self.log_file)
+        self.pid = proc.pid
+        started_at = timestamp()
+        has_startup = "startupProbe" in self.spec
+        self._update(
+            state={"running": {"startedAt": started_at}},
+            containerID=f"sandbox://{proc.pid}",
+            imageID=f"sandbox-catalog://{self.spec.get('image', '')}",
+            started=not has_startup,
+            ready=not has_startup and "readinessProbe" not in self.spec,
+        )
+        await self._announce()
+        killed = asyncio.Event()
+        probes = asyncio.create_task(self._probe(launch.ctx, killed))
+        waiter = asyncio.create_task(proc.wait())
+        stopper = asyncio.create_task(self.stopping.wait())
+        killer = asyncio.create_task(killed.wait())
+        await asyncio.wait({waiter, stopper, killer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (probes, stopper, killer):
+            task.cancel()
+        if killed.is_set() and not self.stopping.is_set():
+            await self.worker.event(
+                "Killing",
+                f"Container {self.name} failed {self._kill_reason} probe, will be restarted",
+            )
+        code = await process.stop(proc, self.worker.grace())
+        waiter.cancel()
+        self._terminated(code, started_at, term)
+        return code
+
+    def _terminated(self, code: int, started_at: str, term: Any) -> None:
+        """Record the terminated state (and lastState for the next run)."""
+        terminated: dict[str, Any] = {
+            "exitCode": code,
+            "reason": "Completed" if code == 0 else "Error",
+            "startedAt": started_at,
+            "finishedAt": timestamp(),
+            "containerID": self.status.get("containerID", ""),
+        }
+        message = ""
+        with contextlib.suppress(OSError):
+            message = term.read_text(errors="replace")[:MESSAGE_LIMIT]
+        if (
+            not message
+            and code != 0
+            and self.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
+        ):
+            message = process.tail(self.log_file)
+        if message:
+            terminated["message"] = message
+        self._update(state={"terminated": terminated}, ready=False, started=False)
+
+    async def _probe(self, ctx: ProbeContext, killed: asyncio.Event) -> None:
+        """Startup, then liveness and readiness probes, until cancelled."""
+        startup = self.spec.get("startupProbe")
+        if startup is not None:
+            if not await run_startup(startup, ctx):
+                self._kill_reason = "startup"
+                killed.set()
+                return
+            self._update(started=True, ready="readinessProbe" not in self.spec)
+        tasks = []
+        if "readinessProbe" in self.spec:
+            tasks.append(
+                run_probe(
+                    self.spec["readinessProbe"],
+                    ctx,
+                    lambda ok: self._update(ready=ok),
+                    initial=False,
+                )
+            )
+        if "livenessProbe" in self.spec:
+
+            def dead(ok: bool) -> None:
+                if not ok:
+                    self._kill_reason = "liveness"
+                    killed.set()
+
+            tasks.append(run_probe(self.spec["livenessProbe"], ctx, dead, initial=True))
+        await asyncio.gather(*tasks)
+
+    async def stop(self) -> None:
+        """Ask the container to stop (SIGTERM, grace period, SIGKILL happen in the run loop)."""
+        self.stopping.set()

@@ -1,0 +1,103 @@
+"""The node agent: one PodWorker per pod bound to the node."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pathlib
+import shutil
+import time
+from typing import Any
+
+from sandbox.controllers.client import path
+from sandbox.controllers.cluster import NODE_NAME, Cluster
+from sandbox.controllers.meta import Obj
+from sandbox.kubelet.backoff import BackoffPolicy
+from sandbox.kubelet.catalog import Catalog
+from sandbox.kubelet.owners import owners_gone
+from sandbox.kubelet.pod import PodWorker, pod_dir
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_CAP = 10.0
+OWNER_CHECK_PERIOD = 3.0
+
+
+class Kubelet:
+    """Starts a PodWorker per pod bound to the node, stops it when the pod goes."""
+
+    def __init__(
+        self, cluster: Cluster, data_dir: pathlib.Path, catalog: Catalog, backoff: BackoffPolicy
+    ) -> None:
+        """No pods yet."""
+        self.cluster = cluster
+        self.data_dir = data_dir
+        self.catalog = catalog
+        self.backoff = backoff
+        self.workers: dict[str, PodWorker] = {}
+        self._ending: dict[str, asyncio.Task[None]] = {}
+        self._owner_check = 0.0
+
+    async def fetch(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """Read a ConfigMap or Secret from the API."""
+        result = await self.cluster.api.get_or_none(path(resource, namespace, name))
+        return dict(result) if isinstance(result, dict) else None
+
+    async def sync(self) -> None:
+        """Match workers to the pods bound to the node."""
+        pods = {
+            p["metadata"].get("uid", ""): p
+            for p in self.cluster.cache("pods").list()
+            if p["spec"].get("nodeName") == NODE_NAME
+        }
+        for uid, pod in pods.items():
+            worker = self.workers.get(uid)
+            if pod["metadata"].get("deletionTimestamp"):
+                self._end(uid, pod, delete=True)
+            elif worker is None and (pod.get("status") or {}).get("phase") not in (
+                "Succeeded",
+                "Failed",
+            ):
+                worker = self.workers[uid] = PodWorker(self, pod)
+                worker.start()
+            elif worker is not None:
+                worker.pod = pod
+        for uid in [u for u in self.workers if u not in pods]:
+            self._end(uid, self.workers[uid].pod, delete=False)
+        if time.monotonic() - self._owner_check > OWNER_CHECK_PERIOD:
+            self._owner_check = time.monotonic()
+            await self._stop_orphans(list(pods.values()))
+
+    def _end(self, uid: str, pod: Obj, *, delete: bool) -> None:
+        """Stop a pod's worker once; then remove the pod object (if asked) and its folder."""
+        if uid not in self._ending:
+            self._ending[uid] = asyncio.create_task(self._finish(uid, pod, delete))
+
+    async def _finish(self, uid: str, pod: Obj, delete: bool) -> None:
+        """SIGTERM, grace period, SIGKILL; final delete with grace 0; drop the folder."""
+        worker = self.workers.get(uid)
+        grace = pod["metadata"].get("deletionGracePeriodSeconds")
+        if worker is not None:
+            await worker.stop(None if grace is None else float(grace))
+        if delete:
+            await self.cluster.delete("pods", pod, grace=0)
+        shutil.rmtree(pod_dir(self.data_dir, pod), ignore_errors=True)
+        self.workers.pop(uid, None)
+
+    async def _stop_orphans(self, pods: list[Obj]) -> None:
+        """Pods whose owners are all gone are deleted (a backstop for the garbage collector)."""
+        for pod in pods:
+            if (
+                pod["metadata"].get("deletionTimestamp")
+                or pod["metadata"].get("uid") in self._ending
+            ):
+                continue
+            if await owners_gone(self.cluster, pod):
+                await self.cluster.delete("pods", pod)
+
+    async def shutdown(self) -> None:
+        """Stop every process this kubelet started (grace capped so shutdown stays quick)."""
+        for uid, worker in list(self.workers.items()):
+            if uid not in self._ending:
+                grace = min(worker.grace(), SHUTDOWN_GRACE_CAP)
+                self._ending[uid] = asyncio.create_task(worker.stop(grace))
+        await asyncio.gather(*self._ending.values(), return_exceptions=True)

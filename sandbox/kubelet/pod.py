@@ -1,0 +1,175 @@
+"""One pod on the node: its folder, ports, volumes, containers and status reports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+from sandbox.controllers.meta import timestamp
+from sandbox.controllers.services import PORTS_ANNOTATION
+from sandbox.kubelet.container import ContainerRunner
+from sandbox.kubelet.spec import ConfigError
+from sandbox.kubelet.status import pod_status
+from sandbox.kubelet.volumes import prepare_volumes
+
+if TYPE_CHECKING:
+    import pathlib
+
+    from sandbox.kubelet.node import Kubelet
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    """A free localhost TCP port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def allocate_ports(containers: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """container name -> {port name and number: localhost port}, one port per containerPort."""
+    result: dict[str, dict[str, int]] = {}
+    for container in containers:
+        ports: dict[str, int] = {}
+        for spec in container.get("ports") or []:
+            port = free_port()
+            ports[str(spec["containerPort"])] = port
+            if spec.get("name"):
+                ports[spec["name"]] = port
+        result[container["name"]] = ports
+    return result
+
+
+def pod_dir(data_dir: pathlib.Path, pod: dict[str, Any]) -> pathlib.Path:
+    """<data dir>/pods/<namespace>/<name>_<uid>: the pod's folder (logs/<container>.log inside)."""
+    meta = pod["metadata"]
+    return data_dir / "pods" / meta["namespace"] / f"{meta['name']}_{meta.get('uid', '')}"
+
+
+class PodWorker:
+    """Runs a pod's containers and reports its status until stopped."""
+
+    def __init__(self, kubelet: Kubelet, pod: dict[str, Any]) -> None:
+        """Nothing starts before run()."""
+        self.kubelet = kubelet
+        self.pod = pod
+        self.dir = pod_dir(kubelet.data_dir, pod)
+        self.volumes: dict[str, pathlib.Path] = {}
+        self.ports: dict[str, dict[str, int]] = {}
+        self.runners = [ContainerRunner(self, c) for c in pod["spec"].get("containers") or []]
+        self.start_time = timestamp()
+        self.deletion_grace: float | None = None
+        self.stopping = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._written: dict[str, Any] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def notify(self) -> None:
+        """A container status changed."""
+        self._changed.set()
+
+    def grace(self) -> float:
+        """Seconds between SIGTERM and SIGKILL."""
+        if self.deletion_grace is not None:
+            return self.deletion_grace
+        return float(self.pod["spec"].get("terminationGracePeriodSeconds", 30))
+
+    def ports_of(self, container: dict[str, Any]) -> dict[str, int]:
+        """The allocated ports of one container."""
+        return self.ports.get(container["name"], {})
+
+    async def event(self, reason: str, message: str, kind: str = "Normal") -> None:
+        """An Event on this pod from the kubelet."""
+        await self.kubelet.cluster.event(self.pod, reason, message, kind, component="kubelet")
+
+    def start(self) -> None:
+        """Run the pod in the background."""
+        self.task = asyncio.create_task(self.run())
+
+    async def run(self) -> None:
+        """Prepare the pod, run its containers, report status until they end for good."""
+        reporter = asyncio.create_task(self._report())
+        try:
+            if await self._prepare():
+                await asyncio.gather(*(r.run() for r in self.runners))
+        finally:
+            await self._write_status()
+            reporter.cancel()
+
+    async def _prepare(self) -> bool:
+        """Folder, ports (recorded on the pod) and volumes; False when stopped before ready."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        containers = self.pod["spec"].get("containers") or []
+        self.ports = allocate_ports(containers)
+        merged = {k: v for ports in self.ports.values() for k, v in ports.items()}
+        await self.kubelet.cluster.patch(
+            "pods",
+            self.pod,
+            {"metadata": {"annotations": {PORTS_ANNOTATION: json.dumps(merged, sort_keys=True)}}},
+        )
+        while not self.stopping.is_set():
+            try:
+                self.volumes = await prepare_volumes(
+                    self.pod, self.dir, self.kubelet.data_dir, self.kubelet.fetch
+                )
+                return True
+            except ConfigError as exc:
+                await self.event("FailedMount", f"MountVolume.SetUp failed: {exc}", "Warning")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), 2)
+        return False
+
+    def status(self) -> dict[str, Any]:
+        """The pod status from the container runners."""
+        policy = self.pod["spec"].get("restartPolicy", "Always")
+        if self.stopping.is_set() and all(r.finished for r in self.runners):
+            policy = "Never"  # a deleted pod ends in a terminal phase
+        statuses = [dict(r.status) for r in self.runners]
+        return pod_status(self.pod.get("status") or {}, policy, statuses, self.start_time)
+
+    async def _write_status(self) -> None:
+        """Write the status when it changed since the last write."""
+        status = self.status()
+        if status == self._written:
+            return
+        old = self._written or self.pod.get("status") or {}
+        change = {k: status.get(k) for k in set(old) | set(status) if old.get(k) != status.get(k)}
+        if (
+            change
+            and await self.kubelet.cluster.patch("pods", self.pod, {"status": change}, sub="status")
+            is not None
+        ):
+            self._written = status
+
+    async def _report(self) -> None:
+        """Write status after each change, batching changes that come close together."""
+        while True:
+            await self._changed.wait()
+            await asyncio.sleep(0.05)
+            self._changed.clear()
+            try:
+                await self._write_status()
+            except Exception:
+                log.debug(
+                    "status of pod %s not written", self.pod["metadata"]["name"], exc_info=True
+                )
+                await asyncio.sleep(0.5)
+                self._changed.set()
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop every container (SIGTERM, grace, SIGKILL) and wait until they are down."""
+        if grace is not None:
+            self.deletion_grace = grace
+        self.stopping.set()
+        if any(r.pid for r in self.runners if not r.finished):
+            names = ", ".join(r.name for r in self.runners if not r.finished)
+            await self.event("Killing", f"Stopping container {names}")
+        for runner in self.runners:
+            await runner.stop()
+        if self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)

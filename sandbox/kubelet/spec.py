@@ -1,0 +1,143 @@
+"""Pure construction of a container's command line and environment from the pod spec and catalog."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sandbox.kubelet.catalog import CatalogImage
+from sandbox.kubelet.paths import PathMap
+
+_VAR = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
+# Fetch a ConfigMap or Secret: (resource, namespace, name) -> object or None.
+Fetch = Callable[[str, str, str], Awaitable[dict[str, Any] | None]]
+
+
+class ConfigError(Exception):
+    """The container cannot start because a referenced ConfigMap/Secret key is missing."""
+
+
+def expand(text: str, env: Mapping[str, str]) -> str:
+    """Kubernetes $(VAR) expansion: known names expand, $$ escapes, unknown ones stay."""
+
+    def sub(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1)
+        return env[name] if name in env else match.group(0)
+
+    return _VAR.sub(sub, text)
+
+
+def build_command(
+    container: dict[str, Any], image: CatalogImage, env: Mapping[str, str], paths: PathMap
+) -> list[str]:
+    """The argv: the pod's command replaces the catalog's, args appended; $(VAR); paths."""
+    command = container.get("command")
+    argv = [*(command if command else image.command), *(container.get("args") or [])]
+    if not argv:
+        raise ConfigError(
+            f"image {container.get('image')!r} has no command in the catalog "
+            "and the container sets none"
+        )
+    argv = [paths.rewrite(expand(str(a), env)) for a in argv]
+    if argv[0] == "python":
+        argv[0] = sys.executable
+    return argv
+
+
+def base_env(home: str) -> dict[str, str]:
+    """What Python needs to run, and nothing from the developer's shell."""
+    bin_dir = os.path.dirname(sys.executable)
+    return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home}
+
+
+async def _key(fetch: Fetch, resource: str, namespace: str, ref: dict[str, Any]) -> str | None:
+    """One key of a ConfigMap or Secret (Secret values are base64-decoded)."""
+    obj = await fetch(resource, namespace, ref.get("name", ""))
+    data = (obj or {}).get("data") or {}
+    key = ref.get("key", "")
+    if key in data:
+        value = str(data[key])
+        return base64.b64decode(value).decode() if resource == "secrets" else value
+    if resource == "configmaps" and key in ((obj or {}).get("binaryData") or {}):
+        return base64.b64decode(obj["binaryData"][key]).decode(errors="replace")  # type: ignore[index]
+    if ref.get("optional"):
+        return None
+    kind = "secret" if resource == "secrets" else "configmap"
+    what = (
+        f'{kind} "{ref.get("name")}" not found'
+        if obj is None
+        else f"couldn't find key {key} in {kind} {namespace}/{ref.get('name')}"
+    )
+    raise ConfigError(what)
+
+
+async def _value_from(source: dict[str, Any], pod: dict[str, Any], fetch: Fetch) -> str | None:
+    """Resolve env[].valueFrom."""
+    namespace = pod["metadata"]["namespace"]
+    if "secretKeyRef" in source:
+        return await _key(fetch, "secrets", namespace, source["secretKeyRef"])
+    if "configMapKeyRef" in source:
+        return await _key(fetch, "configmaps", namespace, source["configMapKeyRef"])
+    field = (source.get("fieldRef") or {}).get("fieldPath", "")
+    fields = {
+        "metadata.name": pod["metadata"]["name"],
+        "metadata.namespace": namespace,
+        "metadata.uid": pod["metadata"].get("uid", ""),
+        "spec.nodeName": pod["spec"].get("nodeName", ""),
+        "spec.serviceAccountName": pod["spec"].get("serviceAccountName", "default"),
+        "status.podIP": "127.0.0.1",
+        "status.hostIP": "127.0.0.1",
+    }
+    if field in fields:
+        return str(fields[field])
+    raise ConfigError(f"unsupported fieldRef {field!r} (the sandbox knows {sorted(fields)})")
+
+
+async def _env_from(sources: list[dict[str, Any]], namespace: str, fetch: Fetch) -> dict[str, str]:
+    """Resolve envFrom (every key of a ConfigMap or Secret, with an optional prefix)."""
+    env: dict[str, str] = {}
+    for source in sources:
+        resource, ref = (
+            ("secrets", source["secretRef"])
+            if "secretRef" in source
+            else ("configmaps", source.get("configMapRef") or {})
+        )
+        obj = await fetch(resource, namespace, ref.get("name", ""))
+        if obj is None and not ref.get("optional"):
+            raise ConfigError(f'{resource[:-1]} "{ref.get("name")}" not found')
+        for key, value in ((obj or {}).get("data") or {}).items():
+            text = base64.b64decode(value).decode() if resource == "secrets" else str(value)
+            env[source.get("prefix", "") + key] = text
+    return env
+
+
+async def build_env(
+    container: dict[str, Any],
+    pod: dict[str, Any],
+    image: CatalogImage,
+    *,
+    port: int | None,
+    home: str,
+    paths: PathMap,
+    fetch: Fetch,
+) -> dict[str, str]:
+    """Base < catalog env < envFrom < env (in order, $(VAR)) < PORT; container paths rewritten."""
+    env = {**base_env(home), **image.env}
+    env.update(await _env_from(container.get("envFrom") or [], pod["metadata"]["namespace"], fetch))
+    for var in container.get("env") or []:
+        if "valueFrom" in var:
+            value = await _value_from(var["valueFrom"], pod, fetch)
+            if value is None:
+                continue
+        else:
+            value = expand(str(var.get("value", "")), env)
+        env[var["name"]] = value
+    if port is not None:
+        env["PORT"] = str(port)
+    return {k: paths.rewrite(v) for k, v in env.items()}

@@ -1,0 +1,96 @@
+"""Volumes as host folders: PVCs outlive pods, emptyDir in the pod folder, ConfigMaps as files."""
+
+from __future__ import annotations
+
+import base64
+import pathlib
+from typing import Any
+
+from sandbox.kubelet.paths import PathMap
+from sandbox.kubelet.spec import ConfigError, Fetch
+
+DEFAULT_TERMINATION_PATH = "/dev/termination-log"
+
+
+def claim_dir(data_dir: pathlib.Path, namespace: str, claim: str) -> pathlib.Path:
+    """The folder that holds a PersistentVolumeClaim's data."""
+    return data_dir / "volumes" / namespace / claim
+
+
+async def _write_keys(
+    target: pathlib.Path, source: dict[str, Any], obj: dict[str, Any] | None, secret: bool
+) -> None:
+    """Write the keys (or the chosen items) of a ConfigMap/Secret as files."""
+    target.mkdir(parents=True, exist_ok=True)
+    data = dict((obj or {}).get("data") or {})
+    if not secret:
+        data.update(dict((obj or {}).get("binaryData") or {}))
+    items = source.get("items") or [{"key": k, "path": k} for k in data]
+    for item in items:
+        if item["key"] not in data:
+            if source.get("optional"):
+                continue
+            raise ConfigError(f"key {item['key']!r} not found for volume")
+        raw = data[item["key"]]
+        binary = secret or item["key"] in ((obj or {}).get("binaryData") or {})
+        path = target / item.get("path", item["key"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(raw) if binary else str(raw).encode())
+        if secret:
+            path.chmod(0o600)
+
+
+async def prepare_volumes(
+    pod: dict[str, Any], pod_dir: pathlib.Path, data_dir: pathlib.Path, fetch: Fetch
+) -> dict[str, pathlib.Path]:
+    """Create every volume of the pod; return volume name -> host folder."""
+    namespace = pod["metadata"]["namespace"]
+    result: dict[str, pathlib.Path] = {}
+    for volume in pod["spec"].get("volumes") or []:
+        name = volume["name"]
+        own = pod_dir / "volumes" / name
+        if "persistentVolumeClaim" in volume:
+            host = claim_dir(data_dir, namespace, volume["persistentVolumeClaim"]["claimName"])
+            host.mkdir(parents=True, exist_ok=True)
+        elif "configMap" in volume or "secret" in volume:
+            secret = "secret" in volume
+            source = volume["secret"] if secret else volume["configMap"]
+            ref = source.get("secretName") if secret else source.get("name")
+            obj = await fetch("secrets" if secret else "configmaps", namespace, ref or "")
+            if obj is None and not source.get("optional"):
+                raise ConfigError(f'{"secret" if secret else "configmap"} "{ref}" not found')
+            await _write_keys(own, source, obj, secret)
+            host = own
+        elif "hostPath" in volume:
+            host = data_dir / "hostpath" / volume["hostPath"]["path"].lstrip("/")
+            host.mkdir(parents=True, exist_ok=True)
+        else:  # emptyDir, and any other kind becomes an empty folder of the pod
+            own.mkdir(parents=True, exist_ok=True)
+            host = own
+        result[name] = host
+    return result
+
+
+def container_paths(
+    container: dict[str, Any], volumes: dict[str, pathlib.Path], container_dir: pathlib.Path
+) -> PathMap:
+    """The container's mountPath -> host path map, including its termination message file."""
+    mapping: dict[str, str] = {}
+    for mount in container.get("volumeMounts") or []:
+        host = volumes.get(mount["name"])
+        if host is None:
+            raise ConfigError(f"volumeMount {mount['name']!r} names no volume of the pod")
+        if mount.get("subPath"):
+            host = host / mount["subPath"]
+            if not host.exists():
+                host.mkdir(parents=True)
+        mapping[mount["mountPath"]] = str(host)
+    mapping[container.get("terminationMessagePath") or DEFAULT_TERMINATION_PATH] = str(
+        termination_file(container_dir)
+    )
+    return PathMap(mapping)
+
+
+def termination_file(container_dir: pathlib.Path) -> pathlib.Path:
+    """Where the container's termination message lands on the host."""
+    return container_dir / "termination-log"
