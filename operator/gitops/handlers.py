@@ -14,6 +14,8 @@ from gitops.release.builders import RELEASE_LABEL
 from gitops.release.model import GROUP, RETRY_ANNOTATION
 from gitops.release.reconcile import Runtime, run_release
 from gitops.settings import Settings
+from gitops.sync.reconcile import config_from_settings as sync_config
+from gitops.sync.reconcile import run_loop as run_gitsync
 
 log = logging.getLogger(__name__)
 VERSION = "v1alpha1"
@@ -69,3 +71,10 @@ def child_changed(namespace: str | None, labels: kopf.Labels, memo: Any, **_: An
 
 
 # --- GitSync (added by the GitSync controller) ------------------------------------------------
+
+
+@kopf.daemon(GROUP, VERSION, "gitsyncs", cancellation_timeout=5.0)
+async def gitsync_daemon(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Pull, build and apply the GitSync for as long as it exists (interval, trigger, back-off)."""
+    runtime = memo.runtime
+    await run_gitsync(runtime.kube, sync_config(runtime.settings), body)
