@@ -20,6 +20,7 @@ class Bar:
     label: str
     value: str
     over: bool
+    budget_y: float | None
 
 
 def build_bars(
@@ -42,6 +43,9 @@ def build_bars(
                 label=f"{MONTH_NAMES[int(month[5:7]) - 1]} {month[2:4]}",
                 value=fmt(total) if callable(fmt) else str(total),
                 over=budget is not None and total > budget,
+                budget_y=None
+                if budget is None
+                else round(TOP + plot_h * float(1 - budget / top_value), 1),
             )
         )
     return bars
