@@ -1,0 +1,152 @@
+"""`python -m gitops.restore` on real SQLite files: round trip, schema policy, refusals."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Outcome, make_db, row_names, run_module
+from gitops.dbfiles import sha256_file
+
+HOLDER = r"""
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+if sys.argv[2] == "exclusive":  # an app using a rollback journal, in the middle of a write
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.execute("BEGIN EXCLUSIVE")
+else:
+    conn.execute("SELECT count(*) FROM item").fetchone()
+print("holding", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def setup(tmp_path: Path, snapshot_cmd):
+    """A database with 40 rows at schema 1 and a snapshot of it; returns (db, snapshot path)."""
+    db = make_db(tmp_path / "data" / "app.db", rows=40, version=1)
+    out = snapshot_cmd()
+    assert out.code == 0, out.result
+    return db, tmp_path / "data" / "snapshots" / out.result["file"]
+
+
+def _migrate(db: Path) -> None:
+    """What a bad release does: change the schema and lose rows."""
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE item ADD COLUMN price INTEGER")
+    conn.execute("DELETE FROM item WHERE id > 10")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+
+
+def _restore(tmp_path: Path, db: Path, snap: Path, mode: str = "Always") -> Outcome:
+    """Run the restore command."""
+    args = ["--database", str(db), "--snapshot", str(snap), "--mode", mode]
+    return run_module("gitops.restore", args, tmp_path / "restore-termination.log")
+
+
+def _aside(snap: Path) -> list[str]:
+    """Names of the failed-* files beside the snapshots."""
+    return sorted(p.name for p in snap.parent.glob("failed-*"))
+
+
+def test_round_trip_is_byte_identical_and_keeps_the_failed_database(tmp_path: Path, setup) -> None:
+    db, snap = setup
+    expected_rows = row_names(db)
+    sidecar = json.loads(snap.with_suffix(".json").read_text())
+    _migrate(db)
+    out = _restore(tmp_path, db, snap)
+    assert out.code == 0, out.result
+    assert out.result["ok"] is True
+    assert out.result["restored"] is True
+    assert sha256_file(db) == sidecar["sha256"] == sha256_file(snap)
+    assert row_names(db) == expected_rows
+    aside = _aside(snap)
+    assert aside
+    assert aside[0].startswith("failed-")
+    assert aside[0].endswith(".db")
+    assert out.result["movedAside"][0] == aside[0]
+    kept = sqlite3.connect(snap.parent / aside[0])
+    assert kept.execute("PRAGMA user_version").fetchone()[0] == 2  # the failed data is kept
+    kept.close()
+
+
+def test_if_schema_changed_keeps_a_database_with_the_same_schema(tmp_path: Path, setup) -> None:
+    db, snap = setup
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO item(name) VALUES ('written after the snapshot')")
+    conn.commit()
+    conn.close()
+    before = row_names(db)
+    out = _restore(tmp_path, db, snap, mode="IfSchemaChanged")
+    assert out.code == 0, out.result
+    assert out.result["restored"] is False
+    assert "unchanged" in out.result["message"]
+    assert row_names(db) == before
+    assert _aside(snap) == []
+
+
+def test_if_schema_changed_restores_a_migrated_database(tmp_path: Path, setup) -> None:
+    db, snap = setup
+    _migrate(db)
+    out = _restore(tmp_path, db, snap, mode="IfSchemaChanged")
+    assert out.result["restored"] is True
+    assert (out.result["previousSchemaVersion"], out.result["schemaVersion"]) == (2, 1)
+    assert len(row_names(db)) == 40
+
+
+def test_restore_without_a_current_database(tmp_path: Path, setup) -> None:
+    db, snap = setup
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    out = _restore(tmp_path, db, snap, mode="IfSchemaChanged")
+    assert out.result["restored"] is True
+    assert out.result["movedAside"] == []
+    assert sha256_file(db) == sha256_file(snap)
+
+
+@pytest.mark.parametrize(("hold", "words"), [("read", "open by another"), ("exclusive", "locked")])
+def test_refuses_while_the_app_holds_the_database(
+    tmp_path: Path, setup, hold: str, words: str
+) -> None:
+    db, snap = setup
+    _migrate(db)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db), hold],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        before = sha256_file(db)
+        out = _restore(tmp_path, db, snap)
+    finally:
+        holder.communicate("done\n", timeout=10)
+    assert out.code == 1
+    assert out.result["ok"] is False
+    assert words in out.result["error"]
+    assert "stop the app" in out.result["error"]
+    assert sha256_file(db) == before
+    assert _aside(snap) == []
+
+
+def test_tampered_snapshot_is_refused_and_nothing_moves(tmp_path: Path, setup) -> None:
+    db, snap = setup
+    _migrate(db)
+    before = sha256_file(db)
+    conn = sqlite3.connect(snap)
+    conn.execute("DELETE FROM item")
+    conn.commit()
+    conn.close()
+    out = _restore(tmp_path, db, snap)
+    assert out.code == 1
+    assert "differs from its sidecar" in out.result["error"]
+    assert sha256_file(db) == before
+    assert _aside(snap) == []

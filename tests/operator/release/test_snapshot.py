@@ -1,0 +1,121 @@
+"""`python -m gitops.snapshot` on real SQLite files: result, sidecar, pruning, errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import make_db, row_names
+from gitops import snapshot
+from gitops.dbfiles import sha256_file
+
+NAME_RE = re.compile(r"^mfb-\d{8}T\d{6}Z-v1\.db$")
+
+
+def test_snapshot_writes_copy_sidecar_and_termination_message(tmp_path: Path, snapshot_cmd) -> None:
+    db = make_db(tmp_path / "data" / "app.db", rows=30, version=4)
+    out = snapshot_cmd("--keep", "3")
+    assert out.code == 0, out.stderr
+    result = out.result
+    assert result["ok"] is True
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == result
+    copy = tmp_path / "data" / "snapshots" / result["file"]
+    assert NAME_RE.match(copy.name)
+    sidecar = json.loads(copy.with_suffix(".json").read_text())
+    assert sidecar["sha256"] == sha256_file(copy) == result["sha256"]
+    assert sidecar["sizeBytes"] == copy.stat().st_size
+    assert (sidecar["schemaVersion"], sidecar["image"]) == (4, "reg/app:v1")
+    assert sidecar["takenAt"].endswith("Z")
+    assert row_names(copy) == row_names(db)
+    assert len(result["sha256"]) == 64
+
+
+def _args(tmp_path: Path, keep: int, protect: tuple[str, ...] = ()) -> argparse.Namespace:
+    """Arguments for snapshot.take on tmp_path/data."""
+    argv = ["--database", str(tmp_path / "data" / "app.db")]
+    argv += ["--directory", str(tmp_path / "data" / "snapshots"), "--release", "mfb"]
+    argv += ["--image", "reg/app:v1", "--keep", str(keep)]
+    for name in protect:
+        argv += ["--protect", name]
+    return snapshot.parse_args(argv)
+
+
+def _take_series(tmp_path: Path, count: int, keep: int, protect: tuple[str, ...] = ()) -> list[str]:
+    """Take `count` snapshots a minute apart; return their file names, oldest first."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    names = []
+    for i in range(count):
+        result = snapshot.take(_args(tmp_path, keep, protect), start + timedelta(minutes=i))
+        names.append(result["file"])
+    return names
+
+
+def _files(tmp_path: Path) -> set[str]:
+    """Names in the snapshot directory."""
+    return {p.name for p in (tmp_path / "data" / "snapshots").iterdir()}
+
+
+def test_prune_keeps_newest_and_protected_and_foreign_files(tmp_path: Path) -> None:
+    make_db(tmp_path / "data" / "app.db")
+    directory = tmp_path / "data" / "snapshots"
+    directory.mkdir(parents=True)
+    (directory / "failed-20250101T000000Z.db").write_bytes(b"failed database")
+    (directory / "hand-made.db").write_bytes(b"no sidecar: not ours")
+    names = _take_series(tmp_path, 3, keep=5)
+    other = snapshot.take(
+        argparse.Namespace(**{**vars(_args(tmp_path, 5)), "release": "other"}),
+        datetime(2025, 6, 1, tzinfo=UTC),
+    )["file"]
+    later = snapshot.take(_args(tmp_path, 2, protect=(names[0],)), datetime(2026, 2, 1, tzinfo=UTC))
+    files = _files(tmp_path)
+    assert names[0] in files  # protected (status points to it)
+    assert names[1] not in files
+    assert f"{names[1][:-3]}.json" not in files
+    assert {names[2], later["file"], other, "failed-20250101T000000Z.db", "hand-made.db"} <= files
+    assert later["pruned"] == [names[1]]
+
+
+def test_keep_below_one_is_refused_before_anything_runs() -> None:
+    argv = ["--database", "a", "--directory", "b", "--release", "r", "--image", "i"]
+    with pytest.raises(SystemExit):
+        snapshot.parse_args([*argv, "--keep", "0"])
+
+
+def test_keep_one_leaves_only_the_new_snapshot(tmp_path: Path) -> None:
+    make_db(tmp_path / "data" / "app.db")
+    names = _take_series(tmp_path, 4, keep=1)
+    assert {n for n in _files(tmp_path) if n.endswith(".db")} == {names[-1]}
+
+
+def test_missing_database_is_a_failed_result_and_deletes_nothing(
+    tmp_path: Path, snapshot_cmd
+) -> None:
+    make_db(tmp_path / "data" / "app.db")
+    names = _take_series(tmp_path, 3, keep=3)
+    (tmp_path / "data" / "app.db").unlink()
+    out = snapshot_cmd("--keep", "1")
+    assert out.code == 1
+    assert out.result["ok"] is False
+    assert "does not exist" in out.result["error"]
+    assert "spec.snapshot.databasePath" in out.result["error"]
+    assert set(names) <= _files(tmp_path)
+    assert not (tmp_path / "data" / "app.db").exists()  # never created by the attempt
+
+
+def test_unreadable_database_is_a_failed_result_and_deletes_nothing(
+    tmp_path: Path, snapshot_cmd
+) -> None:
+    make_db(tmp_path / "data" / "app.db")
+    names = _take_series(tmp_path, 2, keep=2)
+    before = _files(tmp_path)
+    (tmp_path / "data" / "app.db").write_bytes(b"this is not a SQLite database " * 200)
+    out = snapshot_cmd("--keep", "1")
+    assert out.code == 1
+    assert out.result["ok"] is False
+    assert "not a SQLite database" in out.result["error"]
+    assert _files(tmp_path) == before
+    assert set(names) <= before
