@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Outcome, make_db, row_names, run_module
+from dbhelpers import Outcome, make_db, row_names, run_module
 from gitops.dbfiles import sha256_file
 
 HOLDER = r"""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import make_db, row_names
+from dbhelpers import make_db, row_names
 from gitops import snapshot
 from gitops.dbfiles import sha256_file
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import make_db
+from dbhelpers import make_db
 from gitops import snapshot
 from gitops.dbfiles import inspect
 
