@@ -1,0 +1,5 @@
+"""`python -m sandbox up ...`."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""Command line: `python -m sandbox up --kubeconfig PATH [--port N] [--data DIR] ...`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import importlib
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .faults import parse_codes
+
+log = logging.getLogger("sandbox")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `python -m sandbox`."""
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="run the sandbox cluster in the foreground")
+    up.add_argument(
+        "--kubeconfig",
+        type=Path,
+        required=True,
+        help="where to write the kubeconfig once the API server answers",
+    )
+    up.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: any free)")
+    up.add_argument(
+        "--data", type=Path, help="data folder (volumes, logs); default: a temporary one"
+    )
+    up.add_argument("--images", type=Path, help="image catalog YAML for the process kubelet")
+    up.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="fraction of API requests answered with an injected error (0..1)",
+    )
+    up.add_argument(
+        "--fault-codes",
+        default="500,503,409,429",
+        help="comma-separated codes injected errors use (500,503,409,429)",
+    )
+    up.add_argument(
+        "--drop-watch-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="end every watch stream after this many seconds",
+    )
+    up.add_argument("--latency-ms", type=int, default=0, help="delay added to every API request")
+    up.add_argument(
+        "--watch-history",
+        type=int,
+        default=100_000,
+        help="events kept for watch resumption; older versions answer 410",
+    )
+    up.add_argument("--log-level", default="WARNING", help="Python logging level")
+    return parser
+
+
+def check_images(path: Path) -> None:
+    """Fail with a clear message when the image catalog cannot be used."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise SystemExit(
+            f"--images {path}: cannot read the image catalog: {error.strerror}"
+        ) from None
+    except yaml.YAMLError as error:
+        raise SystemExit(f"--images {path}: not valid YAML: {error}") from None
+    entries = (data or {}).get("images") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and "match" in e and "command" in e for e in entries
+    ):
+        raise SystemExit(
+            f"--images {path}: expected a mapping with an `images:` list whose entries have "
+            "`match` and `command` (see docs/sandbox.md)"
+        )
+
+
+def write_kubeconfig(path: Path, url: str) -> None:
+    """Write a kubeconfig for the plain-HTTP, no-auth server (context `sandbox`)."""
+    config: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "sandbox", "cluster": {"server": url}}],
+        "users": [{"name": "sandbox", "user": {}}],
+        "contexts": [
+            {
+                "name": "sandbox",
+                "context": {"cluster": "sandbox", "user": "sandbox", "namespace": "default"},
+            }
+        ],
+        "current-context": "sandbox",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(yaml.safe_dump(config, sort_keys=False))
+    partial.replace(path)
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Check the flags before starting anything."""
+    if not 0 <= args.fault_rate <= 1:
+        raise SystemExit("--fault-rate must be between 0 and 1")
+    try:
+        args.fault_codes = parse_codes(args.fault_codes)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    if not 0 <= args.port < 65536:
+        raise SystemExit("--port must be between 0 and 65535")
+    if args.images is not None:
+        args.images = args.images.resolve()
+        check_images(args.images)
+
+
+def load_controllers() -> Any:
+    """`sandbox.controllers.run_controllers` when that package provides it, else None."""
+    try:
+        module = importlib.import_module("sandbox.controllers")
+    except ModuleNotFoundError as error:
+        if error.name in ("sandbox.controllers", "sandbox"):
+            return None
+        raise
+    return getattr(module, "run_controllers", None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the flags and run the sandbox until SIGINT or SIGTERM."""
+    args = build_parser().parse_args(argv)
+    validate(args)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    own_data = args.data is None
+    data = Path(tempfile.mkdtemp(prefix="sandbox-data-")) if own_data else args.data.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    from .runner import run
+
+    try:
+        return asyncio.run(run(args, data, load_controllers()))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(
+                f"sandbox: port {args.port} is already in use on 127.0.0.1; choose another "
+                "with --port, or omit --port to use any free port",
+                file=sys.stderr,
+            )
+            return 2
+        raise
+    finally:
+        if own_data:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(data)
+
+
+def install_signals(stopping: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set `stopping`."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)

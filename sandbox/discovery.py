@@ -1,0 +1,124 @@
+"""Discovery documents: /version, /api, /api/v1, /apis, /apis/{group}/{version}."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .registry import VERBS, Registry, ResourceType
+
+VERSION = {
+    "major": "1",
+    "minor": "37",
+    "gitVersion": "v1.37.0+sandbox",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.25.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    """Kubernetes version priority: GA > beta > alpha, then by number (higher first)."""
+    match = re.match(r"^v(\d+)(?:(alpha|beta)(\d+))?$", version)
+    if not match:
+        return (3, 0, 0)
+    major, stage, minor = match.groups()
+    rank = {None: 0, "beta": 1, "alpha": 2}[stage]
+    return (rank, -int(major), -int(minor or 0))
+
+
+def api_versions(address: str) -> dict[str, Any]:
+    """GET /api."""
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": address}],
+    }
+
+
+def _group(name: str, versions: list[str]) -> dict[str, Any]:
+    ordered = sorted(versions, key=version_key)
+    entries = [{"groupVersion": f"{name}/{v}", "version": v} for v in ordered]
+    return {"name": name, "versions": entries, "preferredVersion": entries[0]}
+
+
+def api_groups(registry: Registry) -> dict[str, Any]:
+    """GET /apis."""
+    groups = registry.group_versions()
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [_group(name, versions) for name, versions in sorted(groups.items())],
+    }
+
+
+def api_group(registry: Registry, name: str) -> dict[str, Any] | None:
+    """GET /apis/{group}."""
+    versions = registry.group_versions().get(name)
+    if not versions:
+        return None
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
+
+
+def _resource(rtype: ResourceType) -> list[dict[str, Any]]:
+    main: dict[str, Any] = {
+        "name": rtype.plural,
+        "singularName": rtype.singular,
+        "namespaced": rtype.namespaced,
+        "kind": rtype.kind,
+        "verbs": VERBS,
+    }
+    if rtype.short_names:
+        main["shortNames"] = list(rtype.short_names)
+    if rtype.categories:
+        main["categories"] = list(rtype.categories)
+    found = [main]
+    if rtype.status:
+        found.append(
+            {
+                "name": f"{rtype.plural}/status",
+                "singularName": "",
+                "namespaced": rtype.namespaced,
+                "kind": rtype.kind,
+                "verbs": ["get", "patch", "update"],
+            }
+        )
+    if rtype.scale:
+        found.append(
+            {
+                "name": f"{rtype.plural}/scale",
+                "singularName": "",
+                "namespaced": rtype.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }
+        )
+    if rtype.kind == "Pod":
+        found.append(
+            {
+                "name": "pods/binding",
+                "singularName": "",
+                "namespaced": True,
+                "kind": "Binding",
+                "verbs": ["create"],
+            }
+        )
+    return found
+
+
+def resource_list(registry: Registry, group: str, version: str) -> dict[str, Any] | None:
+    """GET /api/v1 or /apis/{group}/{version}."""
+    types = registry.in_group_version(group, version)
+    if not types:
+        return None
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{version}" if group else version,
+        "resources": [r for t in sorted(types, key=lambda t: t.plural) for r in _resource(t)],
+    }

@@ -1,0 +1,50 @@
+"""PATCH: choose the patch type from the content type and apply it with the update rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import apply, patching
+from .api import API, Options
+from .convert import from_storage, to_storage
+from .errors import bad_request, unsupported_media
+from .registry import ResourceType
+from .store import Obj
+
+JSON_PATCH = "application/json-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+APPLY = "application/apply-patch+yaml"
+
+
+def patch_object(
+    api: API,
+    rtype: ResourceType,
+    namespace: str,
+    name: str,
+    content_type: str,
+    body: Any,
+    opts: Options,
+    sub: str = "",
+) -> tuple[Obj, bool]:
+    """Apply a patch; returns the stored object and whether it was created (apply only)."""
+    accepted = [JSON_PATCH, MERGE_PATCH, APPLY] + ([] if rtype.custom else [STRATEGIC])
+    if content_type not in accepted:
+        raise unsupported_media(accepted)
+    if content_type == APPLY:
+        return apply.server_side_apply(api, rtype, namespace, name, body, opts, sub)
+    old = api.get(rtype, namespace, name)
+    view = from_storage(rtype, old)
+    if content_type == JSON_PATCH:
+        patched = patching.json_patch(view, body)
+    elif not isinstance(body, dict):
+        raise bad_request("a merge patch must be a JSON object")
+    elif content_type == MERGE_PATCH:
+        patched = patching.merge_patch(view, body)
+    else:
+        patched = patching.strategic_merge(view, body)
+    if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
+        raise bad_request("the patched object must be a JSON object with metadata")
+    if (patched.get("kind"), patched.get("apiVersion")) != (view["kind"], view["apiVersion"]):
+        raise bad_request("a patch may not change the kind or apiVersion of an object")
+    return api.replace(rtype, old, to_storage(rtype, patched), opts, sub), False

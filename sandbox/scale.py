@@ -1,0 +1,83 @@
+"""The /scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets and CRs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from . import patching
+from .api import API, Options
+from .errors import bad_request, conflict
+from .registry import ResourceType
+from .selectors import field_value
+from .store import Obj
+
+
+def _paths(rtype: ResourceType) -> dict[str, str]:
+    if rtype.custom:
+        return rtype.scale_paths
+    return {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}
+
+
+def _selector(rtype: ResourceType, obj: Obj) -> str:
+    path = _paths(rtype).get("labelSelectorPath")
+    if rtype.custom:
+        return field_value(obj, path.lstrip(".")) if path else ""
+    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def get_scale(rtype: ResourceType, obj: Obj) -> dict[str, Any]:
+    """The Scale view of an object."""
+    paths, md = _paths(rtype), obj["metadata"]
+    spec_value = field_value(obj, paths["specReplicasPath"].lstrip("."))
+    status_value = field_value(obj, paths.get("statusReplicasPath", ".status.r").lstrip("."))
+    status: dict[str, Any] = {"replicas": int(status_value or 0)}
+    if _selector(rtype, obj):
+        status["selector"] = _selector(rtype, obj)
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: md[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in md
+        },
+        "spec": {"replicas": int(spec_value or 0)},
+        "status": status,
+    }
+
+
+def update_scale(
+    api: API,
+    rtype: ResourceType,
+    namespace: str,
+    name: str,
+    method: str,
+    content_type: str,
+    body: Any,
+    opts: Options,
+) -> Obj:
+    """Set spec.replicas through the Scale view (PUT or merge/JSON patch)."""
+    old = api.get(rtype, namespace, name)
+    current = get_scale(rtype, old)
+    if method == "PATCH":
+        if "json-patch" in content_type:
+            scale = patching.json_patch(current, body)
+        else:
+            scale = patching.merge_patch(current, body)
+    else:
+        scale = body
+    rv = (scale.get("metadata") or {}).get("resourceVersion")
+    if rv and rv != old["metadata"]["resourceVersion"]:
+        raise conflict(rtype.plural, name, rtype.group)
+    replicas = (scale.get("spec") or {}).get("replicas")
+    if not isinstance(replicas, int) or replicas < 0:
+        raise bad_request("spec.replicas must be a non-negative integer")
+    new = copy.deepcopy(old)
+    node = new
+    parts = _paths(rtype)["specReplicasPath"].lstrip(".").split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = replicas
+    return api.replace(rtype, old, new, opts)

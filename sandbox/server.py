@@ -1,0 +1,162 @@
+"""The aiohttp application: discovery, resource routes, faults and `kind: Status` errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from . import crds, discovery
+from .api import Options
+from .errors import APIError
+from .gc import Collector
+from .handlers import ResourceHandler, read_body, respond
+from .registry import Registry
+from .state import State
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+STATE: web.AppKey[State] = web.AppKey("state", State)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Inject faults, and answer every error as a `kind: Status`."""
+    try:
+        if not request.path.startswith("/sandbox/"):
+            await request.app[STATE].faults.before(request)
+        return await handler(request)
+    except APIError as error:
+        return web.json_response(error.status(), status=error.code, headers=error.headers)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        status = APIError(error.status, error.reason.replace(" ", ""), error.reason).status()
+        return web.json_response(status, status=error.status)
+
+
+def _not_found() -> APIError:
+    return APIError(404, "NotFound", "the server could not find the requested resource")
+
+
+def _registry(request: web.Request) -> Registry:
+    return request.app[STATE].registry
+
+
+async def version(request: web.Request) -> web.Response:
+    """GET /version."""
+    return respond(discovery.VERSION)
+
+
+async def core_api(request: web.Request) -> web.Response:
+    """GET /api."""
+    return respond(discovery.api_versions(request.host))
+
+
+async def apis(request: web.Request) -> web.Response:
+    """GET /apis."""
+    return respond(discovery.api_groups(_registry(request)))
+
+
+async def api_group(request: web.Request) -> web.Response:
+    """GET /apis/{group}."""
+    found = discovery.api_group(_registry(request), request.match_info["group"])
+    if found is None:
+        raise _not_found()
+    return respond(found)
+
+
+async def resource_list(request: web.Request) -> web.Response:
+    """GET /api/v1 and /apis/{group}/{version}."""
+    group, ver = request.match_info.get("group", ""), request.match_info.get("version", "v1")
+    found = discovery.resource_list(_registry(request), group, ver)
+    if found is None:
+        raise _not_found()
+    return respond(found)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz, /readyz, /livez."""
+    return web.Response(text="ok")
+
+
+async def not_served(request: web.Request) -> web.Response:
+    """The OpenAPI documents are not served (kubectl falls back)."""
+    raise _not_found()
+
+
+async def faults_get(request: web.Request) -> web.Response:
+    """GET /sandbox/faults: the current fault settings."""
+    return respond(request.app[STATE].faults.as_dict())
+
+
+async def faults_set(request: web.Request) -> web.Response:
+    """POST /sandbox/faults: replace the fault settings (`{}` clears them)."""
+    faults = request.app[STATE].faults
+    try:
+        faults.update(await read_body(request))
+    except (ValueError, TypeError) as error:
+        raise APIError(400, "BadRequest", f"invalid fault settings: {error}") from None
+    return respond(faults.as_dict())
+
+
+async def compact(request: web.Request) -> web.Response:
+    """POST /sandbox/compact: forget the watch history (older versions answer 410)."""
+    store = request.app[STATE].store
+    store.compact()
+    return respond({"compactedTo": str(store.rv)})
+
+
+def _resources(handler: ResourceHandler, core: bool) -> Handler:
+    async def serve(request: web.Request) -> web.StreamResponse:
+        if core:
+            return await handler.handle(request, "", "v1")
+        info = request.match_info
+        return await handler.handle(request, info["group"], info["version"])
+
+    return serve
+
+
+def seed(state: State) -> None:
+    """Create the objects every cluster starts with."""
+    api, lookup = state.api, state.registry.lookup
+    namespaces, nodes = lookup("", "v1", "namespaces"), lookup("", "v1", "nodes")
+    assert namespaces is not None
+    assert nodes is not None
+    for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        api.create(
+            namespaces,
+            "",
+            {"metadata": {"name": name}},
+            Options(),
+        )
+    node = json.loads(json.dumps(crds.NODE))
+    api.create(nodes, "", node, Options())
+
+
+def make_app(state: State | None = None) -> web.Application:
+    """Build the API server application with its seeded state."""
+    state = state or State()
+    app = web.Application(middlewares=[errors_middleware], client_max_size=64 * 1024**2)
+    app[STATE] = state
+    crds.install(state)
+    Collector(state.api)
+    handler = ResourceHandler(state)
+    r = app.router
+    r.add_get("/version", version)
+    r.add_get("/api", core_api)
+    r.add_get("/apis", apis)
+    for path in ("/healthz", "/readyz", "/livez"):
+        r.add_get(path, healthz)
+    r.add_route("*", "/openapi/{tail:.*}", not_served)
+    r.add_get("/sandbox/faults", faults_get)
+    r.add_post("/sandbox/faults", faults_set)
+    r.add_post("/sandbox/compact", compact)
+    r.add_get("/api/v1", resource_list)
+    r.add_route("*", "/api/v1/{tail:.+}", _resources(handler, True))
+    r.add_get("/apis/{group}", api_group)
+    r.add_get("/apis/{group}/{version}", resource_list)
+    r.add_route("*", "/apis/{group}/{version}/{tail:.+}", _resources(handler, False))
+    return app

@@ -1,0 +1,23 @@
+"""Everything one running API server holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .api import API
+from .faults import Faults
+from .registry import Registry
+from .store import Store
+
+
+@dataclass
+class State:
+    """The registry, store, API verbs and fault settings of one server."""
+
+    registry: Registry = field(default_factory=Registry)
+    store: Store = field(default_factory=Store)
+    faults: Faults = field(default_factory=Faults)
+    api: API = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.api = API(self.registry, self.store)
