@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import sys
 
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.namespace:
         settings = dataclasses.replace(settings, watch_namespace=args.namespace)
     kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.JSON)
+    if not args.verbose:  # one line per handler call is noise; the controllers log each step
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     import gitops.handlers  # noqa: F401 - registers the handlers once settings are valid
 
     namespace = settings.watch_namespace

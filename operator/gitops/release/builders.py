@@ -18,6 +18,8 @@ API_VERSION = f"{GROUP}/v1alpha1"
 MANAGED_BY = "myfoodbudget-operator"
 RELEASE_LABEL = f"{GROUP}/release"
 JOB_KIND_LABEL = f"{GROUP}/job"
+JOB_TTL_SECONDS = 86400  # long after its rollout ended; the result is kept in status
+TERMINATION_PATH = "/dev/termination-log"  # passed in args too, so a rewritten path follows
 Body = dict[str, Any]
 
 
@@ -131,7 +133,8 @@ def _job_container(job: JobRequest, image: str) -> Body:
         "name": job.module.rsplit(".", 1)[-1],
         "image": image,
         "command": ["python", "-m", job.module],
-        "args": list(job.args),
+        "args": [*job.args, "--termination-log", TERMINATION_PATH],
+        "terminationMessagePath": TERMINATION_PATH,
         "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": [{"name": "data", "mountPath": DATA_MOUNT}],
         "securityContext": {
@@ -162,6 +165,7 @@ def build_job(release: Body, spec: ReleaseSpec, job: JobRequest, image: str, dea
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": deadline,
+            "ttlSecondsAfterFinished": JOB_TTL_SECONDS,
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},
         },
     }

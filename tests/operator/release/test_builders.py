@@ -128,7 +128,8 @@ def test_job_runs_the_module_in_the_operator_image_on_the_claim() -> None:
     (container,) = pod["containers"]
     assert container["image"] == "ghcr.io/o/op:1"
     assert container["command"] == ["python", "-m", "gitops.snapshot"]
-    assert container["args"] == ["--database", "/data/myfoodbudget.db"]
+    assert container["args"][:2] == ["--database", "/data/myfoodbudget.db"]
+    assert container["args"][2:] == ["--termination-log", container["terminationMessagePath"]]
     assert container["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
     assert pod["volumes"][0]["persistentVolumeClaim"] == {"claimName": "data"}
     assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
