@@ -92,7 +92,7 @@ async def run_attempt(
                 secrets=secrets,
             )
     except FetchError as error:
-        hint = f" (credentials from Secret {creds.secret})" if creds else ""
+        hint = f" (using the credentials in Secret {creds.secret})" if creds else ""
         return Attempt(outcome(reasons.FETCH_FAILED, **fail, error=f"{error}{hint}"))
     action = decide(spec, status, replace(observed, commit=commit))
     if action.step is Step.UP_TO_DATE:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
 from gitops.sync.process import CommandFailed, run_command
+
+KLOG = re.compile(r'^[IWEF]\d{4} [\d:.]+\s+\d+ \S+\] .*?err="(.*)"$')
 
 
 class BuildError(Exception):
@@ -47,5 +50,13 @@ def _relative(message: str, root: Path) -> str:
     """kustomize's message with paths shown relative to the repository root, on one line."""
     for prefix in {str(root.resolve()), str(root)}:
         message = message.replace(prefix + "/", "").replace(prefix, ".")
-    lines = [line.removeprefix("error: ").strip() for line in message.splitlines()]
+    lines = [_unwrap(line.removeprefix("error: ").strip()) for line in message.splitlines()]
     return "; ".join(line for line in lines if line)
+
+
+def _unwrap(line: str) -> str:
+    """The error inside a klog line such as `E1126 06:08:41.2 26793 run.go:72] ... err="..."`."""
+    found = KLOG.match(line)
+    if not found:
+        return line
+    return found.group(1).replace('\\"', '"')

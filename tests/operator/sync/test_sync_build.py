@@ -75,6 +75,7 @@ def test_broken_yaml_names_the_file(tmp_path: Path) -> None:
         build_overlay(find_kubectl(), _write(tmp_path, files), "app", timeout=60)
     assert "configmap.yaml" in str(caught.value)
     assert str(tmp_path) not in str(caught.value)
+    assert str(caught.value).startswith("accumulating resources")
 
 
 def test_missing_resource_names_it(tmp_path: Path) -> None:
