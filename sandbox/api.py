@@ -165,11 +165,7 @@ class API:
         if rv not in (None, "") and rv != old_md["resourceVersion"]:
             raise conflict(rtype.plural, name, rtype.group)
         if subresource == "status":
-            status = new.get("status")
-            new = copy.deepcopy(old)
-            new.pop("status", None)
-            if status is not None:
-                new["status"] = status
+            new = _status_update(rtype, old, new)
         else:
             self._keep_system_fields(rtype, old, new)
         md = new["metadata"]
@@ -245,6 +241,18 @@ class API:
         if opts.dry_run:
             return new
         return self.store.write(rtype.key, new, "ADDED" if old is None else "MODIFIED")
+
+
+def _status_update(rtype: ResourceType, old: Obj, body: Obj) -> Obj:
+    """A /status write changes status (and, for built-ins, annotations) only."""
+    new = copy.deepcopy(old)
+    new.pop("status", None)
+    if body.get("status") is not None:
+        new["status"] = body["status"]
+    annotations = body["metadata"].get("annotations")
+    if not rtype.custom and annotations is not None:
+        new["metadata"]["annotations"] = annotations
+    return new
 
 
 def _same(old: Obj, new: Obj) -> bool:

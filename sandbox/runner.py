@@ -46,7 +46,8 @@ async def run(args: argparse.Namespace, data: Path, controllers: Any) -> int:
     stopping = asyncio.Event()
     install_signals(stopping)
     app = make_app(state)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    access = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
+    runner = web.AppRunner(app, access_log=access, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", args.port, shutdown_timeout=1.0)
     try:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import crds, discovery
+from . import crds, discovery, openapi
 from .api import Options
 from .errors import APIError
 from .gc import Collector
@@ -82,8 +82,25 @@ async def healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
+async def openapi_v3(request: web.Request) -> web.Response:
+    """GET /openapi/v3 and /openapi/v3/{api/v1|apis/g/v}: a minimal index (no schemas)."""
+    tail = request.match_info.get("tail", "")
+    if not tail:
+        return respond(openapi.index(_registry(request)))
+    parts = tail.split("/")
+    group, ver = (
+        ("", parts[1]) if parts[0] == "api" and len(parts) == 2 else (parts[1:3] + [""])[:2]
+    )
+    found = None
+    if parts[0] in ("api", "apis") and len(parts) in (2, 3) and ver:
+        found = openapi.document(_registry(request), group, ver)
+    if found is None:
+        raise _not_found()
+    return respond(found)
+
+
 async def not_served(request: web.Request) -> web.Response:
-    """The OpenAPI documents are not served (kubectl falls back)."""
+    """The OpenAPI v2 document is not served (kubectl falls back)."""
     raise _not_found()
 
 
@@ -150,6 +167,8 @@ def make_app(state: State | None = None) -> web.Application:
     r.add_get("/apis", apis)
     for path in ("/healthz", "/readyz", "/livez"):
         r.add_get(path, healthz)
+    r.add_get("/openapi/v3", openapi_v3)
+    r.add_get("/openapi/v3/{tail:.+}", openapi_v3)
     r.add_route("*", "/openapi/{tail:.*}", not_served)
     r.add_get("/sandbox/faults", faults_get)
     r.add_post("/sandbox/faults", faults_set)
