@@ -18,6 +18,8 @@ async def schedule_pod(cluster: Cluster, pod: Obj) -> None:
         "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
         "target": {"apiVersion": "v1", "kind": "Node", "name": NODE_NAME},
     }
+    message = f"Successfully assigned {meta['namespace']}/{meta['name']} to {NODE_NAME}"
+    await cluster.event(pod, "Scheduled", message, component="default-scheduler")
     try:
         await cluster.api.create(obj_path("pods", pod, "binding"), binding)
     except ApiError as exc:
@@ -25,8 +27,6 @@ async def schedule_pod(cluster: Cluster, pod: Obj) -> None:
             raise
         if await cluster.patch("pods", pod, {"spec": {"nodeName": NODE_NAME}}) is None:
             return
-    message = f"Successfully assigned {meta['namespace']}/{meta['name']} to {NODE_NAME}"
-    await cluster.event(pod, "Scheduled", message, component="default-scheduler")
 
 
 async def bind_claim(cluster: Cluster, claim: Obj) -> None:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from sandbox.kubelet.pod import PodWorker
 
 MESSAGE_LIMIT = 4096
+# Without a readiness probe a container counts as ready once it has run this long, as the real
+# kubelet only sees a container running at its next relist (about a second).
+SETTLE_SECONDS = 1.0
 
 
 @dataclasses.dataclass
@@ -53,6 +56,7 @@ class ContainerRunner:
         self.pid: int | None = None
         self._pulled = False
         self._kill_reason = ""
+        self._log_start = 0
 
     def _update(self, **fields: Any) -> None:
         """Change status fields and tell the pod worker."""
@@ -168,6 +172,7 @@ class ContainerRunner:
         """Start the process, probe it until it exits or is stopped; record the termination."""
         term = termination_file(self.dir)
         term.unlink(missing_ok=True)
+        self._log_start = process.log_size(self.log_file)
         proc = await process.start(launch.argv, launch.ctx.env, launch.ctx.cwd, self.log_file)
         self.pid = proc.pid
         started_at = timestamp()
@@ -177,7 +182,7 @@ class ContainerRunner:
             containerID=f"sandbox://{proc.pid}",
             imageID=f"sandbox-catalog://{self.spec.get('image', '')}",
             started=not has_startup,
-            ready=not has_startup and "readinessProbe" not in self.spec,
+            ready=False,
         )
         await self._announce()
         killed = asyncio.Event()
@@ -215,7 +220,7 @@ class ContainerRunner:
             and code != 0
             and self.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
         ):
-            message = process.tail(self.log_file)
+            message = process.tail(self.log_file, self._log_start)
         if message:
             terminated["message"] = message
         self._update(state={"terminated": terminated}, ready=False, started=False)
@@ -228,17 +233,13 @@ class ContainerRunner:
                 self._kill_reason = "startup"
                 killed.set()
                 return
-            self._update(started=True, ready="readinessProbe" not in self.spec)
-        tasks = []
-        if "readinessProbe" in self.spec:
-            tasks.append(
-                run_probe(
-                    self.spec["readinessProbe"],
-                    ctx,
-                    lambda ok: self._update(ready=ok),
-                    initial=False,
-                )
-            )
+            self._update(started=True)
+        readiness = self.spec.get("readinessProbe")
+        tasks = [
+            run_probe(readiness, ctx, lambda ok: self._update(ready=ok), initial=False)
+            if readiness
+            else self._ready_once_settled()
+        ]
         if "livenessProbe" in self.spec:
 
             def dead(ok: bool) -> None:
@@ -248,6 +249,11 @@ class ContainerRunner:
 
             tasks.append(run_probe(self.spec["livenessProbe"], ctx, dead, initial=True))
         await asyncio.gather(*tasks)
+
+    async def _ready_once_settled(self) -> None:
+        """Ready after SETTLE_SECONDS of running (containers without a readiness probe)."""
+        await asyncio.sleep(SETTLE_SECONDS)
+        self._update(ready=True)
 
     async def stop(self) -> None:
         """Ask the container to stop (SIGTERM, grace period, SIGKILL happen in the run loop)."""

@@ -54,10 +54,20 @@ def exit_code(returncode: int | None) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def tail(path: pathlib.Path, lines: int = 80, limit: int = 2048) -> str:
-    """The last lines of a log file, at most limit bytes (for FallbackToLogsOnError)."""
+def log_size(path: pathlib.Path) -> int:
+    """The current size of a log file (0 when missing)."""
     try:
-        data = path.read_bytes()[-64 * 1024 :]
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def tail(path: pathlib.Path, start: int = 0, lines: int = 80, limit: int = 2048) -> str:
+    """The last lines written after byte `start`, at most limit bytes (FallbackToLogsOnError)."""
+    try:
+        with path.open("rb") as log:
+            log.seek(max(start, path.stat().st_size - 64 * 1024))
+            data = log.read()
     except OSError:
         return ""
     text = b"\n".join(data.splitlines()[-lines:])[-limit:]
