@@ -88,9 +88,10 @@ async def openapi_v3(request: web.Request) -> web.Response:
     if not tail:
         return respond(openapi.index(_registry(request)))
     parts = tail.split("/")
-    group, ver = (
-        ("", parts[1]) if parts[0] == "api" and len(parts) == 2 else (parts[1:3] + [""])[:2]
-    )
+    if parts[0] == "api" and len(parts) == 2:
+        group, ver = "", parts[1]
+    else:
+        group, ver = [*parts[1:3], ""][:2]
     found = None
     if parts[0] in ("api", "apis") and len(parts) in (2, 3) and ver:
         found = openapi.document(_registry(request), group, ver)

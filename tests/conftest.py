@@ -1,4 +1,4 @@
-"""Suite-wide options and fixtures: the cluster the e2e tests talk to (a fresh sandbox by default)."""
+"""Suite-wide option and fixture: the cluster e2e tests talk to (a fresh sandbox by default)."""
 
 from __future__ import annotations
 
