@@ -1,0 +1,187 @@
+"""Property tests of the Release plan over arbitrary sequences of observations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from gitops.release.model import (
+    DeploymentView,
+    EnsureDeployment,
+    JobView,
+    Observed,
+    PodView,
+    ReleaseSpec,
+)
+from gitops.release.plan import decide
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from planhelpers import SNAPSHOT_RESULT, T0, V1, V2, V3, make_spec, ready_status
+
+IMAGES = (V1, V2, V3)
+WAITING = ("", "", "ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "ContainerCreating")
+JOB_KINDS = ("absent", "running", "ok", "no-result", "failed")
+RESTORE_RESULTS = ({"ok": True, "restored": True}, {"ok": True, "restored": False})
+
+specs = st.builds(
+    lambda image, paused, strategy, policy, automatic, replicas: (
+        image,
+        {
+            "paused": paused,
+            "strategy": strategy,
+            "replicas": replicas,
+            "rollback": {"restoreDatabase": policy, "automatic": automatic},
+        },
+    ),
+    st.sampled_from(IMAGES),
+    st.booleans(),
+    st.sampled_from(("Recreate", "RollingUpdate")),
+    st.sampled_from(("Never", "IfSchemaChanged", "Always")),
+    st.booleans(),
+    st.integers(0, 2),
+)
+
+deployments = st.one_of(
+    st.none(),
+    st.builds(
+        lambda image, replicas, counts, old, gen_lag: (image, replicas, counts, old, gen_lag),
+        st.sampled_from(IMAGES),
+        st.integers(0, 2),
+        st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
+        st.integers(0, 1),
+        st.booleans(),
+    ),
+)
+
+pod_lists = st.lists(
+    st.tuples(st.sampled_from(IMAGES), st.booleans(), st.integers(0, 4), st.sampled_from(WAITING)),
+    max_size=3,
+)
+
+worlds = st.tuples(
+    specs,
+    deployments,
+    pod_lists,
+    st.sampled_from(JOB_KINDS),
+    st.sampled_from(JOB_KINDS),
+    st.integers(0, 400),
+    st.booleans(),
+)
+
+
+def _deployment(spec: ReleaseSpec, raw: Any) -> DeploymentView | None:
+    """A DeploymentView from generated numbers."""
+    if raw is None:
+        return None
+    image, replicas, (updated, ready, available), old, lag = raw
+    return DeploymentView(
+        image, replicas, 2, 1 if lag else 2, updated, ready, available, old, spec.template_hash
+    )
+
+
+def _job(name: str, kind: str, result: dict[str, Any]) -> JobView | None:
+    """A JobView of the given kind for the Job the status names."""
+    if kind == "absent" or not name:
+        return None
+    if kind == "running":
+        return JobView(name)
+    if kind == "ok":
+        return JobView(name, "Complete", result)
+    if kind == "no-result":
+        return JobView(name, "Complete", None)
+    return JobView(name, "Failed", {"ok": False, "error": "boom"}, "BackoffLimitExceeded")
+
+
+def _observe(spec: ReleaseSpec, status: dict[str, Any], raw: Any, now: Any) -> Observed:
+    """Build the observation the adapters would hand over."""
+    _, dep, pod_raw, snap_kind, restore_kind, _, restore_changed = raw
+    rollout = status.get("rollout") or {}
+    return Observed(
+        now=now,
+        deployment=_deployment(spec, dep),
+        pods=tuple(
+            PodView(img, ready, restarts, waiting, "n1")
+            for img, ready, restarts, waiting in pod_raw
+        ),
+        snapshot_job=_job(rollout.get("snapshotJob", ""), snap_kind, SNAPSHOT_RESULT),
+        restore_job=_job(
+            rollout.get("restoreJob", ""), restore_kind, RESTORE_RESULTS[restore_changed]
+        ),
+    )
+
+
+def _run(sequence: list[Any], retry: str, required: bool = True) -> list[tuple[Any, ...]]:
+    """Decide over the sequence from V1 serving; return (spec, status, world, decision) tuples."""
+    status, now, steps = ready_status(V1), T0, []
+    for raw in sequence:
+        (image, fields), seconds = raw[0], raw[5]
+        spec = make_spec(image, retry=retry, snapshot={"required": required}, **fields)
+        now = now + timedelta(seconds=seconds)
+        world = _observe(spec, status, raw, now)
+        decision = decide(spec, status, world)
+        assert decide(spec, status, world) == decision  # pure: same inputs, same answer
+        steps.append((spec, status, world, decision))
+        status = decision.status
+    return steps
+
+
+def _snapshot_ok(world: Observed) -> str:
+    """The name of a snapshot Job this observation shows as succeeded ('' if none)."""
+    job = world.snapshot_job
+    ok = job is not None and job.outcome == "Complete" and (job.result or {}).get("ok") is True
+    return job.name if ok and job is not None else ""
+
+
+QUICK = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@QUICK
+@given(st.lists(worlds, min_size=1, max_size=30), st.sampled_from(("", "r1")))
+def test_never_rolls_out_without_a_successful_snapshot(sequence: list[Any], retry: str) -> None:
+    seen_ok: set[str] = set()
+    for _spec, status, world, decision in _run(sequence, retry):
+        seen_ok.add(_snapshot_ok(world))
+        action, serving = decision.action, status.get("image")
+        if isinstance(action, EnsureDeployment) and action.image != serving:
+            assert serving, "only a first deploy may run an unserved image without a snapshot"
+            rollout = decision.status["rollout"] or status.get("rollout") or {}
+            assert rollout.get("snapshotJob") in seen_ok, "rolled out before its snapshot succeeded"
+
+
+@QUICK
+@given(st.lists(worlds, min_size=1, max_size=30), st.sampled_from(("", "r1")))
+def test_a_failed_image_is_not_retried_until_spec_image_changes(
+    sequence: list[Any], retry: str
+) -> None:
+    blocked: dict[str, int] = {}  # image -> rollout number that failed it
+    for spec, status, _world, decision in _run(sequence, retry):
+        for image in [img for img in blocked if spec.image != img]:
+            del blocked[image]  # spec.image moved away: the block is lifted
+        rollout = decision.status.get("rollout") or {}
+        for image, number in blocked.items():
+            assert not (
+                isinstance(decision.action, EnsureDeployment) and decision.action.image == image
+            )
+            assert not (rollout.get("targetImage") == image and rollout.get("number", 0) > number)
+        failed = decision.status.get("failedImage")
+        if failed and failed != status.get("failedImage"):
+            blocked[failed] = int(decision.status.get("rolloutCount") or 0)
+
+
+@QUICK
+@given(st.lists(worlds, min_size=1, max_size=30), st.sampled_from(("", "r1")), st.booleans())
+def test_conditions_events_and_history_stay_well_formed(
+    sequence: list[Any], retry: str, required: bool
+) -> None:
+    for _spec, status, _world, decision in _run(sequence, retry, required):
+        new = {c["type"]: c for c in decision.status["conditions"]}
+        assert set(new) == {"Ready", "Progressing", "Degraded"}
+        for old in status.get("conditions", []):
+            if old["status"] == new[old["type"]]["status"]:
+                assert old["lastTransitionTime"] == new[old["type"]]["lastTransitionTime"]
+        if decision.event is not None:
+            assert decision.event.reason == decision.status["reason"]
+            assert decision.event.reason == new["Ready"]["reason"]
+        assert len(decision.status.get("history", [])) <= 20
+        if decision.status["phase"] == "Ready" and new["Ready"]["status"] == "True":
+            assert decision.status["image"] == _spec.image
