@@ -15,6 +15,7 @@ from app.validation import FORM_EXTRA, ValidationError, month, validate
 from app.web import money
 
 bp = Blueprint("budget", __name__)
+RECENT_PURCHASES = 25
 
 
 def selected_month() -> str:
@@ -42,7 +43,7 @@ def render_dashboard(errors: dict[str, str] | None = None) -> tuple[str, int]:
         by_category=by_category,
         bars=build_bars(totals, budgets, money),
         chart_size=(WIDTH, HEIGHT),
-        purchases=bud.list_purchases(db, user_id, name, limit=50),
+        purchases=bud.list_purchases(db, user_id, name, limit=RECENT_PURCHASES),
         prev_month=bud.shift_month(name, -1),
         next_month=bud.shift_month(name, 1),
         today=dt.date.today().isoformat(),

@@ -45,7 +45,6 @@ def connect(target: str) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not uri:
-        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
@@ -65,6 +64,7 @@ def upgrade(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> tuple[int
     """Apply the missing migrations up to target, each in its own transaction."""
     start = schema_version(conn)
     check_not_newer(start)
+    conn.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the database file
     for number in range(start + 1, target + 1):
         conn.executescript(
             f"BEGIN IMMEDIATE;\n{MIGRATIONS[number - 1]}\nPRAGMA user_version = {number};\nCOMMIT;"

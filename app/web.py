@@ -23,9 +23,11 @@ class IdConverter(IntegerConverter):
 
 
 def money(value: Fraction | int) -> str:
-    """Format an exact amount (or whole cents) for display."""
-    amount = Fraction(value, 100) if isinstance(value, int) else value
-    return ("-" if amount < 0 else "") + round_fraction(abs(amount))
+    """Format an exact amount (or whole cents, when an int) for display."""
+    if isinstance(value, int):
+        sign, cents = ("-" if value < 0 else ""), abs(value)
+        return f"{sign}{cents // 100}.{cents % 100:02d}"
+    return ("-" if value < 0 else "") + round_fraction(abs(value))
 
 
 def handle_http_error(exc: HTTPException) -> Any:

@@ -83,11 +83,11 @@ def test_upgrading_from_every_earlier_version_keeps_all_rows(tmp_path: Path, sta
 
 
 def test_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    upgrade(connect(str(tmp_path / "x.db")))
     conn = connect(str(tmp_path / "x.db"))
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
-    upgrade(conn)
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO recipes (user_id, name, servings) VALUES (99, 'x', 1)")
 

@@ -1,0 +1,258 @@
+"""Load the dashboard and an API endpoint under gunicorn, beside a one-line Flask baseline.
+
+One year of data for one user, 20 concurrent keep-alive clients, the same gunicorn settings
+for the app and the baseline; prints p50/p99 latency and requests/s with ratios to the baseline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.db import connect, upgrade  # noqa: E402
+from app.models.users import create_token, create_user  # noqa: E402
+
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+BASELINE = (
+    "from flask import Flask\napp = Flask(__name__)\napp.add_url_rule('/', 'ok', lambda: 'ok')\n"
+)
+CATEGORIES = ["groceries", "bakery", "produce", "dairy", "meat", "drinks", "snacks"]
+
+
+def seed(db_path: Path) -> str:
+    """Seed one user with a year of purchases, budgets, ingredients, recipes; return a token."""
+    conn = connect(str(db_path))
+    upgrade(conn)
+    user = {"username": "bench", "email": "bench@example.com", "password": "bench-password"}
+    user_id = create_user(conn, user, "pbkdf2:sha256:1000")
+    rng, today = random.Random(7), dt.date.today()
+    rows = []
+    for back in range(365):
+        day = today - dt.timedelta(days=back)
+        for _ in range(rng.randint(1, 5)):
+            rows.append(
+                (
+                    user_id,
+                    day.isoformat(),
+                    rng.randint(99, 9999),
+                    "Market",
+                    rng.choice(CATEGORIES),
+                    "",
+                )
+            )
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO purchases (user_id, date, amount_cents, store, category, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    months = {(today - dt.timedelta(days=31 * i)).strftime("%Y-%m") for i in range(13)}
+    conn.executemany("INSERT INTO budgets VALUES (?, ?, ?)", [(user_id, m, 60000) for m in months])
+    for i in range(40):
+        conn.execute(
+            "INSERT INTO ingredients (user_id, name, package_quantity, package_unit,"
+            " package_price_cents) VALUES (?, ?, '500', 'g', ?)",
+            (user_id, f"item {i}", 100 + i),
+        )
+    for r in range(10):
+        recipe = conn.execute(
+            "INSERT INTO recipes (user_id, name, servings) VALUES (?, ?, 4)", (user_id, f"dish {r}")
+        ).lastrowid
+        conn.executemany(
+            "INSERT INTO recipe_items (recipe_id, ingredient_id, position, quantity, unit)"
+            " SELECT ?, id, ?, '150', 'g' FROM ingredients WHERE user_id = ? AND name = ?",
+            [(recipe, p, user_id, f"item {(r * 4 + p) % 40}") for p in range(4)],
+        )
+    conn.execute("COMMIT")
+    token = create_token(conn, user_id)
+    conn.close()
+    print(
+        f"seeded {len(rows)} purchases over 365 days, {len(months)} budgets,"
+        " 40 ingredients, 10 recipes"
+    )
+    return token
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(target: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start gunicorn with the app's config file and wait until it answers."""
+    port = free_port()
+    env = {**env, "PORT": str(port), "BIND_HOST": "127.0.0.1"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "app/gunicorn.conf.py", target],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc, port
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"gunicorn did not start: {log.read_text()}")
+
+
+def login_cookie(port: int) -> str:
+    """Log in through the form (with its CSRF token) and return the session cookie header.
+
+    The production cookie is Secure, so it is carried by hand over plain local HTTP.
+    """
+    base = f"http://127.0.0.1:{port}/auth/login"
+    page = requests.get(base, timeout=5)
+    cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    form = {
+        "username": "bench",
+        "password": "bench-password",
+        "csrf_token": csrf.group(1) if csrf else "",
+    }
+    resp = requests.post(
+        base, data=form, headers={"Cookie": cookie}, timeout=5, allow_redirects=False
+    )
+    if resp.status_code != 302:
+        raise SystemExit(f"login failed: {resp.status_code}")
+    return resp.headers["Set-Cookie"].split(";", 1)[0]
+
+
+def load(port: int, path: str, headers: dict[str, str]) -> tuple[list[float], int]:
+    """Run CLIENTS keep-alive clients for SECONDS; return latencies (s) and error count."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + SECONDS
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        while time.monotonic() < stop_at:
+            began = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                ok = resp.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                ok = False
+            mine.append(time.perf_counter() - began)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0]
+
+
+def figures(latencies: list[float]) -> tuple[float, float, float]:
+    """p50 (ms), p99 (ms) and requests/s."""
+    cuts = statistics.quantiles(latencies, n=100)
+    return cuts[49] * 1000, cuts[98] * 1000, len(latencies) / SECONDS
+
+
+def main() -> None:
+    """Seed, serve, load each target, and print the comparison."""
+    with tempfile.TemporaryDirectory(prefix="myfoodbudget-bench-") as tmp:
+        folder = Path(tmp)
+        token = seed(folder / "bench.db")
+        (folder / "bench_baseline.py").write_text(BASELINE)
+        env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        env.update(
+            APP_ENV="production",
+            SECRET_KEY="bench-secret-key-0123456789",
+            DATABASE_URL=f"sqlite:///{folder / 'bench.db'}",
+            LOG_LEVEL="WARNING",
+            PYTHONPATH=str(folder),
+            WEB_CONCURRENCY=env.get("WEB_CONCURRENCY", "2"),
+        )
+        results = {}
+        for name, target in (("baseline", "bench_baseline:app"), ("app", "app.wsgi:app")):
+            proc, port = start(target, env, folder / f"{name}.log")
+            try:
+                if name == "baseline":
+                    results["baseline /"] = run(port, "/", {})
+                else:
+                    month = dt.date.today().strftime("%Y-%m")
+                    results["dashboard"] = run(port, "/", {"Cookie": login_cookie(port)})
+                    results[f"api budgets/{month}"] = run(
+                        port, f"/api/v1/budgets/{month}", {"Authorization": f"Bearer {token}"}
+                    )
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+        report(results)
+
+
+def run(port: int, path: str, headers: dict[str, str]) -> tuple[float, float, float, int]:
+    """Warm up, then load one path."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(20):
+        conn.request("GET", path, headers=headers)
+        conn.getresponse().read()
+    conn.close()
+    latencies, errors = load(port, path, headers)
+    return (*figures(latencies), errors)
+
+
+def report(results: dict[str, tuple[float, float, float, int]]) -> None:
+    """Print each target's figures beside the baseline's, as ratios, then one summary line."""
+    b50, b99, brps, _ = results["baseline /"]
+    print(
+        f"{CLIENTS} clients, {SECONDS:.0f} s per target, gunicorn"
+        f" workers={os.environ.get('WEB_CONCURRENCY', '2')}"
+        f" threads={os.environ.get('GUNICORN_THREADS', '4')}, {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'target':<22}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}"
+        f"{'p50 x':>8}{'p99 x':>8}{'req/s x':>9}"
+    )
+    for name, (p50, p99, rps, errs) in results.items():
+        print(
+            f"{name:<22}{p50:9.1f}{p99:9.1f}{rps:9.0f}{errs:8d}"
+            f"{p50 / b50:8.2f}{p99 / b99:8.2f}{rps / brps:9.2f}"
+        )
+    dash = results["dashboard"]
+    verdict = "meets" if dash[1] < 50 else "misses"
+    print(
+        f"summary: dashboard p99 {dash[1]:.1f} ms ({verdict} the 50 ms aim), "
+        f"{dash[2]:.0f} req/s = {dash[2] / brps:.2f}x the one-line Flask baseline"
+    )
+
+
+if __name__ == "__main__":
+    main()
