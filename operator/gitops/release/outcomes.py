@@ -51,8 +51,8 @@ def record_metrics(old: Mapping[str, Any], decision: Decision, now: datetime | N
         if seconds is not None:
             metrics.RELEASE_SECONDS.labels(phase).observe(seconds)
         if phase == "RolledBack":
-            history = new.get("history") or [{}]
-            metrics.ROLLBACKS.labels(str(history[0].get("reason") or reason)).inc()
+            failure = (old.get("rollout") or {}).get("failure") or {}
+            metrics.ROLLBACKS.labels(str(failure.get("reason") or "Unknown")).inc()
 
 
 def notification_for(

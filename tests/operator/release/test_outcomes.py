@@ -31,9 +31,9 @@ def test_a_rollback_counts_a_release_a_rollback_and_its_duration() -> None:
     before = value("gitops_rollbacks_total", reason="ReadinessFailed")
     released = value("gitops_releases_total", outcome="RolledBack")
     durations = value("gitops_release_duration_seconds_count", outcome="RolledBack")
-    history = [{"image": "app:2", "reason": "ReadinessFailed"}]
-    new = decision("RolledBack", "RolledBack", warning=True, history=history)
-    record_metrics({"phase": "RollingBack", "rollout": ROLLOUT}, new, NOW)
+    rollout = {**ROLLOUT, "failure": {"reason": "ReadinessFailed", "message": "CrashLoopBackOff"}}
+    new = decision("RolledBack", "RolledBack", warning=True)
+    record_metrics({"phase": "RollingBack", "rollout": rollout}, new, NOW)
     assert value("gitops_rollbacks_total", reason="ReadinessFailed") == before + 1
     assert value("gitops_releases_total", outcome="RolledBack") == released + 1
     assert value("gitops_release_duration_seconds_count", outcome="RolledBack") == durations + 1

@@ -1,0 +1,335 @@
+"""Helpers for the Release e2e tests: the operator process, Releases, the app over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from base64 import b64encode
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from kubernetes import client, config
+
+ROOT = Path(__file__).resolve().parents[2]
+CRD = ROOT / "manifests" / "crds" / "releases.yaml"
+GROUP, VERSION, PLURAL = "gitops.myfoodbudget.dev", "v1alpha1", "releases"
+OPERATOR_IMAGE = "ghcr.io/e2e/myfoodbudget-operator:1"
+GOOD = "ghcr.io/e2e/myfoodbudget:1.0.0"
+GOOD_NEXT = "ghcr.io/e2e/myfoodbudget:1.1.0"
+CRASH = "ghcr.io/e2e/crash-at-start:1"
+MISSING = "ghcr.io/e2e/not-in-any-catalog:1"
+MIGRATE = "ghcr.io/e2e/migrate-never-ready:1"
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    """Poll probe until it returns something truthy, or fail saying what did not happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout}s")
+        time.sleep(0.1)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Operator:
+    """`python -m gitops --namespace NS` as its own process, restartable and killable."""
+
+    def __init__(self, kubeconfig: Path, namespace: str, log: Path) -> None:
+        self.kubeconfig, self.namespace, self.log = kubeconfig, namespace, log
+        self.metrics_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the operator with short polling intervals, appending to its log."""
+        env = {
+            **os.environ,
+            "KUBECONFIG": str(self.kubeconfig),
+            "OPERATOR_IMAGE": OPERATOR_IMAGE,
+            "METRICS_PORT": str(self.metrics_port),
+            "METRICS_HOST": "127.0.0.1",
+            "POLL_SECONDS": "0.3",
+            "RESYNC_SECONDS": "5",
+        }
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gitops", "--namespace", self.namespace],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=ROOT,
+            )
+        wait_for(self.healthy, 30, "the operator's /healthz answering")
+
+    def healthy(self) -> bool:
+        """True when /healthz answers 200."""
+        try:
+            return http_get(f"http://127.0.0.1:{self.metrics_port}/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def metrics(self) -> str:
+        """The Prometheus text of /metrics."""
+        return http_get(f"http://127.0.0.1:{self.metrics_port}/metrics")[1]
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL when it does not exit."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """(status, body) of a GET."""
+    return http("GET", url, None, headers)
+
+
+def http(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """(status, body) of one request; HTTP errors are answers, not exceptions."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class Api:
+    """The kubernetes client bound to the cluster under test, plus kubectl."""
+
+    def __init__(self, cluster: Any, namespace: str) -> None:
+        self.cluster, self.ns = cluster, namespace
+        self.client = config.new_client_from_config(str(cluster.kubeconfig))
+        self.custom = client.CustomObjectsApi(self.client)
+        self.core = client.CoreV1Api(self.client)
+        self.apps = client.AppsV1Api(self.client)
+        self.batch = client.BatchV1Api(self.client)
+
+    def kubectl(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """kubectl in the test namespace."""
+        return self.cluster.kubectl("-n", self.ns, *args, input=input)
+
+    def apply(self, *objects: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        """kubectl apply the objects; the result carries any refusal."""
+        text = yaml.safe_dump_all(objects)
+        return self.kubectl("apply", "--validate=false", "-f", "-", input=text)
+
+    def release(self, name: str) -> dict[str, Any]:
+        """The Release as the API returns it."""
+        return dict(self.custom.get_namespaced_custom_object(GROUP, VERSION, self.ns, PLURAL, name))
+
+    def status(self, name: str) -> dict[str, Any]:
+        """The Release's status ({} before the first write)."""
+        return dict(self.release(name).get("status") or {})
+
+    def patch_release(self, name: str, patch: dict[str, Any]) -> None:
+        """Merge-patch the Release."""
+        self.custom.patch_namespaced_custom_object(GROUP, VERSION, self.ns, PLURAL, name, patch)
+
+    def wait_phase(self, name: str, phase: str, timeout: float = 60) -> dict[str, Any]:
+        """Wait until status.phase is phase; return the status."""
+
+        def reached() -> dict[str, Any] | None:
+            status = self.status(name)
+            return status if status.get("phase") == phase else None
+
+        return wait_for(reached, timeout, f"Release {name} reaching phase {phase}")
+
+    def deployment_image(self, name: str) -> str | None:
+        """The image of the `app` container of the owned Deployment (None when absent)."""
+        try:
+            deployment = self.apps.read_namespaced_deployment(name, self.ns)
+        except client.ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return next(c.image for c in deployment.spec.template.spec.containers if c.name == "app")
+
+    def jobs(self, name: str) -> list[str]:
+        """Names of the Jobs the Release owns."""
+        selector = f"{GROUP}/release={name}"
+        return [
+            j.metadata.name
+            for j in self.batch.list_namespaced_job(self.ns, label_selector=selector).items
+        ]
+
+    def events(self, name: str) -> list[tuple[str, str]]:
+        """(type, reason) of the Events recorded on the Release, oldest first."""
+        selector = f"involvedObject.name={name},involvedObject.kind=Release"
+        items = self.core.list_namespaced_event(self.ns, field_selector=selector).items
+        return [(e.type, e.reason) for e in items]
+
+    def node_port(self, service: str) -> int:
+        """The nodePort of a NodePort Service (allocated by the cluster)."""
+
+        def allocated() -> int | None:
+            spec = self.core.read_namespaced_service(service, self.ns).spec
+            return spec.ports[0].node_port
+
+        return wait_for(allocated, 10, f"a nodePort for Service {service}")
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    """An HTTP Basic Authorization header."""
+    return {"Authorization": "Basic " + b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def namespace_object(name: str) -> dict[str, Any]:
+    """A Namespace."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def claim(name: str) -> dict[str, Any]:
+    """A small ReadWriteOnce PersistentVolumeClaim."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+
+
+def node_port_service(name: str) -> dict[str, Any]:
+    """A NodePort Service in front of the Release's pods."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {
+            "type": "NodePort",
+            "selector": {"app.kubernetes.io/instance": name},
+            "ports": [{"name": "http", "port": 8000, "targetPort": "http"}],
+        },
+    }
+
+
+def release_object(name: str, image: str, **spec: Any) -> dict[str, Any]:
+    """A Release of the app with short timeouts; spec entries override the defaults."""
+    container = {
+        "name": "app",
+        "env": [
+            {"name": "APP_ENV", "value": "production"},
+            {"name": "SECRET_KEY", "value": "e2e-only-secret-key-0123456789"},
+            {"name": "DATABASE_URL", "value": "sqlite:////data/myfoodbudget.db"},
+            {"name": "WEB_CONCURRENCY", "value": "1"},
+            {"name": "GUNICORN_THREADS", "value": "2"},
+        ],
+        "ports": [{"name": "http", "containerPort": 8000}],
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 1},
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+    }
+    body: dict[str, Any] = {
+        "image": image,
+        "container": "app",
+        "readiness": {"timeoutSeconds": 6, "maxRestarts": 1},
+        "snapshot": {"claimName": f"{name}-data", "keep": 3},
+        "template": {
+            "metadata": {"labels": {"app.kubernetes.io/component": "web"}},
+            "spec": {
+                "containers": [container],
+                "volumes": [
+                    {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}}
+                ],
+            },
+        },
+    }
+    body.update(spec)
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Release",
+        "metadata": {"name": name},
+        "spec": body,
+    }
+
+
+def install_crd(api: Api) -> None:
+    """Apply the Release CRD and create the namespace; wait until Releases can be listed."""
+    applied = api.cluster.kubectl("apply", "--validate=false", "-f", str(CRD))
+    assert applied.returncode == 0, applied.stderr
+    created = api.cluster.kubectl(
+        "apply", "--validate=false", "-f", "-", input=yaml.safe_dump(namespace_object(api.ns))
+    )
+    assert created.returncode == 0, created.stderr
+
+    def served() -> bool:
+        try:
+            api.custom.list_namespaced_custom_object(GROUP, VERSION, api.ns, PLURAL)
+        except client.ApiException:
+            return False
+        return True
+
+    wait_for(served, 30, "the Release CRD being served")
+
+
+def deploy_good(api: Api, name: str, image: str = GOOD, **spec: Any) -> str:
+    """Create claim, Service and Release; wait until Ready and serving; return the app's URL."""
+    applied = api.apply(
+        claim(f"{name}-data"), node_port_service(name), release_object(name, image, **spec)
+    )
+    assert applied.returncode == 0, applied.stderr
+    api.wait_phase(name, "Ready", timeout=60)
+    url = f"http://127.0.0.1:{api.node_port(name)}"
+    wait_for(lambda: _answers(f"{url}/version"), 30, f"{name} answering /version")
+    return url
+
+
+def _answers(url: str) -> bool:
+    """True when url answers 200."""
+    try:
+        return http_get(url)[0] == 200
+    except OSError:
+        return False
+
+
+PASSWORD = "correct-horse-battery"
+
+
+def seed_users(url: str, count: int = 3) -> list[str]:
+    """Register accounts through the app's API (rows that must survive every release)."""
+    users = [f"cook{n}-{uuid.uuid4().hex[:6]}" for n in range(count)]
+    for user in users:
+        body = {"username": user, "email": f"{user}@example.org", "password": PASSWORD}
+        code, text = http("POST", f"{url}/api/v1/users", body)
+        assert code == 201, text
+    return users
+
+
+def users_present(url: str, users: list[str]) -> bool:
+    """True when every account can still get a token (its row is in the database)."""
+    return all(
+        http("POST", f"{url}/api/v1/tokens", {}, basic(user, PASSWORD))[0] == 201 for user in users
+    )

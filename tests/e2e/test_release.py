@@ -1,0 +1,197 @@
+"""The Release controller end to end: the operator process, the real app, bad test images."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from release_support import (
+    CRASH,
+    GOOD,
+    GOOD_NEXT,
+    MIGRATE,
+    MISSING,
+    Api,
+    Operator,
+    claim,
+    deploy_good,
+    http_get,
+    install_crd,
+    node_port_service,
+    release_object,
+    seed_users,
+    users_present,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def api(cluster: Any) -> Iterator[Api]:
+    """The Release CRD installed and a fresh namespace for this module."""
+    api = Api(cluster, f"release-e2e-{uuid.uuid4().hex[:6]}")
+    install_crd(api)
+    yield api
+    api.kubectl("delete", "releases", "--all", "--wait=false")
+
+
+@pytest.fixture(scope="module")
+def operator(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
+    """The operator watching the module's namespace."""
+    log = tmp_path_factory.mktemp("operator") / "operator.log"
+    operator = Operator(api.cluster.kubeconfig, api.ns, log)
+    operator.start()
+    yield operator
+    operator.stop()
+
+
+def never_changes(api: Api, name: str, seconds: float) -> bool:
+    """True when the Release starts no new rollout and the Deployment keeps its image."""
+    count, image = api.status(name).get("rolloutCount"), api.deployment_image(name)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if api.status(name).get("rolloutCount") != count or api.deployment_image(name) != image:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_good_image_is_rolled_out_then_upgraded_with_a_snapshot(
+    api: Api, operator: Operator
+) -> None:
+    url = deploy_good(api, "good")
+    users = seed_users(url)
+    waited = api.kubectl("wait", "--for=condition=Ready", "release/good", "--timeout=30s")
+    assert waited.returncode == 0, waited.stderr
+    deployment = api.apps.read_namespaced_deployment("good", api.ns)
+    assert deployment.metadata.owner_references[0].kind == "Release"
+    assert deployment.metadata.labels["app.kubernetes.io/managed-by"] == "myfoodbudget-operator"
+
+    api.patch_release("good", {"spec": {"image": GOOD_NEXT}})
+    status = wait_for(
+        lambda: (
+            (s := api.status("good")).get("image") == GOOD_NEXT and s.get("phase") == "Ready" and s
+        ),
+        60,
+        "the upgrade to become Ready",
+    )
+    assert status["previousImage"] == GOOD
+    assert status["lastSnapshot"]["file"].endswith("-1.0.0.db")
+    assert len(status["lastSnapshot"]["sha256"]) == 64
+    assert status["history"][0]["image"] == GOOD_NEXT
+    assert api.deployment_image("good") == GOOD_NEXT
+    assert users_present(url, users)
+    reasons = {reason for _, reason in api.events("good")}
+    assert {"SnapshotTaken", "RolloutSucceeded"} <= reasons
+    table = api.kubectl("get", "releases").stdout
+    header, row = table.splitlines()[:2]
+    assert header.split() == ["NAME", "IMAGE", "SERVING", "PHASE", "SNAPSHOT", "AGE"]
+    assert row.split()[:4] == ["good", "1.1.0", "1.1.0", "Ready"]
+    assert 'gitops_snapshots_total{outcome="succeeded"}' in operator.metrics()
+
+
+@pytest.mark.parametrize(
+    ("bad", "restore"),
+    [(CRASH, "RestoreSkipped"), (MISSING, "RestoreSkipped"), (MIGRATE, "RestoreCompleted")],
+    ids=["crash-at-start", "missing-from-catalog", "migrates-then-never-ready"],
+)
+def test_bad_image_is_rolled_back_and_not_retried(
+    api: Api, operator: Operator, bad: str, restore: str
+) -> None:
+    name = f"bad-{bad.split('/')[-1].split(':')[0]}"[:30]
+    url = deploy_good(api, name)
+    users = seed_users(url)
+    api.patch_release(name, {"spec": {"image": bad}})
+    status = api.wait_phase(name, "RolledBack", timeout=90)
+    assert (status["image"], status["failedImage"]) == (GOOD, bad)
+    assert api.deployment_image(name) == GOOD
+    _, body = wait_for(
+        lambda: (r := http_get(f"{url}/version")) and r[0] == 200 and r, 30, "/version"
+    )
+    assert "schema_version" in json.loads(body)
+    assert users_present(url, users)
+    degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
+    assert degraded["status"] == "True"
+    events = api.events(name)
+    assert ("Warning", "ReadinessFailed") in events
+    assert ("Warning", "RolledBack") in events
+    assert ("Normal", restore) in events
+    assert never_changes(api, name, 2.0), "the failed image was rolled out again"
+    described = api.kubectl("describe", "release", name).stdout
+    assert "RolledBack" in described
+    assert bad in described
+    assert 'gitops_rollbacks_total{reason="ReadinessFailed"}' in operator.metrics()
+
+
+def test_failed_image_is_retried_only_when_asked(api: Api, operator: Operator) -> None:
+    url = deploy_good(api, "retry")
+    api.patch_release("retry", {"spec": {"image": CRASH}})
+    first = api.wait_phase("retry", "RolledBack")
+    assert api.apply(release_object("retry", CRASH)).returncode == 0  # a sync re-applies it
+    assert never_changes(api, "retry", 2.0)
+    api.patch_release(
+        "retry", {"metadata": {"annotations": {"gitops.myfoodbudget.dev/retry": "1"}}}
+    )
+    wait_for(
+        lambda: api.status("retry").get("rolloutCount") == first["rolloutCount"] + 1,
+        30,
+        "a retry of the failed image",
+    )
+    again = api.wait_phase("retry", "RolledBack")
+    assert again["failedImage"] == CRASH
+    api.patch_release("retry", {"spec": {"image": GOOD_NEXT}})
+    wait_for(lambda: api.status("retry").get("image") == GOOD_NEXT, 60, "the next good image")
+    assert http_get(f"{url}/version")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"image": "Not An Image!"}, "spec.image"),
+        ({"readiness": {"timeoutSeconds": -5}}, "spec.readiness.timeoutSeconds"),
+        ({"snapshot": {"keep": 3}}, "claimName"),
+        ({"strategy": "BlueGreen"}, "spec.strategy"),
+    ],
+    ids=["bad-image-reference", "negative-timeout", "missing-claim", "unknown-strategy"],
+)
+def test_schema_refuses_invalid_releases(api: Api, change: dict[str, Any], field: str) -> None:
+    refused = api.apply(release_object("refused", GOOD, **change))
+    assert refused.returncode != 0
+    assert field in refused.stderr
+    assert api.kubectl("get", "release", "refused").returncode != 0
+
+
+def test_unknown_container_fails_naming_the_field(api: Api, operator: Operator) -> None:
+    api.apply(claim("nocontainer-data"), release_object("nocontainer", GOOD, container="web"))
+    status = api.wait_phase("nocontainer", "Failed", timeout=30)
+    degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
+    assert degraded["status"] == "True"
+    assert "spec.container" in degraded["message"]
+    assert api.deployment_image("nocontainer") is None
+    assert api.jobs("nocontainer") == []
+
+
+def test_missing_claim_stops_before_anything_is_touched(api: Api, operator: Operator) -> None:
+    api.apply(node_port_service("noclaim"), release_object("noclaim", GOOD))
+    status = wait_for(
+        lambda: (s := api.status("noclaim")).get("reason") == "ClaimNotFound" and s,
+        30,
+        "ClaimNotFound",
+    )
+    assert "spec.snapshot.claimName" in status["message"]
+    assert api.deployment_image("noclaim") is None
+    assert api.jobs("noclaim") == []
+    api.apply(claim("noclaim-data"))
+    api.wait_phase("noclaim", "Ready", timeout=60)
+
+
+def test_operator_log_is_json(operator: Operator) -> None:
+    lines = [line for line in Path(operator.log).read_text().splitlines() if line.startswith("{")]
+    assert lines
+    assert all("message" in json.loads(line) for line in lines)
