@@ -142,8 +142,8 @@ def login_cookie(port: int) -> str:
     return resp.headers["Set-Cookie"].split(";", 1)[0]
 
 
-def load(port: int, path: str, headers: dict[str, str]) -> tuple[list[float], int]:
-    """Run CLIENTS keep-alive clients for SECONDS; return latencies (s) and error count."""
+def load(port: int, path: str, headers: dict[str, str], clients: int) -> tuple[list[float], int]:
+    """Run keep-alive clients for SECONDS; return latencies (s) and error count."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -171,7 +171,7 @@ def load(port: int, path: str, headers: dict[str, str]) -> tuple[list[float], in
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -208,7 +208,9 @@ def main() -> None:
                     results["baseline /"] = run(port, "/", {})
                 else:
                     month = dt.date.today().strftime("%Y-%m")
-                    results["dashboard"] = run(port, "/", {"Cookie": login_cookie(port)})
+                    cookie = {"Cookie": login_cookie(port)}
+                    results["dashboard"] = run(port, "/", cookie)
+                    results["dashboard, 1 client"] = run(port, "/", cookie, clients=1)
                     results[f"api budgets/{month}"] = run(
                         port, f"/api/v1/budgets/{month}", {"Authorization": f"Bearer {token}"}
                     )
@@ -218,14 +220,16 @@ def main() -> None:
         report(results)
 
 
-def run(port: int, path: str, headers: dict[str, str]) -> tuple[float, float, float, int]:
+def run(
+    port: int, path: str, headers: dict[str, str], clients: int = CLIENTS
+) -> tuple[float, float, float, int]:
     """Warm up, then load one path."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     for _ in range(20):
         conn.request("GET", path, headers=headers)
         conn.getresponse().read()
     conn.close()
-    latencies, errors = load(port, path, headers)
+    latencies, errors = load(port, path, headers, clients)
     return (*figures(latencies), errors)
 
 
@@ -242,6 +246,12 @@ def report(results: dict[str, tuple[float, float, float, int]]) -> None:
         f"{'p50 x':>8}{'p99 x':>8}{'req/s x':>9}"
     )
     for name, (p50, p99, rps, errs) in results.items():
+        if name.endswith("1 client"):
+            print(
+                f"(one client alone, the service time without queueing: p50 {p50:.1f} ms,"
+                f" p99 {p99:.1f} ms, {rps:.0f} req/s)"
+            )
+            continue
         print(
             f"{name:<22}{p50:9.1f}{p99:9.1f}{rps:9.0f}{errs:8d}"
             f"{p50 / b50:8.2f}{p99 / b99:8.2f}{rps / brps:9.2f}"
