@@ -33,6 +33,8 @@ def prune(node: Any, schema: Schema, path: str, unknown: list[str], root: bool =
         out = {}
         for key, value in node.items():
             sub = props.get(key)
+            if root and key == "metadata":  # ObjectMeta is never pruned by a CRD's schema
+                sub = None
             if sub is None and isinstance(extra, dict):
                 sub = extra
             if value is None and not (sub or {}).get("nullable"):

@@ -161,7 +161,9 @@ def test_failed_image_is_retried_only_when_asked(api: Api, operator: Operator) -
     ids=["bad-image-reference", "negative-timeout", "missing-claim", "unknown-strategy"],
 )
 def test_schema_refuses_invalid_releases(api: Api, change: dict[str, Any], field: str) -> None:
-    refused = api.apply(release_object("refused", GOOD, **change))
+    body = release_object("refused", GOOD)
+    body["spec"].update(change)
+    refused = api.apply(body)
     assert refused.returncode != 0
     assert field in refused.stderr
     assert api.kubectl("get", "release", "refused").returncode != 0
