@@ -69,6 +69,21 @@ def _free_name(directory: Path, name: str) -> Path:
     return path
 
 
+def _record(
+    copy: Path, name: str, version: int, args: argparse.Namespace, now: datetime
+) -> dict[str, Any]:
+    """The sidecar of a verified copy."""
+    return {
+        "file": name,
+        "takenAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sizeBytes": copy.stat().st_size,
+        "sha256": sha256_file(copy),
+        "schemaVersion": version,
+        "image": args.image,
+        "release": args.release,
+    }
+
+
 def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     """Take, verify and record one snapshot, then prune; return the result fields."""
     source, directory = Path(args.database), Path(args.directory)
@@ -84,15 +99,7 @@ def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         if verdict != "ok":
             raise SnapshotError(f"integrity_check of the copy failed: {verdict[:300]}")
         fsync_path(temp)
-        record = {
-            "file": final.name,
-            "takenAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "sizeBytes": temp.stat().st_size,
-            "sha256": sha256_file(temp),
-            "schemaVersion": version,
-            "image": args.image,
-            "release": args.release,
-        }
+        record = _record(temp, final.name, version, args, now)
         write_json(final.with_suffix(".json"), record)
         temp.replace(final)
         fsync_path(directory)
