@@ -48,6 +48,13 @@ def strict_schema(schema: Any) -> Any:
     return out
 
 
+def with_object_meta(schema: Body) -> Body:
+    """The root schema plus apiVersion, kind and metadata, which every object may carry."""
+    properties = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}}
+    properties["metadata"] = {"type": "object"}
+    return {**schema, "properties": {**properties, **(schema.get("properties") or {})}}
+
+
 def crd_validators(paths: list[Path]) -> dict[tuple[str, str], jsonschema.protocols.Validator]:
     """One validator per (apiVersion, kind) served by the given CRDs."""
     validators: dict[tuple[str, str], jsonschema.protocols.Validator] = {}
@@ -55,7 +62,7 @@ def crd_validators(paths: list[Path]) -> dict[tuple[str, str], jsonschema.protoc
         for crd in load_documents(path):
             spec = crd["spec"]
             for version in spec["versions"]:
-                schema = strict_schema(version["schema"]["openAPIV3Schema"])
+                schema = strict_schema(with_object_meta(version["schema"]["openAPIV3Schema"]))
                 key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
                 validators[key] = jsonschema.Draft7Validator(schema)
     return validators

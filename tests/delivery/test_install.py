@@ -8,55 +8,13 @@ custom resources against their CRD schema.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-KUBECTL = Path(sys.executable).parent / "kubectl"
-CRDS = ("releases.gitops.myfoodbudget.dev", "gitsyncs.gitops.myfoodbudget.dev")
-CLUSTER_RBAC = ("clusterrole/myfoodbudget-gitops-operator",
-                "clusterrolebinding/myfoodbudget-gitops-operator")  # fmt: skip
+from delivery_helpers import apply_args, built
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def built(path: str) -> list[dict[str, Any]]:
-    """The objects `kubectl kustomize path` renders."""
-    out = subprocess.run(
-        [str(KUBECTL), "kustomize", str(ROOT / path)], capture_output=True, text=True, check=True
-    ).stdout
-    return [doc for doc in yaml.safe_load_all(out) if doc]
-
-
-def apply_args(cluster: Any, path: str) -> list[str]:
-    """The guide's `kubectl apply -k PATH` (client-side validation off on the sandbox)."""
-    return ["apply", "-k", str(ROOT / path), *(["--validate=false"] if cluster.is_sandbox else [])]
-
-
-@pytest.fixture(scope="module")
-def installed(cluster: Any) -> Iterator[Any]:
-    """manifests/ and the dev overlay applied; namespaces and cluster RBAC removed afterwards."""
-    result = cluster.kubectl(*apply_args(cluster, "manifests"))
-    assert result.returncode == 0, result.stderr
-    established = cluster.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{c}" for c in CRDS)
-    )
-    assert established.returncode == 0, established.stderr
-    secret = cluster.kubectl(
-        "-n", "myfoodbudget", "create", "secret", "generic", "myfoodbudget-secrets",
-        "--from-literal=secret-key=" + "k" * 64, "--dry-run=client", "-o", "yaml",
-    )  # fmt: skip
-    created = cluster.kubectl("apply", "-f", "-", input=secret.stdout)
-    assert created.returncode == 0, created.stderr
-    yield cluster
-    cluster.kubectl("delete", "namespace", "myfoodbudget", "myfoodbudget-system", "--wait=false")
-    cluster.kubectl("delete", *CLUSTER_RBAC, "--ignore-not-found")
 
 
 def names(cluster: Any, objects: list[dict[str, Any]]) -> set[tuple[str, str, str]]:

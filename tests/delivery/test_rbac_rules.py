@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rbac import Grants, Request, grants_for, parse_request
+from delivery_rbac import Grants, Request, grants_for, parse_request
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL = Path(sys.executable).parent / "kubectl"
@@ -31,6 +31,8 @@ def grants() -> Grants:
     ("method", "url", "expected"),
     [
         ("GET", "/api", None),
+        ("GET", "/apis", None),
+        ("GET", "/apis/apps", None),
         ("GET", "/apis/apps/v1", None),
         ("GET", "/version", None),
         ("GET", "/api/v1/namespaces/a/pods", Request("list", "", "pods", "a", None)),

@@ -42,7 +42,7 @@ def parse_request(method: str, url: str) -> Request | None:
         return None
     if segments[0] == "api":
         group, rest = "", segments[2:]
-    elif segments[0] == "apis":
+    elif segments[0] == "apis" and len(segments) >= 3:
         group, rest = segments[1], segments[3:]
     else:
         return None

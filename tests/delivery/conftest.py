@@ -1,0 +1,29 @@
+"""The install of manifests/ (CRDs, namespaces, RBAC, operator Deployment) for these tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from delivery_helpers import CLUSTER_RBAC, CRDS, apply_args
+
+
+@pytest.fixture(scope="session")
+def installed(cluster: Any) -> Iterator[Any]:
+    """manifests/ applied and the app Secret created; namespaces and cluster RBAC removed after."""
+    result = cluster.kubectl(*apply_args(cluster, "manifests"))
+    assert result.returncode == 0, result.stderr
+    established = cluster.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{c}" for c in CRDS)
+    )
+    assert established.returncode == 0, established.stderr
+    secret = cluster.kubectl(
+        "-n", "myfoodbudget", "create", "secret", "generic", "myfoodbudget-secrets",
+        "--from-literal=secret-key=" + "k" * 64, "--dry-run=client", "-o", "yaml",
+    )  # fmt: skip
+    created = cluster.kubectl("apply", "-f", "-", input=secret.stdout)
+    assert created.returncode == 0, created.stderr
+    yield cluster
+    cluster.kubectl("delete", "namespace", "myfoodbudget", "myfoodbudget-system", "--wait=false")
+    cluster.kubectl("delete", *CLUSTER_RBAC, "--ignore-not-found")
