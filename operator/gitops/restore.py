@@ -57,6 +57,8 @@ def ensure_not_in_use(database: Path) -> None:
         conn.execute("BEGIN EXCLUSIVE")
         conn.execute("ROLLBACK")
     except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise  # not a lock: reported as what it is (disk full, I/O error...)
         raise SnapshotError(f"database {database} is locked ({exc}); {hint}") from exc
     finally:
         conn.close()

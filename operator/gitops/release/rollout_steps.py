@@ -74,8 +74,7 @@ def _succeeded(ctx: Ctx, rollout: Mapping[str, Any]) -> Step:
         "history": facts.prepend(ctx.status.get("history"), entry),
     }
     message = R.ROLLOUT_SUCCEEDED.message(image=target, replicas=ctx.spec.replicas)
-    step = Step("Ready", R.ROLLOUT_SUCCEEDED, message, Wait(60.0), None, changes=changes)
-    return Step(**{**step.__dict__, "ready": True})
+    return Step("Ready", R.ROLLOUT_SUCCEEDED, message, Wait(60.0), None, changes, ready=True)
 
 
 def _restore_wanted(ctx: Ctx, rollout: Mapping[str, Any]) -> bool:
@@ -220,5 +219,4 @@ def _end(
     if failed:
         changes["failedImage"] = rollout["targetImage"]
     text = message or reason.message(**values)
-    step = Step(phase, reason, text, action, None, changes=changes)
-    return Step(**{**step.__dict__, "ready": phase == "Ready"})
+    return Step(phase, reason, text, action, None, changes, ready=phase == "Ready")

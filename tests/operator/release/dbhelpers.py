@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -55,3 +56,11 @@ def run_module(module: str, args: list[str], log: Path) -> Outcome:
     )
     result = json.loads(log.read_text()) if log.exists() else {}
     return Outcome(proc.returncode, result, proc.stdout, proc.stderr)
+
+
+def unshare_works() -> bool:
+    """Can this machine mount a private tmpfs in a user namespace?"""
+    if shutil.which("unshare") is None:
+        return False
+    probe = ["unshare", "--user", "--map-root-user", "--mount", "true"]
+    return subprocess.run(probe, capture_output=True, timeout=10, check=False).returncode == 0

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dbhelpers import Outcome, make_db, row_names, run_module
+from dbhelpers import Outcome, make_db, row_names, run_module, unshare_works
 from gitops.dbfiles import sha256_file
 
 HOLDER = r"""
@@ -150,3 +150,44 @@ def test_tampered_snapshot_is_refused_and_nothing_moves(tmp_path: Path, setup) -
     assert "differs from its sidecar" in out.result["error"]
     assert sha256_file(db) == before
     assert _aside(snap) == []
+
+
+RESTORE_FULL = """
+set -e
+mount -t tmpfs -o size=$6 tmpfs "$1"
+cp -a "$2"/. "$1"/
+before=$(sha256sum "$1/app.db" | cut -d' ' -f1)
+set +e
+"$3" -m gitops.restore --database "$1/app.db" --snapshot "$1/snapshots/$4" --mode Always \\
+    --termination-log "$5"
+echo "exit=$?"
+after=$(sha256sum "$1/app.db" | cut -d' ' -f1)
+[ "$before" = "$after" ] && echo "database=unchanged"
+ls -a "$1" "$1/snapshots"
+"""
+
+
+@pytest.mark.skipif(not unshare_works(), reason="needs unprivileged user+mount namespaces")
+def test_disk_full_during_restore_puts_the_database_back(tmp_path: Path, snapshot_cmd) -> None:
+    """ENOSPC for real while copying the snapshot in: the moved-aside files return."""
+    db = make_db(tmp_path / "data" / "app.db", rows=20000)
+    out = snapshot_cmd()
+    snap = tmp_path / "data" / "snapshots" / out.result["file"]
+    _migrate(db)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    used = sum(p.stat().st_size for p in db.parent.rglob("*") if p.is_file())
+    size = f"{used // 1024 + 96}k"  # room for what is there and a -shm, not for another copy
+    full, log = tmp_path / "full", tmp_path / "restore-full.log"
+    full.mkdir()
+    command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", RESTORE_FULL, "sh"]
+    command += [str(full), str(db.parent), sys.executable, snap.name, str(log), size]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    listing = proc.stdout.split()
+    assert "exit=1" in listing, proc.stdout + proc.stderr
+    assert "database=unchanged" in listing
+    assert not [n for n in listing if n.startswith("failed-") or n.endswith(".restoring")]
+    result = json.loads(log.read_text())
+    assert result["ok"] is False
+    assert "no space left" in result["error"]
+    assert ".app.db.restoring" in result["error"]  # it failed after the move: put back

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from dbhelpers import make_db
+from dbhelpers import make_db, unshare_works
 from gitops import snapshot
 from gitops.dbfiles import inspect
 
@@ -80,14 +79,6 @@ def test_copies_are_consistent_while_another_process_writes(
         writer.wait()
 
 
-def _unshare_works() -> bool:
-    """Can this machine mount a private tmpfs in a user namespace?"""
-    if shutil.which("unshare") is None:
-        return False
-    probe = ["unshare", "--user", "--map-root-user", "--mount", "true"]
-    return subprocess.run(probe, capture_output=True, timeout=10, check=False).returncode == 0
-
-
 DISK_FULL = """
 set -e
 mount -t tmpfs -o size=192k tmpfs "$1"
@@ -100,7 +91,7 @@ ls -a "$1"
 """
 
 
-@pytest.mark.skipif(not _unshare_works(), reason="needs unprivileged user+mount namespaces")
+@pytest.mark.skipif(not unshare_works(), reason="needs unprivileged user+mount namespaces")
 def test_disk_full_is_a_failed_result_and_deletes_nothing(tmp_path: Path) -> None:
     """ENOSPC for real: the snapshot directory is a 192 KiB tmpfs in a private mount namespace."""
     old_dir, full_dir = tmp_path / "old", tmp_path / "full"
