@@ -7,7 +7,6 @@ import dataclasses
 import json
 import os
 import pathlib
-import signal
 import subprocess
 import sys
 import time
@@ -15,12 +14,14 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+from unittest import mock
 
 import pytest
 import yaml
 from kubernetes import client, config
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from sandbox.testing import running_sandbox
+
 IMAGES = pathlib.Path(__file__).resolve().parent / "images" / "catalog.yaml"
 KUBECTL = pathlib.Path(sys.executable).parent / "kubectl"
 T = TypeVar("T")
@@ -88,51 +89,17 @@ def wait_for(check: Callable[[], T], what: str, timeout: float = 30.0) -> T:
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-def _ready(kubeconfig: pathlib.Path) -> bool:
-    """The kubeconfig exists and the server answers /version."""
-    if not kubeconfig.exists():
-        return False
-    server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-    try:
-        with urllib.request.urlopen(f"{server}/version", timeout=1) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """Start `python -m sandbox up` with the test image catalog and a short restart back-off."""
+    """A sandbox with the test image catalog and a short restart back-off (1 s, capped at 2 s)."""
     tmp = tmp_path_factory.mktemp("sandbox")
-    kubeconfig, data = tmp / "kubeconfig", tmp / "data"
-    env = {**os.environ, "SANDBOX_BACKOFF_INITIAL": "1", "SANDBOX_BACKOFF_CAP": "2"}
-    argv = [
-        sys.executable,
-        "-m",
-        "sandbox",
-        "up",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--data",
-        str(data),
-        "--images",
-        str(IMAGES),
-    ]
-    with (tmp / "sandbox.log").open("w") as log:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: proc.poll() is not None or _ready(kubeconfig), "the sandbox to answer", 20)
-        assert proc.poll() is None, (tmp / "sandbox.log").read_text()
-        api = config.new_client_from_config(str(kubeconfig))
-        yield Sandbox(kubeconfig=kubeconfig, data=data, cache=tmp / "kubectl-cache", api=api)
-        api.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    fast = {"SANDBOX_BACKOFF_INITIAL": "1", "SANDBOX_BACKOFF_CAP": "2"}
+    with contextlib.ExitStack() as stack:
+        with mock.patch.dict(os.environ, fast):  # read once, when the sandbox starts
+            running = stack.enter_context(running_sandbox(tmp, images=IMAGES))
+        api = stack.enter_context(config.new_client_from_config(str(running.kubeconfig)))
+        cache = tmp / "kubectl-cache"
+        yield Sandbox(kubeconfig=running.kubeconfig, data=running.data_dir, cache=cache, api=api)
 
 
 @pytest.fixture

@@ -1,0 +1,150 @@
+"""Pods on the sandbox's process kubelet: env, volumes, ports, probes, termination."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+from sandbox_workloads import (
+    Sandbox,
+    container_pid,
+    http_get,
+    namespace,
+    pid_alive,
+    pod_port,
+    sandbox,
+    wait_for,
+    web_container,
+)
+
+__all__ = ["namespace", "sandbox"]
+pytestmark = pytest.mark.slow
+
+
+def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    """A bare Pod manifest."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {"containers": containers, **spec},
+    }
+
+
+def ready_pod(sandbox: Sandbox, namespace: str, name: str) -> Any:
+    """Wait until the pod is Ready; return it."""
+    sandbox.kubectl(
+        "wait", "--for=condition=Ready", f"pod/{name}", "-n", namespace, "--timeout=60s"
+    )
+    return sandbox.core.read_namespaced_pod(name, namespace)
+
+
+def test_env_config_and_secret_files_reach_the_process_and_nothing_else(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "settings"},
+        "data": {"mode": "fast", "app.ini": "[app]\nx = 1\n"},
+    }
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "creds"},
+        "data": {"token": base64.b64encode(b"s3cret").decode()},
+    }
+    web = web_container(
+        env=[
+            *web_container()["env"],
+            {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "mode"}}},
+            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}}},
+            {"name": "NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": "FILE_TO_SERVE", "value": "/etc/app/app.ini"},
+            {"name": "DB_URL", "value": "sqlite:////data/app.db"},
+        ],
+        volumeMounts=[
+            {"name": "cfg", "mountPath": "/etc/app"},
+            {"name": "scratch", "mountPath": "/data"},
+        ],
+    )
+    volumes = [
+        {"name": "cfg", "configMap": {"name": "settings"}},
+        {"name": "scratch", "emptyDir": {}},
+    ]
+    sandbox.apply(namespace, config_map, secret, pod("envy", [web], volumes=volumes))
+    running = ready_pod(sandbox, namespace, "envy")
+    assert running.status.pod_ip == "127.0.0.1"
+    port = pod_port(running, "http")
+    assert pod_port(running, "8080") == port
+    about = json.loads(http_get(port)[1])
+    assert about["pod"] == "envy"
+    assert set(about["env"]) == {
+        "DB_URL",
+        "FILE_TO_SERVE",
+        "GREETING",
+        "HOME",
+        "LANG",
+        "MODE",
+        "NS",
+        "PATH",
+        "PORT",
+        "POD_NAME",
+        "TOKEN",
+    }
+    assert http_get(port, "/file") == (200, "[app]\nx = 1\n")
+    described = sandbox.kubectl("describe", "pod", "envy", "-n", namespace).stdout
+    assert "s3cret" not in described
+
+
+def test_a_failing_liveness_probe_restarts_the_container(sandbox: Sandbox, namespace: str) -> None:
+    live = {
+        "httpGet": {"path": "/healthz", "port": "http"},
+        "initialDelaySeconds": 2,
+        "periodSeconds": 1,
+        "failureThreshold": 1,
+    }
+    sandbox.apply(namespace, pod("alive", [web_container(livenessProbe=live)]))
+    first = ready_pod(sandbox, namespace, "alive")
+    old_pid = container_pid(first)
+    assert http_get(pod_port(first, "http"), "/sicken")[0] == 200
+
+    def restarted() -> Any:
+        status = sandbox.core.read_namespaced_pod("alive", namespace).status.container_statuses[0]
+        return status if status.restart_count == 1 and status.ready else None
+
+    status = wait_for(restarted, "a restart after the liveness failure")
+    assert status.last_state.terminated.exit_code in (0, 143)  # SIGTERM, then the server exits
+    assert not pid_alive(old_pid)
+    assert container_pid(sandbox.core.read_namespaced_pod("alive", namespace)) != old_pid
+    reasons = {e.reason for e in sandbox.core.list_namespaced_event(namespace).items}
+    assert {"Killing", "Started", "Scheduled", "Pulled", "Created"} <= reasons
+
+
+def test_deleting_a_pod_that_ignores_sigterm_kills_it_after_the_grace_period(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    stubborn = {
+        "name": "stubborn",
+        "image": "sandbox.test/task:1",
+        "command": [
+            "python",
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)",
+        ],
+    }
+    sandbox.apply(namespace, pod("stubborn", [stubborn], terminationGracePeriodSeconds=2))
+    running = ready_pod(sandbox, namespace, "stubborn")
+    pid = container_pid(running)
+    began = time.monotonic()
+    sandbox.kubectl("delete", "pod", "stubborn", "-n", namespace, "--wait=true", "--timeout=30s")
+    wait_for(lambda: not pid_alive(pid), "SIGKILL after the grace period", 15)
+    took = time.monotonic() - began
+    assert 1.5 <= took < 10  # SIGTERM was ignored; SIGKILL came after the 2 s grace period
+    events = sandbox.core.list_namespaced_event(
+        namespace, field_selector="involvedObject.name=stubborn"
+    )
+    assert "Killing" in {e.reason for e in events.items}
