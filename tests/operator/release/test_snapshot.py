@@ -119,3 +119,19 @@ def test_unreadable_database_is_a_failed_result_and_deletes_nothing(
     assert "not a SQLite database" in out.result["error"]
     assert _files(tmp_path) == before
     assert set(names) <= before
+
+
+def test_long_results_fit_the_termination_message(tmp_path: Path, snapshot_cmd) -> None:
+    """The kubelet keeps 4096 bytes: the pruned list is dropped there, kept on stdout."""
+    make_db(tmp_path / "data" / "app.db")
+    names = _take_series(tmp_path, 200, keep=300)
+    out = snapshot_cmd("--keep", "1")
+    assert out.code == 0, out.stderr
+    printed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(out.stdout) > 4096
+    assert sorted(printed["pruned"]) == sorted(names)
+    log = tmp_path / "snapshot-termination.log"
+    assert len(log.read_bytes()) <= 4096
+    assert "pruned" not in out.result
+    assert out.result["file"] == printed["file"]
+    assert out.result["ok"] is True
