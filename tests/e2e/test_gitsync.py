@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,8 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 from gitops.sync import GROUP, REQUEST_ANNOTATION, VERSION
-from gitops.sync.build import find_kubectl
-from gitops.sync.testing import GitHttpsServer, GitRemote
+from gitops.sync.testing import GitHttpsServer, GitRemote, running_operator
 from kubernetes import client, config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -77,30 +73,14 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def operator(cluster: Any, tmp_path_factory: pytest.TempPathFactory, certs: Path) -> Iterator[Path]:
     """The operator as its own process, cluster-wide; yields the file its logs go to."""
-    kubeconfig = str(cluster.kubeconfig)
-    kubectl = [find_kubectl(), "--kubeconfig", kubeconfig]
-    for crd in sorted((ROOT / "manifests" / "crds").glob("*.yaml")):
-        subprocess.run([*kubectl, "apply", "--server-side", "--validate=false", "-f", str(crd)],
-                       check=True, capture_output=True)  # fmt: skip
-    folder = tmp_path_factory.mktemp("operator")
-    env = os.environ | {
-        "KUBECONFIG": kubeconfig,
-        "OPERATOR_IMAGE": "ghcr.io/owner/myfoodbudget-operator:test",
-        "METRICS_PORT": "0",
-        "METRICS_HOST": "127.0.0.1",
-        "WORK_DIR": str(folder / "work"),
+    env = {
         "SYNC_RETRY_SECONDS": "0.5",
         "SYNC_RETRY_MAX_SECONDS": "4",
         "GIT_SSL_CAINFO": str(certs / "server.crt"),
     }
-    log = folder / "operator.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "gitops"], env=env, stdout=out, stderr=out)
-    try:
+    folder = tmp_path_factory.mktemp("operator")
+    with running_operator(Path(cluster.kubeconfig), folder, env) as log:
         yield log
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 class Cluster:

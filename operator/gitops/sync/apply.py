@@ -8,6 +8,8 @@ from gitops.kube import KubeError
 from gitops.sync.kubeapi import Catalog
 from gitops.sync.model import ObjectRef
 
+UNREADABLE = "the API server's answer was not JSON"
+
 
 class ApplyError(Exception):
     """Applying stopped part way; the message names the object and the server's reason."""
@@ -26,6 +28,9 @@ async def dry_run_all(catalog: Catalog, objects: list[dict[str, Any]]) -> list[s
             result = await catalog.apply(obj, dry_run=True)
         except KubeError as error:
             problems.append(f"{ref}: {error}")
+            continue
+        except ValueError as error:
+            problems.append(f"{ref}: {UNREADABLE} ({error})")
             continue
         controller = _controller(result)
         if controller:
@@ -52,5 +57,7 @@ async def apply_all(catalog: Catalog, objects: list[dict[str, Any]]) -> list[Obj
             await catalog.apply(obj)
         except KubeError as error:
             raise ApplyError(f"{ref}: {error}", applied) from None
+        except ValueError as error:
+            raise ApplyError(f"{ref}: {UNREADABLE} ({error})", applied) from None
         applied.append(ref)
     return applied

@@ -129,7 +129,7 @@ async def _apply_commit(
             raise ValidationError("; ".join(problems))
     except ValidationError as error:
         return Attempt(outcome(reasons.VALIDATION_FAILED, commit=short, error=error), commit)
-    except KubeError as error:
+    except (KubeError, ValueError) as error:
         return Attempt(outcome(reasons.APPLY_FAILED, commit=short, error=error), commit)
     return await _apply_and_prune(catalog, target, objects, commit)
 

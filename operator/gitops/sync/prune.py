@@ -44,7 +44,7 @@ async def run_prune(catalog: Catalog, candidates: list[ObjectRef], label: str) -
                 continue
             await catalog.delete(ref)
             result.deleted.append(ref)
-        except KubeError as error:
+        except (KubeError, ValueError) as error:
             result.failed.append(ref)
             result.problems.append(f"{ref}: {error}")
     return result

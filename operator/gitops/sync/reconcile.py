@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from urllib3.exceptions import HTTPError
+
 from gitops.kube import Kube, KubeError, namespaced
 from gitops.settings import Settings
 from gitops.sync import GROUP, PLURAL, REQUEST_ANNOTATION, VERSION, metrics, reasons
@@ -58,8 +60,8 @@ async def run_loop(kube: Kube, config: SyncConfig, body: Mapping[str, Any]) -> N
     while True:
         try:
             delay = await step(kube, config, plain(body), state)
-        except KubeError as error:
-            # The API server is unreachable or refused a status write: try again shortly.
+        except (KubeError, ValueError, HTTPError) as error:
+            # The API server is unreachable, refused a write or answered garbage: try again soon.
             state.failures += 1
             delay = config.retry.delay(state.failures, config.retry.cap)
             log.warning("GitSync %s: API error, retrying in %.1fs: %s", _where(body), delay, error)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from gitops.sync import reasons
+from gitops.sync import metrics, reasons
 from gitops.sync.model import ObjectRef
 from gitops.sync.prune import decide_prune
 from gitops.sync.reasons import outcome
 from gitops.sync.status import Attempt, build_status, suspended_status
+from prometheus_client import REGISTRY
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 A, B = "a" * 40, "b" * 40
@@ -122,3 +123,17 @@ def test_messages_are_cut_to_a_sane_length() -> None:
     assert len(long.message) == reasons.MAX_MESSAGE
     assert long.event_type == "Warning"
     assert outcome(reasons.SYNCED, commit="a", applied=1, pruned=0).event_type == "Normal"
+
+
+def test_metrics_count_outcomes_objects_and_last_success() -> None:
+    def sample(metric: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(metric, labels) or 0.0
+
+    before = sample("gitops_syncs_total", outcome="Synced")
+    applied = sample("gitops_sync_objects_applied_total", namespace="m", name="s")
+    metrics.record("m", "s", "Synced", 0.5, 3)
+    metrics.record("m", "s", "FetchFailed", 0.1, 0)
+    assert sample("gitops_syncs_total", outcome="Synced") == before + 1
+    assert sample("gitops_sync_objects_applied_total", namespace="m", name="s") == applied + 3
+    assert sample("gitops_sync_last_success_timestamp_seconds", namespace="m", name="s") > 0
+    assert sample("gitops_sync_duration_seconds_count") >= 2
