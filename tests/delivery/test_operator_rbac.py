@@ -62,6 +62,8 @@ def get_json(cluster: Any, *args: str) -> dict[str, Any]:
 @pytest.fixture
 def operator(installed: Any, tmp_path: Path) -> Iterator[tuple[RecordingProxy, Path]]:
     """`python -m gitops` for the app namespace, its API calls going through a recording proxy."""
+    if not installed.is_sandbox:
+        pytest.skip("a real cluster enforces RBAC on the operator that manifests/ installed")
     upstream = json.loads(installed.kubectl("config", "view", "--minify", "-o", "json").stdout)
     log = tmp_path / "operator.log"
     with RecordingProxy(upstream["clusters"][0]["cluster"]["server"]) as proxy:
