@@ -12,6 +12,7 @@ from gitops.release.model import (
     Observed,
     PodView,
     ReleaseSpec,
+    StartJob,
 )
 from gitops.release.plan import decide
 from hypothesis import HealthCheck, given, settings
@@ -185,3 +186,18 @@ def test_conditions_events_and_history_stay_well_formed(
         assert len(decision.status.get("history", [])) <= 20
         if decision.status["phase"] == "Ready" and new["Ready"]["status"] == "True":
             assert decision.status["image"] == _spec.image
+
+
+@QUICK
+@given(st.lists(worlds, min_size=1, max_size=30), st.sampled_from(("", "r1")))
+def test_restore_and_quiescent_snapshot_only_run_with_the_app_stopped(
+    sequence: list[Any], retry: str
+) -> None:
+    for spec, _status, world, decision in _run(sequence, retry):
+        action = decision.action
+        if not isinstance(action, StartJob):
+            continue
+        quiescent = action.job.module == "gitops.restore" or spec.strategy == "Recreate"
+        if quiescent:
+            assert world.pods == ()
+            assert world.deployment is None or world.deployment.replicas == 0
