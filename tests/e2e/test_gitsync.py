@@ -7,18 +7,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from gitops.sync import GROUP, REQUEST_ANNOTATION, VERSION
 from gitops.sync.testing import GitHttpsServer, GitRemote, running_operator
 from kubernetes import client, config
+from release_support import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "canary-e2e-token-93b1d0f7c2a6"
-T = TypeVar("T")
 
 
 def configmap(name: str, value: str) -> str:
@@ -34,18 +34,6 @@ def overlay(value: str) -> dict[str, str]:
         "app/kustomization.yaml": "resources:\n  - settings.yaml\n",
         "app/settings.yaml": configmap("settings", value),
     }
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Poll probe until it returns something truthy, or fail saying what did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        time.sleep(0.1)
 
 
 def never(probe: Callable[[], object], seconds: float) -> bool:

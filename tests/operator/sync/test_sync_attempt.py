@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from gitops.kube import Kube, namespaced
-from gitops.sync import OWNER_LABEL, reasons
+from gitops.sync import FIELD_MANAGER, OWNER_LABEL, reasons
 from gitops.sync.attempt import SyncConfig, Target, run_attempt
 from gitops.sync.build import find_kubectl
 from gitops.sync.model import ObjectRef, SyncSpec
@@ -137,6 +137,8 @@ def test_apply_labels_everything_and_an_unchanged_commit_applies_nothing(syncer:
     settings = syncer.configmap("settings")
     assert settings is not None
     assert settings["metadata"]["labels"][OWNER_LABEL] == f"{syncer.namespace}_site"
+    managers = {(m["manager"], m["operation"]) for m in settings["metadata"]["managedFields"]}
+    assert (FIELD_MANAGER, "Apply") in managers
     assert {str(ref) for ref in syncer.inventory} == {
         f"ConfigMap {syncer.namespace}/settings",
         f"ConfigMap {syncer.namespace}/extra",
