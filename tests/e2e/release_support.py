@@ -32,7 +32,7 @@ MIGRATE = "ghcr.io/e2e/migrate-never-ready:1"
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:
     """Poll probe until it returns something truthy, or fail saying what did not happen."""
     deadline = time.monotonic() + timeout
     while True:
@@ -41,7 +41,7 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
             return found
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout}s")
-        time.sleep(0.1)
+        time.sleep(interval)
 
 
 def free_port() -> int:
@@ -160,14 +160,16 @@ class Api:
         """Merge-patch the Release."""
         self.custom.patch_namespaced_custom_object(GROUP, VERSION, self.ns, PLURAL, name, patch)
 
-    def wait_phase(self, name: str, phase: str, timeout: float = 60) -> dict[str, Any]:
+    def wait_phase(
+        self, name: str, phase: str, timeout: float = 60, interval: float = 0.1
+    ) -> dict[str, Any]:
         """Wait until status.phase is phase; return the status."""
 
         def reached() -> dict[str, Any] | None:
             status = self.status(name)
             return status if status.get("phase") == phase else None
 
-        return wait_for(reached, timeout, f"Release {name} reaching phase {phase}")
+        return wait_for(reached, timeout, f"Release {name} reaching phase {phase}", interval)
 
     def deployment_image(self, name: str) -> str | None:
         """The image of the `app` container of the owned Deployment (None when absent)."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,6 @@ from release_support import (
     claim,
     deploy_good,
     http_get,
-    install_crd,
     node_port_service,
     release_object,
     seed_users,
@@ -32,23 +29,16 @@ from release_support import (
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def api(cluster: Any) -> Iterator[Api]:
-    """The Release CRD installed and a fresh namespace for this module."""
-    api = Api(cluster, f"release-e2e-{uuid.uuid4().hex[:6]}")
-    install_crd(api)
-    yield api
-    api.kubectl("delete", "releases", "--all", "--wait=false")
+@pytest.fixture
+def api(release_api: Api) -> Api:
+    """The module's namespace and clients."""
+    return release_api
 
 
-@pytest.fixture(scope="module")
-def operator(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
-    """The operator watching the module's namespace."""
-    log = tmp_path_factory.mktemp("operator") / "operator.log"
-    operator = Operator(api.cluster.kubeconfig, api.ns, log)
-    operator.start()
-    yield operator
-    operator.stop()
+@pytest.fixture
+def operator(release_operator: Operator) -> Operator:
+    """The module's operator process."""
+    return release_operator
 
 
 def never_changes(api: Api, name: str, seconds: float) -> bool:

@@ -1,0 +1,40 @@
+"""A Release survives its operator being killed (SIGKILL) in every phase: same outcome after."""
+
+from __future__ import annotations
+
+import pytest
+from release_support import (
+    GOOD,
+    MIGRATE,
+    Api,
+    Operator,
+    deploy_good,
+    http_get,
+    seed_users,
+    users_present,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("phase", ["Snapshotting", "RollingOut", "RollingBack"])
+def test_killed_operator_resumes_to_the_same_rollback(
+    release_api: Api, release_operator: Operator, phase: str
+) -> None:
+    api, operator = release_api, release_operator
+    name = f"kill-{phase.lower()}"
+    url = deploy_good(api, name, readiness={"timeoutSeconds": 8, "maxRestarts": 1})
+    users = seed_users(url)
+    api.patch_release(name, {"spec": {"image": MIGRATE}})
+    api.wait_phase(name, phase, timeout=60, interval=0.02)
+    operator.kill()
+    assert api.status(name)["phase"] == phase, "the operator moved on before it was killed"
+    operator.start()
+    status = api.wait_phase(name, "RolledBack", timeout=90)
+    assert (status["image"], status["failedImage"]) == (GOOD, MIGRATE)
+    assert api.deployment_image(name) == GOOD
+    assert http_get(f"{url}/version")[0] == 200
+    assert users_present(url, users)
+    jobs = api.jobs(name)
+    assert sorted(j.rsplit("-", 2)[-2] for j in jobs) == ["restore", "snapshot"], jobs
+    assert ("Normal", "RestoreCompleted") in api.events(name)
