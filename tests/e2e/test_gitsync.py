@@ -81,13 +81,13 @@ class Cluster:
         self.namespace = namespace
 
     def create_gitsync(self, url: str, **spec: Any) -> None:
-        """Create the GitSync `site` following the overlay `app`."""
-        body = {
-            "apiVersion": f"{GROUP}/{VERSION}",
-            "kind": "GitSync",
-            "metadata": {"name": "site"},
-            "spec": {"url": url, "path": "app", **spec},
-        }
+        """Create the GitSync `site` following the overlay `app` unless spec names another."""
+        self.create_spec({"url": url, "path": "app", **spec})
+
+    def create_spec(self, spec: dict[str, Any]) -> None:
+        """Create the GitSync `site` with exactly this spec."""
+        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "GitSync",
+                "metadata": {"name": "site"}, "spec": spec}  # fmt: skip
         self.custom.create_namespaced_custom_object(
             GROUP, VERSION, self.namespace, "gitsyncs", body
         )
@@ -270,3 +270,37 @@ def test_sync_request_applies_at_once_and_suspend_holds_still(
     assert (kube.value() or ("",))[0] == "2"
     kube.patch_gitsync({"spec": {"suspend": False}})
     wait_for(lambda: (kube.value() or ("",))[0] == "3", 10, "the sync after resuming")
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"url": "http://example.org/r.git", "path": "app"}, "spec.url"),
+        ({"url": "https://u:token@example.org/r.git", "path": "app"}, "spec.url"),
+        ({"url": "file:///r.git", "path": "app", "interval": "5 minutes"}, "spec.interval"),
+        ({"url": "file:///r.git", "path": "app", "timeout": "2d"}, "spec.timeout"),
+        ({"url": "file:///r.git"}, "spec.path"),
+    ],
+    ids=["http", "credentials-in-url", "interval", "timeout", "no-path"],
+)
+def test_schema_refuses_bad_specs(kube: Cluster, spec: dict[str, Any], field: str) -> None:
+    with pytest.raises(client.ApiException) as caught:
+        kube.create_spec(spec)
+    assert caught.value.status == 422
+    assert field in str(caught.value.body)
+
+
+def test_defaults_columns_and_an_unusable_path(kube: Cluster, cluster: Any) -> None:
+    kube.create_gitsync("file:///nowhere.git", path="../outside")
+    spec = kube.gitsync()["spec"]
+    assert (spec["branch"], spec["interval"], spec["timeout"]) == ("main", "60s", "120s")
+    assert (spec["prune"], spec["suspend"]) == (True, False)
+    stalled = wait_for(lambda: (c := kube.condition("Stalled")).get("status") == "True" and c, 10,
+                       "the invalid spec being reported")  # fmt: skip
+    assert stalled["reason"] == "InvalidSpec"
+    assert "spec.path '../outside'" in stalled["message"]
+    [event] = kube.events("InvalidSpec")
+    assert event.type == "Warning"
+    table = cluster.kubectl("get", "gs", "-n", kube.namespace).stdout.splitlines()
+    assert table[0].split() == ["NAME", "COMMIT", "READY", "LAST", "SYNC", "AGE"]
+    assert table[1].split()[:2] == ["site", "False"]
