@@ -146,3 +146,17 @@ def test_help_prints_usage_and_succeeds(checkout: Path) -> None:
     result = bump(checkout, "--help")
     assert result.returncode == 0
     assert "NAME=REFERENCE" in result.stdout
+
+
+def test_the_guide_sets_the_operator_image_in_manifests(tmp_path: Path) -> None:
+    """docs/homelab.md step 3: one bump sets the container image and OPERATOR_IMAGE together."""
+    shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
+    operator = "ghcr.io/o/myfoodbudget-operator:sha-1a2b3c4"
+    result = bump(tmp_path, "manifests", f"operator={operator}")
+    assert result.returncode == 0, result.stderr
+    built = subprocess.run(
+        [str(KUBECTL), "kustomize", "manifests"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert built.returncode == 0, built.stderr
+    assert f"image: {operator}\n" in built.stdout
+    assert f"- name: OPERATOR_IMAGE\n          value: {operator}\n" in built.stdout
