@@ -24,8 +24,6 @@ from gitops.release.model import (
 from gitops.release.plan import decide
 from planhelpers import SNAPSHOT_RESULT, T0, V1, V2, make_spec, ready_status
 
-BEHAVIOUR = {V1: "good", V2: "good"}
-
 
 @dataclass
 class Cluster:
