@@ -1,6 +1,11 @@
-"""The snapshot step beside a plain file copy of the same SQLite database, idle and under writes.
+"""Rollback speed and snapshot cost of the Release controller, measured side by side.
 
-Imported by bench/rollback.py; runnable alone: `python bench/rollback_snapshot.py`.
+1. On a fresh sandbox with the operator running: the time from setting spec.image to an image
+   that crashes at start until the previous version serves again, beside the configured
+   readiness.timeoutSeconds (300 s, the Deployment-style wait it does not need to sit out).
+2. The snapshot step (`python -m gitops.snapshot`: backup API, integrity_check, sha256, prune)
+   beside a plain file copy of the same database, idle and under a concurrent write load.
+Ends with one summary line. Run: `.venv/bin/python bench/rollback.py`.
 """
 
 from __future__ import annotations
@@ -11,12 +16,33 @@ import multiprocessing
 import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gitops import snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # the e2e helpers drive the operator and app
+
+from release_support import (  # noqa: E402
+    CRASH,
+    Api,
+    Operator,
+    deploy_good,
+    http_get,
+    install_crd,
+)
+
+from sandbox.testing import running_sandbox  # noqa: E402
+
+TIMEOUT_SECONDS = 300
+ROLLBACKS = 3
 
 ROWS = 200_000
 RUNS = 5
@@ -88,8 +114,59 @@ def measure(work: Path) -> dict[str, float]:
     return result
 
 
-def report(result: dict[str, float]) -> tuple[float, float]:
-    """Print the side-by-side numbers; return the idle and loaded ratios."""
+@dataclass
+class Kubectl:
+    """What release_support.Api needs of a cluster: its kubeconfig and kubectl."""
+
+    kubeconfig: Path
+    cache_dir: Path
+
+    def kubectl(self, *args: str, input: str | None = None, **_: Any) -> Any:
+        """Run the project's kubectl against the sandbox."""
+        command = [str(ROOT / ".venv" / "bin" / "kubectl"), "--kubeconfig", str(self.kubeconfig),
+                   "--cache-dir", str(self.cache_dir), *args]  # fmt: skip
+        return subprocess.run(command, capture_output=True, text=True, input=input, timeout=120)
+
+
+def time_rollback(api: Api, url: str, bad: str) -> float:
+    """Seconds from spec.image = bad to the previous version answering /version again."""
+    started = time.monotonic()
+    api.patch_release("bench", {"spec": {"image": bad}})
+    while True:
+        status = api.status("bench")
+        if status.get("phase") == "RolledBack" and status.get("failedImage") == bad:
+            with contextlib.suppress(OSError):
+                if http_get(f"{url}/version")[0] == 200:
+                    return time.monotonic() - started
+        if time.monotonic() - started > TIMEOUT_SECONDS:
+            raise SystemExit(f"no rollback of {bad} within {TIMEOUT_SECONDS}s")
+        time.sleep(0.05)
+
+
+def measure_rollbacks(work: Path) -> list[float]:
+    """Roll back ROLLBACKS crashing releases on a fresh sandbox; their times in seconds."""
+    with running_sandbox(work / "sandbox", images=ROOT / "tests" / "images.yaml") as sandbox:
+        api = Api(Kubectl(sandbox.kubeconfig, work / "cache"), "bench")
+        install_crd(api)
+        operator = Operator(sandbox.kubeconfig, "bench", work / "operator.log")
+        operator.start()
+        try:
+            readiness = {"timeoutSeconds": TIMEOUT_SECONDS, "maxRestarts": 2}
+            url = deploy_good(api, "bench", readiness=readiness)
+            base = CRASH.rsplit(":", 1)[0]
+            return [time_rollback(api, url, f"{base}:bench-{n}") for n in range(ROLLBACKS)]
+        finally:
+            operator.stop()
+
+
+def report(rollbacks: list[float], result: dict[str, float]) -> None:
+    """Print the side-by-side numbers and the one summary line."""
+    median = statistics.median(rollbacks)
+    print(
+        f"rollback of a release that crashes at start: "
+        f"{', '.join(f'{t:.1f}s' for t in rollbacks)} (median {median:.1f}s) with "
+        f"readiness.timeoutSeconds {TIMEOUT_SECONDS}s = {median / TIMEOUT_SECONDS:.1%} of it"
+    )
     idle = result["snapshot_idle"] / result["copy_idle"]
     load = result["snapshot_load"] / result["copy_load"]
     print(
@@ -98,9 +175,15 @@ def report(result: dict[str, float]) -> tuple[float, float]:
         f"= {idle:.1f}x; under writes {result['snapshot_load']:.3f}s vs "
         f"{result['copy_load']:.3f}s = {load:.1f}x"
     )
-    return idle, load
+    print(
+        f"SUMMARY rollback {median:.1f}s vs timeout {TIMEOUT_SECONDS}s "
+        f"({TIMEOUT_SECONDS / median:.0f}x sooner); snapshot/copy {idle:.1f}x idle, "
+        f"{load:.1f}x under writes"
+    )
 
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as folder:
-        report(measure(Path(folder)))
+        rollbacks = measure_rollbacks(Path(folder))
+        (Path(folder) / "snapshot").mkdir()
+        report(rollbacks, measure(Path(folder) / "snapshot"))
