@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from typing import Any
 
 from sandbox.controllers.client import Api, ApiError, obj_path, path
+from sandbox.controllers.events import Recorder
 from sandbox.controllers.informer import Informer
-from sandbox.controllers.meta import Obj, timestamp
+from sandbox.controllers.meta import Obj
 
 log = logging.getLogger(__name__)
-NODE_NAME = "sandbox"
 WATCHED = ("pods", "replicasets", "deployments", "jobs", "services", "persistentvolumeclaims")
 
 
@@ -24,6 +23,7 @@ class Cluster:
         self.api = api
         self.changed = asyncio.Event()
         self.informers = {r: Informer(api, r, self.changed.set) for r in WATCHED}
+        self.recorder = Recorder(api)
 
     def cache(self, resource: str) -> Informer:
         """The informer of a resource."""
@@ -74,34 +74,4 @@ class Cluster:
         self, obj: Obj, reason: str, message: str, kind: str = "Normal", component: str = ""
     ) -> None:
         """Record a core/v1 Event about obj (best effort)."""
-        meta = obj["metadata"]
-        namespace = meta.get("namespace") or "default"
-        stamp = timestamp()
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                "name": f"{meta['name']}.{secrets.token_hex(8)}",
-                "namespace": meta.get("namespace") or "default",
-            },
-            "involvedObject": {
-                "apiVersion": obj.get("apiVersion", "v1"),
-                "kind": obj.get("kind", ""),
-                "name": meta["name"],
-                "namespace": meta.get("namespace", ""),
-                "uid": meta.get("uid", ""),
-            },
-            "reason": reason,
-            "message": message[:1024],
-            "type": kind,
-            "count": 1,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "source": {"component": component or "sandbox-controller-manager", "host": NODE_NAME},
-            "reportingComponent": component or "sandbox-controller-manager",
-            "reportingInstance": NODE_NAME,
-        }
-        try:
-            await self.api.create(path("events", namespace), body)
-        except ApiError as exc:  # an event is informational; losing one must not stop a controller
-            log.debug("event %s on %s not recorded: %s", reason, meta["name"], exc)
+        await self.recorder.record(obj, reason, message, kind, component or "controller-manager")

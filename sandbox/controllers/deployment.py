@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sandbox.controllers.client import ApiError
+from sandbox.controllers.client import ApiError, path
 from sandbox.controllers.cluster import Cluster
 from sandbox.controllers.deploy_status import compute_status
-from sandbox.controllers.meta import Obj, owned, owner_ref
+from sandbox.controllers.meta import Obj, controller_uid, owned, owner_ref
 from sandbox.controllers.rollout import (
     HASH_LABEL,
     REVISION,
@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 COMPONENT = "deployment-controller"
 
 
+_NOT_COPIED = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/")
+
+
+def copied_annotations(deploy: Obj) -> dict[str, str]:
+    """The Deployment's annotations a new ReplicaSet inherits (e.g. kubernetes.io/change-cause)."""
+    annotations = deploy["metadata"].get("annotations") or {}
+    return {k: v for k, v in annotations.items() if not k.startswith(_NOT_COPIED)}
+
+
 def build_replicaset(deploy: Obj, pod_hash: str, replicas: int, revision: int) -> Obj:
     """The ReplicaSet for the deployment's current template."""
     name = f"{deploy['metadata']['name']}-{pod_hash}"
@@ -41,6 +50,7 @@ def build_replicaset(deploy: Obj, pod_hash: str, replicas: int, revision: int) -
             "namespace": deploy["metadata"]["namespace"],
             "labels": dict(template["metadata"]["labels"]),
             "annotations": {
+                **copied_annotations(deploy),
                 REVISION: str(revision),
                 "deployment.kubernetes.io/desired-replicas": str(want),
                 "deployment.kubernetes.io/max-replicas": str(want + surge),
@@ -88,10 +98,21 @@ async def ensure_new_rs(
     except ApiError as exc:
         if exc.status != 409:
             raise
-        return None, ""  # the cache is behind; the next pass sees the existing one
+        await resolve_collision(cluster, deploy, body)
+        return None, ""
     message = f"Scaled up replica set {created['metadata']['name']} from 0 to {replicas}"
     await cluster.event(deploy, "ScalingReplicaSet", message, component=COMPONENT)
     return created, "created"
+
+
+async def resolve_collision(cluster: Cluster, deploy: Obj, body: Obj) -> None:
+    """A ReplicaSet of that name exists: ours (the cache is behind) or a hash collision."""
+    meta = body["metadata"]
+    existing = await cluster.api.get_or_none(path("replicasets", meta["namespace"], meta["name"]))
+    if existing is None or controller_uid(existing) == deploy["metadata"]["uid"]:
+        return  # the next pass sees it in the cache
+    count = int((deploy.get("status") or {}).get("collisionCount", 0)) + 1
+    await cluster.patch("deployments", deploy, {"status": {"collisionCount": count}}, sub="status")
 
 
 async def rolling_update(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sandbox.controllers.client import ApiError, obj_path
-from sandbox.controllers.cluster import NODE_NAME, Cluster
+from sandbox.controllers.cluster import Cluster
+from sandbox.controllers.events import NODE_NAME
 from sandbox.controllers.meta import Obj
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
+
+from sandbox.controllers.client import ApiError
 from sandbox.controllers.meta import timestamp
 from sandbox.kubelet import process
 from sandbox.kubelet.catalog import CatalogImage
@@ -18,6 +22,7 @@ from sandbox.kubelet.volumes import container_paths, termination_file
 if TYPE_CHECKING:
     from sandbox.kubelet.pod import PodWorker
 
+log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 4096
 # Without a readiness probe a container counts as ready once it has run this long, as the real
 # kubelet only sees a container running at its next relist (about a second).
@@ -88,6 +93,10 @@ class ContainerRunner:
                 self._waiting("CreateContainerConfigError", str(exc))
                 await self.worker.event("Failed", f"Error: {exc}", "Warning")
                 await self._pause(2)
+                continue
+            except (ApiError, aiohttp.ClientError) as exc:  # reading a ConfigMap/Secret failed
+                log.debug("container %s: %s; retrying", self.name, exc)
+                await self._pause(1)
                 continue
             if runs:
                 self._update(restartCount=self.status["restartCount"] + 1)

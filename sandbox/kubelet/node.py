@@ -10,7 +10,8 @@ import time
 from typing import Any
 
 from sandbox.controllers.client import path
-from sandbox.controllers.cluster import NODE_NAME, Cluster
+from sandbox.controllers.cluster import Cluster
+from sandbox.controllers.events import NODE_NAME
 from sandbox.controllers.meta import Obj
 from sandbox.kubelet.backoff import BackoffPolicy
 from sandbox.kubelet.catalog import Catalog

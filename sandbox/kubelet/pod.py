@@ -9,6 +9,9 @@ import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
+
+from sandbox.controllers.client import ApiError
 from sandbox.controllers.meta import timestamp
 from sandbox.controllers.services import PORTS_ANNOTATION
 from sandbox.kubelet.container import ContainerRunner
@@ -96,32 +99,42 @@ class PodWorker:
         reporter = asyncio.create_task(self._report())
         try:
             if await self._prepare():
-                await asyncio.gather(*(r.run() for r in self.runners))
+                runs = [r.run() for r in self.runners]
+                for error in await asyncio.gather(*runs, return_exceptions=True):
+                    if isinstance(error, Exception):
+                        name = self.pod["metadata"]["name"]
+                        log.error("a container of pod %s failed", name, exc_info=error)
         finally:
-            await self._write_status()
             reporter.cancel()
+            try:
+                await self._write_status()
+            except (ApiError, aiohttp.ClientError) as exc:  # the pod may be gone already
+                log.debug(
+                    "final status of pod %s not written: %s", self.pod["metadata"]["name"], exc
+                )
 
     async def _prepare(self) -> bool:
         """Folder, ports (recorded on the pod) and volumes; False when stopped before ready."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        containers = self.pod["spec"].get("containers") or []
-        self.ports = allocate_ports(containers)
+        self.ports = allocate_ports(self.pod["spec"].get("containers") or [])
         merged = {k: v for ports in self.ports.values() for k, v in ports.items()}
-        await self.kubelet.cluster.patch(
-            "pods",
-            self.pod,
-            {"metadata": {"annotations": {PORTS_ANNOTATION: json.dumps(merged, sort_keys=True)}}},
-        )
+        note = {"metadata": {"annotations": {PORTS_ANNOTATION: json.dumps(merged, sort_keys=True)}}}
+        annotated = False
         while not self.stopping.is_set():
             try:
+                if not annotated:
+                    await self.kubelet.cluster.patch("pods", self.pod, note)
+                    annotated = True
                 self.volumes = await prepare_volumes(
                     self.pod, self.dir, self.kubelet.data_dir, self.kubelet.fetch
                 )
                 return True
             except ConfigError as exc:
                 await self.event("FailedMount", f"MountVolume.SetUp failed: {exc}", "Warning")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), 2)
+            except (ApiError, aiohttp.ClientError) as exc:  # the API is flaky: try again shortly
+                log.debug("preparing pod %s: %s", self.pod["metadata"]["name"], exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), 2)
         return False
 
     def status(self) -> dict[str, Any]:

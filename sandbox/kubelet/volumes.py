@@ -50,7 +50,10 @@ async def prepare_volumes(
         name = volume["name"]
         own = pod_dir / "volumes" / name
         if "persistentVolumeClaim" in volume:
-            host = claim_dir(data_dir, namespace, volume["persistentVolumeClaim"]["claimName"])
+            claim = volume["persistentVolumeClaim"]["claimName"]
+            if await fetch("persistentvolumeclaims", namespace, claim) is None:
+                raise ConfigError(f'persistentvolumeclaim "{claim}" not found')
+            host = claim_dir(data_dir, namespace, claim)
             host.mkdir(parents=True, exist_ok=True)
         elif "configMap" in volume or "secret" in volume:
             secret = "secret" in volume

@@ -190,6 +190,12 @@ def test_a_crashing_image_backs_off_and_the_deployment_misses_its_deadline(
     )
     assert conditions(deploy)["Progressing"].status == "False"
     assert conditions(deploy)["Available"].status == "False"
+
+    def repeated_backoff() -> bool:
+        events = sandbox.core.list_namespaced_event(namespace).items
+        return any(e.reason == "BackOff" and (e.count or 0) >= 2 for e in events)
+
+    wait_for(repeated_backoff, "one BackOff event counted twice (events are aggregated)")
     result = sandbox.kubectl(
         "rollout", "status", "deployment/crash", "-n", namespace, "--timeout=20s", check=False
     )

@@ -20,6 +20,8 @@ from sandbox_workloads import (
     web_container,
 )
 
+from sandbox.kubelet.logs import read_log
+
 __all__ = ["namespace", "sandbox"]
 pytestmark = pytest.mark.slow
 
@@ -96,6 +98,7 @@ def test_env_config_and_secret_files_reach_the_process_and_nothing_else(
         "TOKEN",
     }
     assert http_get(port, "/file") == (200, "[app]\nx = 1\n")
+    assert f"listening on {port}" in read_log(sandbox.data, running.to_dict(), "web")
     described = sandbox.kubectl("describe", "pod", "envy", "-n", namespace).stdout
     assert "s3cret" not in described
 
