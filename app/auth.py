@@ -55,6 +55,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapped(**kwargs: Any) -> Any:
+        """Run the view for a logged-in user, else redirect."""
         if g.user is None:
             return redirect(url_for("auth.login", next=request.path))
         return view(**kwargs)

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import sys
 import tempfile
 
 _port = os.environ.get("PORT", "8000")
@@ -11,6 +10,9 @@ bind = [f"[{_host}]:{_port}" if ":" in _host else f"{_host}:{_port}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
+# load the app once in the master: a bad configuration or a too-new schema stops the start
+# before any worker forks, and workers boot instantly (no window where SIGTERM is lost)
+preload_app = True
 timeout = 30
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
@@ -27,19 +29,10 @@ _metrics_dir = os.environ.setdefault(
 
 
 def on_starting(server: object) -> None:
-    """Refuse to start on a bad configuration or a too-new schema, with a clear message."""
-    import click
-
+    """Start with an empty metrics directory."""
     os.makedirs(_metrics_dir, exist_ok=True)
     for name in os.listdir(_metrics_dir):
         os.remove(os.path.join(_metrics_dir, name))
-    from app import create_app
-
-    try:
-        create_app()
-    except click.ClickException as exc:
-        print(f"myfoodbudget: {exc.format_message()}", file=sys.stderr, flush=True)
-        sys.exit(1)
 
 
 def child_exit(server: object, worker: object) -> None:

@@ -37,6 +37,7 @@ def text(max_len: int, *, required: bool = True) -> Parser:
     """A string of at most max_len characters (non-blank when required)."""
 
     def parse(value: Any) -> str:
+        """Check and strip one string."""
         if not isinstance(value, str):
             raise ValueError("must be a string")
         value = utf8(value).strip()
@@ -53,6 +54,7 @@ def integer(low: int, high: int) -> Parser:
     """A whole number between low and high (strings of digits accepted from forms)."""
 
     def parse(value: Any) -> int:
+        """Check one whole number."""
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
@@ -68,6 +70,7 @@ def choice(options: tuple[str, ...]) -> Parser:
     """One of a fixed set of strings."""
 
     def parse(value: Any) -> str:
+        """Check one option."""
         if not isinstance(value, str) or value not in options:
             raise ValueError(f"must be one of {', '.join(options)}")
         return value

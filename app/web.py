@@ -69,6 +69,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def no_store_for_pages(response: Response) -> Response:
+        """Keep personal pages out of shared caches."""
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

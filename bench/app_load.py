@@ -12,6 +12,7 @@ import os
 import random
 import re
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -36,35 +37,20 @@ BASELINE = (
 CATEGORIES = ["groceries", "bakery", "produce", "dairy", "meat", "drinks", "snacks"]
 
 
-def seed(db_path: Path) -> str:
-    """Seed one user with a year of purchases, budgets, ingredients, recipes; return a token."""
-    conn = connect(str(db_path))
-    upgrade(conn)
-    user = {"username": "bench", "email": "bench@example.com", "password": "bench-password"}
-    user_id = create_user(conn, user, "pbkdf2:sha256:1000")
-    rng, today = random.Random(7), dt.date.today()
-    rows = []
+def purchase_rows(user_id: int, today: dt.date) -> list[tuple[object, ...]]:
+    """One to five purchases a day for the year up to today."""
+    rng = random.Random(7)
+    rows: list[tuple[object, ...]] = []
     for back in range(365):
-        day = today - dt.timedelta(days=back)
+        day = (today - dt.timedelta(days=back)).isoformat()
         for _ in range(rng.randint(1, 5)):
-            rows.append(
-                (
-                    user_id,
-                    day.isoformat(),
-                    rng.randint(99, 9999),
-                    "Market",
-                    rng.choice(CATEGORIES),
-                    "",
-                )
-            )
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO purchases (user_id, date, amount_cents, store, category, note)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    months = {(today - dt.timedelta(days=31 * i)).strftime("%Y-%m") for i in range(13)}
-    conn.executemany("INSERT INTO budgets VALUES (?, ?, ?)", [(user_id, m, 60000) for m in months])
+            amount, category = rng.randint(99, 9999), rng.choice(CATEGORIES)
+            rows.append((user_id, day, amount, "Market", category, ""))
+    return rows
+
+
+def seed_catalog(conn: sqlite3.Connection, user_id: int) -> None:
+    """40 ingredients and 10 recipes of 4 lines each."""
     for i in range(40):
         conn.execute(
             "INSERT INTO ingredients (user_id, name, package_quantity, package_unit,"
@@ -80,12 +66,31 @@ def seed(db_path: Path) -> str:
             " SELECT ?, id, ?, '150', 'g' FROM ingredients WHERE user_id = ? AND name = ?",
             [(recipe, p, user_id, f"item {(r * 4 + p) % 40}") for p in range(4)],
         )
+
+
+def seed(db_path: Path) -> str:
+    """Seed one user with a year of purchases, budgets, ingredients, recipes; return a token."""
+    conn = connect(str(db_path))
+    upgrade(conn)
+    user = {"username": "bench", "email": "bench@example.com", "password": "bench-password"}
+    user_id = create_user(conn, user, "pbkdf2:sha256:1000")
+    today = dt.date.today()
+    rows = purchase_rows(user_id, today)
+    months = {(today - dt.timedelta(days=31 * i)).strftime("%Y-%m") for i in range(13)}
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO purchases (user_id, date, amount_cents, store, category, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.executemany("INSERT INTO budgets VALUES (?, ?, ?)", [(user_id, m, 60000) for m in months])
+    seed_catalog(conn, user_id)
     conn.execute("COMMIT")
     token = create_token(conn, user_id)
     conn.close()
     print(
-        f"seeded {len(rows)} purchases over 365 days, {len(months)} budgets,"
-        " 40 ingredients, 10 recipes"
+        f"seeded {len(rows)} purchases over 365 days, {len(months)} budgets, 40 ingredients,"
+        " 10 recipes"
     )
     return token
 
@@ -150,6 +155,7 @@ def load(port: int, path: str, headers: dict[str, str], clients: int) -> tuple[l
     stop_at = time.monotonic() + SECONDS
 
     def client() -> None:
+        """One client: request, wait for the answer, repeat until time is up."""
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         mine: list[float] = []
         while time.monotonic() < stop_at:

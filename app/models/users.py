@@ -25,6 +25,7 @@ def _matching(pattern: re.Pattern[str], hint: str, max_len: int) -> Parser:
     base = text(max_len)
 
     def parse(value: Any) -> str:
+        """Check one string against the pattern."""
         value = base(value)
         if not pattern.match(value):
             raise ValueError(hint)

@@ -8,9 +8,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from flask.testing import FlaskClient
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,3 +97,79 @@ class Server:
         if self.proc.poll() is None:
             self.proc.terminate()
         return self.proc.wait(timeout=30)
+
+
+RICE = {"name": "Rice", "package_quantity": "1", "package_unit": "kg", "package_price": "2.49"}
+MILK = {"name": "Milk", "package_quantity": "1", "package_unit": "l", "package_price": "1.19"}
+
+
+class Api:
+    """A JSON API client over the Flask test client, with a Bearer token."""
+
+    def __init__(self, client: FlaskClient, username: str) -> None:
+        """Register username and get a token."""
+        self.client = client
+        body = {"username": username, "email": f"{username}@example.com", "password": "pw-12345678"}
+        assert client.post("/api/v1/users", json=body).status_code == 201
+        resp = client.post("/api/v1/tokens", auth=(username, "pw-12345678"))
+        self.token = resp.get_json()["token"]
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        """Send one request and return the response."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return self.client.open(
+            f"/api/v1{path}", method=method, json=body, headers=headers, **kwargs
+        )
+
+
+def create(api: Api, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST body and return the created resource."""
+    resp = api.call("POST", path, body)
+    assert resp.status_code == 201, resp.get_json()
+    created: dict[str, Any] = resp.get_json()
+    return created
+
+
+# random request bodies for the "never a 5xx" tests
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELDS = [
+    "name",
+    "brand",
+    "category",
+    "package_quantity",
+    "package_unit",
+    "package_price",
+    "servings",
+    "instructions",
+    "items",
+    "amount",
+    "date",
+    "store",
+    "note",
+    "quantity",
+    "unit",
+    "ingredient_id",
+    "username",
+    "email",
+    "password",
+]
+BODIES = st.one_of(JSON, st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=7))
+TARGETS = [
+    ("POST", "/ingredients"),
+    ("PATCH", "/ingredients/1"),
+    ("POST", "/recipes"),
+    ("PATCH", "/recipes/1"),
+    ("PUT", "/budgets/2025-01"),
+    ("POST", "/purchases"),
+    ("POST", "/users"),
+]

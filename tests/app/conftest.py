@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apphelpers import Server, app_env, flask_cli
+from apphelpers import Api, Server, app_env, flask_cli
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
@@ -63,25 +63,6 @@ class AuthActions:
 def auth(client: FlaskClient) -> AuthActions:
     """Form-based account actions for the test client."""
     return AuthActions(client)
-
-
-class Api:
-    """A JSON API client over the Flask test client, with a Bearer token."""
-
-    def __init__(self, client: FlaskClient, username: str) -> None:
-        """Register username and get a token."""
-        self.client = client
-        body = {"username": username, "email": f"{username}@example.com", "password": "pw-12345678"}
-        assert client.post("/api/v1/users", json=body).status_code == 201
-        resp = client.post("/api/v1/tokens", auth=(username, "pw-12345678"))
-        self.token = resp.get_json()["token"]
-
-    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
-        """Send one request and return the response."""
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return self.client.open(
-            f"/api/v1{path}", method=method, json=body, headers=headers, **kwargs
-        )
 
 
 @pytest.fixture

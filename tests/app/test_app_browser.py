@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from apphelpers import Server
+from playwright.sync_api import Page, expect, sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -23,12 +24,10 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[object]:
+def page() -> Iterator[Page]:
     """A fresh page in Debian's Chromium, headless."""
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps installs it)")
-    from playwright.sync_api import sync_playwright
-
+        pytest.fail("Debian's chromium is missing at /usr/bin/chromium: run make system-deps")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -39,37 +38,29 @@ def page(tmp_path: Path) -> Iterator[object]:
         browser.close()
 
 
-def add_ingredient(page: object, name: str, qty: str, unit: str, price: str) -> None:
+def add_ingredient(page: Page, name: str, qty: str, unit: str, price: str) -> None:
     """Fill in and submit the add-ingredient form."""
-    page.click("text=Add ingredient")  # type: ignore[attr-defined]
-    page.fill("input[name=name]", name)  # type: ignore[attr-defined]
-    page.fill("input[name=category]", "pantry")  # type: ignore[attr-defined]
-    page.fill("input[name=package_quantity]", qty)  # type: ignore[attr-defined]
-    page.select_option("select[name=package_unit]", unit)  # type: ignore[attr-defined]
-    page.fill("input[name=package_price]", price)  # type: ignore[attr-defined]
-    page.click("button:has-text('Save')")  # type: ignore[attr-defined]
+    page.click("text=Add ingredient")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=category]", "pantry")
+    page.fill("input[name=package_quantity]", qty)
+    page.select_option("select[name=package_unit]", unit)
+    page.fill("input[name=package_price]", price)
+    page.click("button:has-text('Save')")
 
 
-def test_a_person_plans_a_recipe_and_tracks_spending(
-    server: Server, page: object, tmp_path: Path
-) -> None:
-    from playwright.sync_api import Page, expect
-
-    assert isinstance(page, Page)
+def register(page: Page, base: str) -> None:
+    """Create a fresh account through the form."""
     name = f"cook{uuid.uuid4().hex[:6]}"
-    page.goto(f"{server.url}/auth/register")
+    page.goto(f"{base}/auth/register")
     page.fill("input[name=username]", name)
     page.fill("input[name=email]", f"{name}@example.com")
     page.fill("input[name=password]", "a long password")
     page.click("button:has-text('Register')")
-    expect(page.locator("h1")).to_contain_text("Budget for")
 
-    page.click("nav >> text=Ingredients")
-    add_ingredient(page, "Spaghetti", "500", "g", "1.29")
-    add_ingredient(page, "Passata", "0.7", "l", "1.49")
-    expect(page.locator("table")).to_contain_text("2.58 / kg")
-    expect(page.locator("table")).to_contain_text("2.13 / l")
 
+def add_recipe(page: Page) -> None:
+    """Add a two-line recipe, converting ml to the ingredient's l."""
     page.click("nav >> text=Recipes")
     page.click("text=Add recipe")
     page.fill("input[name=name]", "Spaghetti al pomodoro")
@@ -81,10 +72,10 @@ def test_a_person_plans_a_recipe_and_tracks_spending(
     page.fill("input[name=item-1-quantity]", "350")
     page.select_option("select[name=item-1-unit]", "ml")
     page.click("button:has-text('Save recipe')")
-    # 400/500*1.29 + 350/700*1.49 = 1.032 + 0.745 = 1.777
-    expect(page.locator(".stats")).to_contain_text("1.78")
-    expect(page.locator(".stats")).to_contain_text("0.44")
 
+
+def record_purchase(page: Page) -> None:
+    """Set this month's budget and record a purchase from the dashboard."""
     page.click("nav >> text=Dashboard")
     page.fill("input[name=amount] >> nth=1", "250")
     page.click("button:has-text('Save budget')")
@@ -93,6 +84,23 @@ def test_a_person_plans_a_recipe_and_tracks_spending(
     page.fill("input[name=store]", "Corner shop")
     page.fill("input[name=category]", "groceries")
     page.click("button:has-text('Add purchase')")
+
+
+def test_a_person_plans_a_recipe_and_tracks_spending(
+    server: Server, page: Page, tmp_path: Path
+) -> None:
+    register(page, server.url)
+    expect(page.locator("h1")).to_contain_text("Budget for")
+    page.click("nav >> text=Ingredients")
+    add_ingredient(page, "Spaghetti", "500", "g", "1.29")
+    add_ingredient(page, "Passata", "0.7", "l", "1.49")
+    expect(page.locator("table")).to_contain_text("2.58 / kg")
+    expect(page.locator("table")).to_contain_text("2.13 / l")
+    add_recipe(page)
+    # 400/500*1.29 + 350/700*1.49 = 1.032 + 0.745 = 1.777
+    expect(page.locator(".stats")).to_contain_text("1.78")
+    expect(page.locator(".stats")).to_contain_text("0.44")
+    record_purchase(page)
     expect(page.locator("p.flash")).to_contain_text("Purchase recorded")
     expect(page.locator(".stats")).to_contain_text("226.55")
     expect(page.locator(".categories")).to_contain_text("groceries")

@@ -98,6 +98,7 @@ def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
     insert = "INSERT INTO users (username, email, password_hash) VALUES (?, ?, 'h')"
 
     def two_clashing_users() -> None:
+        """Insert two users whose names differ only in case."""
         with transaction(conn):
             conn.execute(insert, ("a", "a@x"))
             conn.execute(insert, ("A", "b@x"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import requests
-from apphelpers import Server
+from apphelpers import BODIES, TARGETS, Server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -112,6 +112,9 @@ def test_full_flow_with_conversion_and_exact_cents(alice: HttpApi) -> None:
     )
     assert bad.status_code == 422
     assert bad.json()["fields"]["items[0].unit"].startswith("line 1 (Milk): kg (mass)")
+
+
+def test_budget_summary_over_http(alice: HttpApi) -> None:
     assert alice.call("PUT", "/budgets/2024-02", {"amount": "250.00"}).status_code == 200
     alice.call("POST", "/purchases", {"date": "2024-02-29", "amount": "0.10"})
     alice.call("POST", "/purchases", {"date": "2024-02-01", "amount": "0.20"})
@@ -132,50 +135,6 @@ def test_cross_user_isolation_over_http(server: Server, alice: HttpApi) -> None:
     assert bob.call("DELETE", f"/ingredients/{item['id']}").status_code == 404
     assert bob.call("DELETE", f"/purchases/{mine['id']}").status_code == 404
     assert alice.call("GET", f"/ingredients/{item['id']}").status_code == 200
-
-
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-FIELDS = [
-    "name",
-    "brand",
-    "category",
-    "package_quantity",
-    "package_unit",
-    "package_price",
-    "servings",
-    "instructions",
-    "items",
-    "amount",
-    "date",
-    "store",
-    "note",
-    "quantity",
-    "unit",
-    "ingredient_id",
-    "username",
-    "email",
-    "password",
-]
-BODIES = st.one_of(JSON, st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=7))
-TARGETS = [
-    ("POST", "/ingredients"),
-    ("PATCH", "/ingredients/1"),
-    ("POST", "/recipes"),
-    ("PATCH", "/recipes/1"),
-    ("PUT", "/budgets/2025-01"),
-    ("POST", "/purchases"),
-    ("POST", "/users"),
-]
 
 
 @settings(

@@ -210,6 +210,7 @@ def test_pages_hide_other_users_records(app: Flask) -> None:
 
 def test_error_pages(app: Flask) -> None:
     def explode() -> str:
+        """Fail the way a bug would."""
         raise RuntimeError("boom")
 
     app.add_url_rule("/explode", view_func=explode)
