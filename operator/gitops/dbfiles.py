@@ -50,6 +50,12 @@ def open_existing(
     """Open a SQLite file that must already exist (never creates one)."""
     if not path.is_file():
         raise SnapshotError(f"database {path} does not exist or is not a file")
+    need = os.R_OK if readonly or immutable else os.R_OK | os.W_OK
+    if not os.access(path, need):
+        raise SnapshotError(
+            f"permission denied on {path}: run the Job as the app's user or group "
+            "(securityContext runAsUser/fsGroup of spec.template)"
+        )
     mode = "ro" if readonly or immutable else "rw"
     flags = "&immutable=1" if immutable else ""
     return sqlite3.connect(f"file:{path}?mode={mode}{flags}", uri=True, timeout=5.0)

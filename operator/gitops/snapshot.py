@@ -166,7 +166,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--release", required=True, help="Release name (file prefix)")
     parser.add_argument("--image", required=True, help="image that wrote the database")
     parser.add_argument("--keep", type=int, default=10, help="snapshots to keep (>= 1)")
-    parser.add_argument("--protect", action="append", default=[], help="never prune this file")
+    parser.add_argument(
+        "--protect", action="extend", nargs="+", default=[], help="never prune these files"
+    )
     parser.add_argument("--method", choices=("backup", "vacuum"), default="backup")
     parser.add_argument("--termination-log", default=TERMINATION_LOG)
     args = parser.parse_args(argv)

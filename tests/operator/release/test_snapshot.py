@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dbhelpers import make_db, row_names
+from dbhelpers import make_db, row_names, unshare_works
 from gitops import snapshot
 from gitops.dbfiles import sha256_file
 
@@ -124,7 +129,7 @@ def test_unreadable_database_is_a_failed_result_and_deletes_nothing(
 def test_long_results_fit_the_termination_message(tmp_path: Path, snapshot_cmd) -> None:
     """The kubelet keeps 4096 bytes: the pruned list is dropped there, kept on stdout."""
     make_db(tmp_path / "data" / "app.db")
-    names = _take_series(tmp_path, 200, keep=300)
+    names = _take_series(tmp_path, 150, keep=300)
     out = snapshot_cmd("--keep", "1")
     assert out.code == 0, out.stderr
     printed = json.loads(out.stdout.strip().splitlines()[-1])
@@ -135,3 +140,35 @@ def test_long_results_fit_the_termination_message(tmp_path: Path, snapshot_cmd) 
     assert "pruned" not in out.result
     assert out.result["file"] == printed["file"]
     assert out.result["ok"] is True
+
+
+def _as_another_user() -> list[str]:
+    """A command prefix that runs without access to root's files ([] when not root)."""
+    if os.geteuid() != 0:
+        return []
+    if not unshare_works():
+        pytest.skip("running as root without user namespaces: cannot make a file unreadable")
+    return ["unshare", "--user"]  # unmapped: the process runs as the overflow user (nobody)
+
+
+def test_database_without_permission_is_a_failed_result(tmp_path: Path) -> None:
+    base = Path(tempfile.mkdtemp(prefix="release-perm-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        db = make_db(base / "app.db")
+        db.chmod(0o000)
+        (base / "snapshots").mkdir(mode=0o777)
+        (base / "snapshots").chmod(0o777)
+        log = base / "snapshots" / "termination.log"
+        args = ["--database", str(db), "--directory", str(base / "snapshots"), "--release", "mfb"]
+        args += ["--image", "reg/app:v1", "--termination-log", str(log)]
+        command = [*_as_another_user(), sys.executable, "-m", "gitops.snapshot", *args]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 1, proc.stderr
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert result["ok"] is False
+        assert "permission denied" in result["error"]
+        assert "runAsUser/fsGroup" in result["error"]
+        assert [p.name for p in (base / "snapshots").iterdir()] == ["termination.log"]
+    finally:
+        shutil.rmtree(base)
