@@ -123,15 +123,23 @@ async def _apply_commit(
         )
     catalog = Catalog(kube)
     try:
-        objects = await _checked_objects(catalog, config, target, text)
-        problems = await dry_run_all(catalog, objects)
+        async with asyncio.timeout(spec.timeout):
+            objects = await _checked_objects(catalog, config, target, text)
+            problems = await dry_run_all(catalog, objects)
         if problems:
             raise ValidationError("; ".join(problems))
     except ValidationError as error:
         return Attempt(outcome(reasons.VALIDATION_FAILED, commit=short, error=error), commit)
     except (KubeError, ValueError) as error:
         return Attempt(outcome(reasons.APPLY_FAILED, commit=short, error=error), commit)
+    except TimeoutError:
+        return Attempt(outcome(reasons.APPLY_FAILED, commit=short, error=_slow(spec)), commit)
     return await _apply_and_prune(catalog, target, objects, commit)
+
+
+def _slow(spec: SyncSpec) -> str:
+    """The message for an API server that took longer than the spec's timeout."""
+    return f"the API server did not finish within spec.timeout ({spec.timeout:g}s)"
 
 
 async def _checked_objects(
@@ -154,12 +162,18 @@ async def _apply_and_prune(
 ) -> Attempt:
     """Apply every object, then prune what the build dropped."""
     short, previous = commit[:12], target.inventory
+    inventory = inventory_of(objects)
     try:
-        applied = await apply_all(catalog, objects)
+        async with asyncio.timeout(target.spec.timeout):
+            applied = await apply_all(catalog, objects)
     except ApplyError as error:
         kept = sorted(set(previous) | set(error.applied))
         return Attempt(outcome(reasons.APPLY_FAILED, commit=short, error=error), commit, kept)
-    inventory = inventory_of(objects)
+    except TimeoutError:
+        # Any of the objects may have been applied: keep them all in the inventory.
+        kept = sorted(set(previous) | set(inventory))
+        slow = outcome(reasons.APPLY_FAILED, commit=short, error=_slow(target.spec))
+        return Attempt(slow, commit, kept)
     if not target.spec.prune:
         done = outcome(reasons.SYNCED, commit=short, applied=len(applied), pruned=0)
         return Attempt(done, commit, inventory, len(applied))

@@ -36,6 +36,8 @@ def fetch_branch(
     refspec = f"+refs/heads/{branch}:{HEAD_REF}"
     fetch = ["fetch", "--quiet", "--depth", "1", "--no-tags", "--no-recurse-submodules"]
     _git(["-C", str(repo_dir), *fetch, "--", url, refspec], deadline, env, hidden)
+    # Older commits become unreachable once the ref moves; let git pack and expire them.
+    _git(["-C", str(repo_dir), "gc", "--auto", "--quiet"], deadline, env, hidden)
     commit = _git(["-C", str(repo_dir), "rev-parse", "--verify", HEAD_REF], deadline, env, hidden)
     commit = commit.strip()
     if not COMMIT.match(commit):

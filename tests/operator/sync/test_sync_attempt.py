@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from gitops.kube import Kube, namespaced
 from gitops.sync import FIELD_MANAGER, OWNER_LABEL, reasons
 from gitops.sync.attempt import SyncConfig, Target, run_attempt
@@ -253,3 +255,26 @@ def test_missing_secret_is_named(
     result = syncer.sync()
     assert result.outcome is not None
     assert f"Secret {namespace}/absent (spec.secretRef) was not found" in result.outcome.message
+
+
+def test_a_slow_api_server_fails_the_attempt_within_the_timeout(
+    cluster: Any, kube: Kube, config: SyncConfig, namespace: str, remote: GitRemote
+) -> None:
+    if not cluster.is_sandbox:
+        pytest.skip("needs the sandbox's injected latency")
+    remote.commit(GOOD)
+    syncer = Syncer(kube, config, namespace, remote.url, timeout="1s")
+    server = yaml.safe_load(Path(cluster.kubeconfig).read_text())["clusters"][0]["cluster"]
+    faults = f"{server['server']}/sandbox/faults"
+    post = {"method": "POST", "headers": {"Content-Type": "application/json"}}
+    urllib.request.urlopen(urllib.request.Request(faults, b'{"latency_ms": 1500}', **post))
+    try:
+        started = time.monotonic()
+        result = syncer.sync()
+        elapsed = time.monotonic() - started
+    finally:
+        urllib.request.urlopen(urllib.request.Request(faults, b"{}", **post))
+    assert result.outcome is not None
+    assert result.outcome.reason == reasons.APPLY_FAILED
+    assert "did not finish within spec.timeout (1s)" in result.outcome.message
+    assert elapsed < 3
