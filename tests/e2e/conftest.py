@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from release_support import Api, Operator, install_crd
+from release_support import Api, Operator, Webhook, install_crd
 
 
 @pytest.fixture(scope="module")
@@ -20,12 +20,28 @@ def release_api(cluster: Any) -> Iterator[Api]:
 
 
 @pytest.fixture(scope="module")
+def release_webhook(release_api: Api) -> Iterator[Webhook]:
+    """A webhook sink, named in the Secret the operator reads its notification channels from."""
+    webhook = Webhook()
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "release-notify"},
+        "stringData": {"webhook-url": webhook.url},
+    }
+    assert release_api.apply(secret).returncode == 0
+    yield webhook
+    webhook.stop()
+
+
+@pytest.fixture(scope="module")
 def release_operator(
-    release_api: Api, tmp_path_factory: pytest.TempPathFactory
+    release_api: Api, release_webhook: Webhook, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Operator]:
     """The operator (`python -m gitops --namespace NS`) watching the module's namespace."""
     log = tmp_path_factory.mktemp("operator") / "operator.log"
-    operator = Operator(release_api.cluster.kubeconfig, release_api.ns, log)
+    env = {"NOTIFY_SECRET": "release-notify", "OPERATOR_NAMESPACE": release_api.ns}
+    operator = Operator(release_api.cluster.kubeconfig, release_api.ns, log, env)
     operator.start()
     yield operator
     operator.stop()

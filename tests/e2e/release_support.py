@@ -8,12 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from base64 import b64encode
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,8 +56,11 @@ def free_port() -> int:
 class Operator:
     """`python -m gitops --namespace NS` as its own process, restartable and killable."""
 
-    def __init__(self, kubeconfig: Path, namespace: str, log: Path) -> None:
+    def __init__(
+        self, kubeconfig: Path, namespace: str, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.kubeconfig, self.namespace, self.log = kubeconfig, namespace, log
+        self.extra_env = env or {}
         self.metrics_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -69,6 +74,7 @@ class Operator:
             "METRICS_HOST": "127.0.0.1",
             "POLL_SECONDS": "0.3",
             "RESYNC_SECONDS": "5",
+            **self.extra_env,
         }
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
@@ -126,6 +132,33 @@ def http(
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+class Webhook:
+    """A local HTTP server that records every JSON body POSTed to it (a notification sink)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook/e2e-token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Api:

@@ -16,6 +16,7 @@ from release_support import (
     MISSING,
     Api,
     Operator,
+    Webhook,
     claim,
     deploy_good,
     http_get,
@@ -92,8 +93,9 @@ def test_good_image_is_rolled_out_then_upgraded_with_a_snapshot(
     ids=["crash-at-start", "missing-from-catalog", "migrates-then-never-ready"],
 )
 def test_bad_image_is_rolled_back_and_not_retried(
-    api: Api, operator: Operator, bad: str, restore: str
+    api: Api, operator: Operator, release_webhook: Webhook, bad: str, restore: str
 ) -> None:
+    webhook = release_webhook
     name = f"bad-{bad.split('/')[-1].split(':')[0]}"[:30]
     url = deploy_good(api, name)
     users = seed_users(url)
@@ -117,6 +119,12 @@ def test_bad_image_is_rolled_back_and_not_retried(
     assert "RolledBack" in described
     assert bad in described
     assert 'gitops_rollbacks_total{reason="ReadinessFailed"}' in operator.metrics()
+    notes = wait_for(
+        lambda: [n for n in webhook.received if n["release"] == f"{api.ns}/{name}"],
+        10,
+        "a rollback notification",
+    )
+    assert (notes[0]["phase"], notes[0]["failedImage"]) == ("RolledBack", bad)
 
 
 def test_failed_image_is_retried_only_when_asked(api: Api, operator: Operator) -> None:
