@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from gitops.conditions import parse_time
 from gitops.sync.model import SyncSpec
 
 
@@ -47,11 +47,11 @@ class SyncStatus:
             c.get("type") == "Ready" and c.get("status") == "True"
             for c in status.get("conditions") or []
         )
-        synced = status.get("lastSyncTime")
+        synced = parse_time(status.get("lastSyncTime"))
         return cls(
             observed_generation=status.get("observedGeneration"),
             last_applied_commit=status.get("lastAppliedCommit"),
-            last_sync_time=datetime.fromisoformat(synced).timestamp() if synced else None,
+            last_sync_time=synced.timestamp() if synced else None,
             last_handled_request=status.get("lastHandledSyncRequest"),
             ready=ready,
         )

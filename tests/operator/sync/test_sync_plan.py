@@ -225,3 +225,15 @@ def test_spec_defaults() -> None:
         False,
     )
     assert spec.secret_name == "git-auth"
+
+
+def test_status_is_read_even_when_hand_edited() -> None:
+    status = SyncStatus.from_status(
+        {"lastSyncTime": "yesterday", "conditions": [{"type": "Ready", "status": "True"}]}
+    )
+    assert status.last_sync_time is None
+    assert status.ready
+    read = SyncStatus.from_status({"lastSyncTime": "2026-01-02T03:04:05Z", "lastAppliedCommit": A})
+    assert read.last_sync_time == 1767323045.0
+    assert read.last_applied_commit == A
+    assert not read.ready
