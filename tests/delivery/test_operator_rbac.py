@@ -27,6 +27,8 @@ from gitops.sync.testing import GitRemote
 
 APP_NS, OPERATOR_NS, ACCOUNT = "myfoodbudget", "myfoodbudget-system", "gitops-operator"
 OPERATOR_IMAGE = "ghcr.io/owner/myfoodbudget-operator:dev"
+NEXT_IMAGE = "ghcr.io/owner/myfoodbudget:dev2"
+SYNC_ANNOTATION = "gitops.myfoodbudget.dev/sync-requested"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -103,22 +105,34 @@ def test_every_call_of_the_operator_is_allowed_by_its_role(
     applied = installed.kubectl(*apply_args(installed, remote.work / "kustomize/overlays/dev"))
     assert applied.returncode == 0, applied.stderr
 
-    def synced() -> bool:
-        status = get_json(installed, "gitsync", "myfoodbudget").get("status") or {}
-        return status.get("lastAppliedCommit") == commit
+    def synced(want: str) -> Callable[[], bool]:
+        def check() -> bool:
+            status = get_json(installed, "gitsync", "myfoodbudget").get("status") or {}
+            return status.get("lastAppliedCommit") == want
 
-    def released() -> str | None:
-        status = get_json(installed, "release", "myfoodbudget").get("status") or {}
-        return status.get("phase") if status.get("phase") not in (None, "Pending") else None
+        return check
 
-    poll("the GitSync to apply the commit", synced, 90, log)
-    poll("the Release to start a rollout", released, 90, log)
-    poll(
-        "the Release's Deployment",
-        lambda: get_json(installed, "deployment", "myfoodbudget"),
-        60,
-        log,
-    )
+    def ready(image: str) -> Callable[[], bool]:
+        def check() -> bool:
+            status = get_json(installed, "release", "myfoodbudget").get("status") or {}
+            return status.get("phase") == "Ready" and status.get("image") == image
+
+        return check
+
+    poll("the GitSync to apply the first commit", synced(commit), 90, log)
+    poll("the first release", ready("ghcr.io/owner/myfoodbudget:dev"), 120, log)
+    # What CD's pull request does, merged: a commit that bumps the image; then "sync now".
+    bumped = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bump_image.py"),
+         str(remote.work / "kustomize/overlays/dev"), f"myfoodbudget={NEXT_IMAGE}"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bumped.returncode == 0, bumped.stderr
+    second = remote.commit({}, "Deploy dev2")
+    installed.kubectl("-n", APP_NS, "annotate", "gitsync", "myfoodbudget",
+                      f"{SYNC_ANNOTATION}={second}", "--overwrite")  # fmt: skip
+    poll("the GitSync to apply the bump", synced(second), 90, log)
+    poll("the second release, snapshot first", ready(NEXT_IMAGE), 120, log)
 
     grants = grants_for(built("manifests"), OPERATOR_NS, ACCOUNT)
     requests = [r for r in (parse_request(m, u) for m, u in list(proxy.calls)) if r is not None]
@@ -126,5 +140,6 @@ def test_every_call_of_the_operator_is_allowed_by_its_role(
     assert not denied, "calls outside the operator's RBAC:\n" + "\n".join(denied)
     seen = {f"{r.verb} {r.resource}" for r in requests}
     for needed in ("watch releases", "watch gitsyncs", "patch gitsyncs/status",
-                   "create deployments", "patch services", "create events"):  # fmt: skip
+                   "create deployments", "patch deployments", "patch services",
+                   "create events", "create jobs", "patch releases/status"):  # fmt: skip
         assert needed in seen, f"{needed!r} never happened: {sorted(seen)}"
