@@ -60,8 +60,8 @@ async def run_loop(kube: Kube, config: SyncConfig, body: Mapping[str, Any]) -> N
     while True:
         try:
             delay = await step(kube, config, plain(body), state)
-        except (KubeError, ValueError, HTTPError) as error:
-            # The API server is unreachable, refused a write or answered garbage: try again soon.
+        except (KubeError, ValueError, HTTPError, OSError) as error:
+            # API unreachable, a refused write, a garbled answer or a full disk: try again soon.
             state.failures += 1
             delay = config.retry.delay(state.failures, config.retry.cap)
             log.warning("GitSync %s: API error, retrying in %.1fs: %s", _where(body), delay, error)
