@@ -76,6 +76,8 @@ def test_requests_map_to_rbac_attributes(method: str, url: str, expected: Reques
         Request("get", "", "secrets", APP_NS, "git-auth"),
         Request("get", "", "secrets", OPERATOR_NS, "gitops-notify"),
         Request("patch", "networking.k8s.io", "ingresses", APP_NS, "myfoodbudget"),
+        Request("delete", "networking.k8s.io", "networkpolicies", APP_NS, "pruned"),
+        Request("delete", "", "services", APP_NS, "pruned"),
         Request("list", "apiextensions.k8s.io", "customresourcedefinitions", None, None),
     ],
 )
