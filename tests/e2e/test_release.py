@@ -195,3 +195,20 @@ def test_operator_log_is_json(operator: Operator) -> None:
     lines = [line for line in Path(operator.log).read_text().splitlines() if line.startswith("{")]
     assert lines
     assert all("message" in json.loads(line) for line in lines)
+
+
+def test_rolling_update_keeps_serving_through_a_bad_release(api: Api, operator: Operator) -> None:
+    spec = {"strategy": "RollingUpdate", "rollback": {"restoreDatabase": "Never"}}
+    url = deploy_good(api, "online", **spec)
+    selector = "app.kubernetes.io/instance=online"
+    (serving,) = api.core.list_namespaced_pod(api.ns, label_selector=selector).items
+    api.patch_release("online", {"spec": {"image": CRASH}})
+    answers = []
+    while api.status("online").get("phase") != "RolledBack":
+        answers.append(http_get(f"{url}/version")[0])
+        assert len(answers) < 600, "no rollback within 60s"
+        time.sleep(0.1)
+    assert set(answers) == {200}
+    pods = api.core.list_namespaced_pod(api.ns, label_selector=selector).items
+    assert serving.metadata.uid in {p.metadata.uid for p in pods}
+    assert api.status("online")["lastSnapshot"]["image"] == GOOD
