@@ -99,6 +99,30 @@ class Server:
         return self.proc.wait(timeout=30)
 
 
+PASSWORD = "correct horse"
+
+
+class AuthActions:
+    """Register, log in and log out through the HTML forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        """Drive the given client."""
+        self.client = client
+
+    def register(self, username: str = "ana", password: str = PASSWORD) -> Any:
+        """Create an account (which also logs in)."""
+        data = {"username": username, "email": f"{username}@example.com", "password": password}
+        return self.client.post("/auth/register", data=data)
+
+    def login(self, username: str = "ana", password: str = PASSWORD) -> Any:
+        """Log in."""
+        return self.client.post("/auth/login", data={"username": username, "password": password})
+
+    def logout(self) -> Any:
+        """Log out."""
+        return self.client.post("/auth/logout")
+
+
 RICE = {"name": "Rice", "package_quantity": "1", "package_unit": "kg", "package_price": "2.49"}
 MILK = {"name": "Milk", "package_quantity": "1", "package_unit": "l", "package_price": "1.19"}
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from apphelpers import Api, Server, app_env, flask_cli
+from apphelpers import Api, AuthActions, Server, app_env, flask_cli
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
@@ -33,30 +32,6 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask) -> FlaskCliRunner:
     """A CLI runner for the app."""
     return app.test_cli_runner()
-
-
-PASSWORD = "correct horse"
-
-
-class AuthActions:
-    """Register, log in and log out through the HTML forms."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        """Drive the given client."""
-        self.client = client
-
-    def register(self, username: str = "ana", password: str = PASSWORD) -> Any:
-        """Create an account (which also logs in)."""
-        data = {"username": username, "email": f"{username}@example.com", "password": password}
-        return self.client.post("/auth/register", data=data)
-
-    def login(self, username: str = "ana", password: str = PASSWORD) -> Any:
-        """Log in."""
-        return self.client.post("/auth/login", data={"username": username, "password": password})
-
-    def logout(self) -> Any:
-        """Log out."""
-        return self.client.post("/auth/logout")
 
 
 @pytest.fixture

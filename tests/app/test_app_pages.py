@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import AuthActions
+from apphelpers import AuthActions
 from flask import Flask
 from flask.testing import FlaskClient
 
