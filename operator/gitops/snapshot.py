@@ -98,6 +98,7 @@ def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         verdict, version = inspect(temp)
         if verdict != "ok":
             raise SnapshotError(f"integrity_check of the copy failed: {verdict[:300]}")
+        temp.chmod(0o640)  # it holds the app's data: owner and group (fsGroup) only
         fsync_path(temp)
         record = _record(temp, final.name, version, args, now)
         write_json(final.with_suffix(".json"), record)

@@ -33,6 +33,7 @@ def test_snapshot_writes_copy_sidecar_and_termination_message(tmp_path: Path, sn
     sidecar = json.loads(copy.with_suffix(".json").read_text())
     assert sidecar["sha256"] == sha256_file(copy) == result["sha256"]
     assert sidecar["sizeBytes"] == copy.stat().st_size
+    assert copy.stat().st_mode & 0o777 == 0o640  # the app's data is not world-readable
     assert (sidecar["schemaVersion"], sidecar["image"]) == (4, "reg/app:v1")
     assert sidecar["takenAt"].endswith("Z")
     assert row_names(copy) == row_names(db)
