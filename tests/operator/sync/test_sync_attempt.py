@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import yaml
 from gitops.kube import Kube, namespaced
-from gitops.sync import FIELD_MANAGER, OWNER_LABEL, reasons
+from gitops.sync import FIELD_MANAGER, GROUP, OWNER_LABEL, VERSION, reasons
 from gitops.sync.attempt import SyncConfig, Target, run_attempt
 from gitops.sync.build import find_kubectl
 from gitops.sync.model import ObjectRef, SyncSpec
 from gitops.sync.plan import Observed, SyncStatus
 from gitops.sync.status import Attempt
-from gitops.sync.testing import GitHttpsServer, GitRemote
+from gitops.sync.testing import GitHttpsServer, GitRemote, install_crds
 
 pytestmark = pytest.mark.e2e
 
@@ -278,3 +278,21 @@ def test_a_slow_api_server_fails_the_attempt_within_the_timeout(
     assert result.outcome.reason == reasons.APPLY_FAILED
     assert "did not finish within spec.timeout (1s)" in result.outcome.message
     assert elapsed < 3
+
+
+def test_an_overlay_holding_its_own_gitsync_never_prunes_it(
+    cluster: Any, syncer: Syncer, remote: GitRemote
+) -> None:
+    install_crds(Path(cluster.kubeconfig))
+    itself = yaml.safe_dump({"apiVersion": f"{GROUP}/{VERSION}", "kind": "GitSync",
+                             "metadata": {"name": "site"},
+                             "spec": {"url": remote.url, "path": "app"}})  # fmt: skip
+    remote.commit({"app/gitsync.yaml": itself, "app/kustomization.yaml": KUSTOMIZATION
+                   + "  - gitsync.yaml\n"})  # fmt: skip
+    syncer.synced()
+    assert "GitSync" in {ref.kind for ref in syncer.inventory}
+    remote.commit({"app/gitsync.yaml": None, "app/kustomization.yaml": KUSTOMIZATION})
+    result = syncer.synced()
+    assert result.pruned == []
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{syncer.namespace}/gitsyncs/site"
+    assert asyncio.run(syncer.kube.get(path)) is not None
