@@ -219,9 +219,9 @@ def test_wrong_token_names_the_secret_and_never_shows_a_token(
         kube.secret("git-auth", username="ci", password=TOKEN)
         kube.request_sync()
         wait_for(lambda: kube.applied(commit), 15, "the sync with the right token")
-    texts = [str(kube.gitsync()), operator.read_text()]
-    texts += [f"{e.reason} {e.message}" for e in kube.events()]
-    assert any("FetchFailed" in text for text in texts)
+    log = operator.read_text()
+    assert f"{kube.namespace}/site FetchFailed" in log
+    texts = [str(kube.gitsync()), log, *(f"{e.reason} {e.message}" for e in kube.events())]
     for text in texts:
         assert wrong not in text
         assert TOKEN not in text
