@@ -192,3 +192,10 @@ def test_the_crd_is_a_valid_apiextensions_object() -> None:
     import kubernetes_validate
 
     kubernetes_validate.validate(CRD, kubernetes_validate.latest_version(), strict=True)
+
+
+def test_status_enums_match_the_plan() -> None:
+    from gitops.release.status import PHASE_CONDITIONS
+
+    status = SCHEMA["properties"]["status"]["properties"]
+    assert set(status["phase"]["enum"]) == set(PHASE_CONDITIONS)

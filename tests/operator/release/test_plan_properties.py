@@ -15,11 +15,22 @@ from gitops.release.model import (
     StartJob,
 )
 from gitops.release.plan import decide
+from gitops.release.reasons import BY_NAME
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from planhelpers import SNAPSHOT_RESULT, T0, V1, V2, V3, make_spec, ready_status
 
 IMAGES = (V1, V2, V3)
+PHASES = {
+    "Pending",
+    "Snapshotting",
+    "RollingOut",
+    "Ready",
+    "RollingBack",
+    "RolledBack",
+    "Failed",
+    "Paused",
+}
 WAITING = ("", "", "ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "ContainerCreating")
 JOB_KINDS = ("absent", "running", "ok", "no-result", "failed")
 RESTORE_RESULTS = ({"ok": True, "restored": True}, {"ok": True, "restored": False})
@@ -180,9 +191,12 @@ def test_conditions_events_and_history_stay_well_formed(
         for old in status.get("conditions", []):
             if old["status"] == new[old["type"]]["status"]:
                 assert old["lastTransitionTime"] == new[old["type"]]["lastTransitionTime"]
+        assert decision.status["phase"] in PHASES
         if decision.event is not None:
             assert decision.event.reason == decision.status["reason"]
             assert decision.event.reason == new["Ready"]["reason"]
+            warning = BY_NAME[decision.event.reason].warning
+            assert decision.event.type == ("Warning" if warning else "Normal")
         assert len(decision.status.get("history", [])) <= 20
         if decision.status["phase"] == "Ready" and new["Ready"]["status"] == "True":
             assert decision.status["image"] == _spec.image
