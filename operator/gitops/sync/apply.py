@@ -22,12 +22,15 @@ class ApplyError(Exception):
 async def dry_run_all(catalog: Catalog, objects: list[dict[str, Any]]) -> list[str]:
     """Every problem the server finds with the objects; changes nothing."""
     problems = []
+    created = {ObjectRef.of(o).name for o in objects if o.get("kind") == "Namespace"}
     for obj in objects:
         ref = ObjectRef.of(obj)
         try:
             result = await catalog.apply(obj, dry_run=True)
         except KubeError as error:
-            problems.append(f"{ref}: {error}")
+            if not (error.not_found and ref.namespace in created):
+                problems.append(f"{ref}: {error}")
+            # Otherwise its namespace comes with this build and is applied first.
             continue
         except ValueError as error:
             problems.append(f"{ref}: {UNREADABLE} ({error})")

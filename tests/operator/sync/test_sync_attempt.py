@@ -296,3 +296,19 @@ def test_an_overlay_holding_its_own_gitsync_never_prunes_it(
     assert result.pruned == []
     path = f"/apis/{GROUP}/{VERSION}/namespaces/{syncer.namespace}/gitsyncs/site"
     assert asyncio.run(syncer.kube.get(path)) is not None
+
+
+def test_objects_may_live_in_a_namespace_the_same_build_creates(
+    kube: Kube, config: SyncConfig, namespace: str, remote: GitRemote
+) -> None:
+    extra = f"{namespace}-extra"
+    ns = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {extra}\n"
+    inside = configmap("inside", "1").replace("name: inside", f"name: inside\n  namespace: {extra}")
+    remote.commit({"app/kustomization.yaml": "resources:\n  - inside.yaml\n  - ns.yaml\n",
+                   "app/ns.yaml": ns, "app/inside.yaml": inside})  # fmt: skip
+    allowed = SyncConfig(config.kubectl, config.work_dir, cluster_kinds=frozenset({"Namespace"}))
+    syncer = Syncer(kube, allowed, namespace, remote.url)
+    syncer.synced()
+    found = asyncio.run(kube.get(namespaced("v1", "configmaps", extra, "inside")))
+    assert found is not None
+    assert found["data"] == {"value": "1"}
