@@ -40,10 +40,12 @@ class Launch:
 class ContainerRunner:
     """Runs one container of a pod and keeps its containerStatus current."""
 
-    def __init__(self, worker: PodWorker, spec: dict[str, Any]) -> None:
-        """Start in waiting/ContainerCreating."""
+    def __init__(self, worker: PodWorker, spec: dict[str, Any], *, init: bool = False) -> None:
+        """Start in waiting (ContainerCreating, or PodInitializing behind init containers)."""
         self.worker = worker
         self.spec = spec
+        self.init = init
+        self.exit_code: int | None = None
         self.name: str = spec["name"]
         self.dir = worker.dir / "containers" / self.name
         self.log_file = worker.dir / "logs" / f"{self.name}.log"
@@ -164,7 +166,10 @@ class ContainerRunner:
 
     def _restarts(self, code: int) -> bool:
         """Whether the restart policy restarts a container that exited with code."""
+        self.exit_code = code
         policy = self.worker.pod["spec"].get("restartPolicy", "Always")
+        if self.init:  # an init container that succeeded is done; a failed one retries
+            return code != 0 and policy != "Never"
         return policy == "Always" or (policy == "OnFailure" and code != 0)
 
     async def _announce(self) -> None:

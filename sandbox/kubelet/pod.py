@@ -65,6 +65,12 @@ class PodWorker:
         self.volumes: dict[str, pathlib.Path] = {}
         self.ports: dict[str, dict[str, int]] = {}
         self.runners = [ContainerRunner(self, c) for c in pod["spec"].get("containers") or []]
+        self.inits = [
+            ContainerRunner(self, c, init=True) for c in pod["spec"].get("initContainers") or []
+        ]
+        if self.inits:
+            for runner in self.runners:
+                runner.status["state"] = {"waiting": {"reason": "PodInitializing"}}
         self.start_time = timestamp()
         self.deletion_grace: float | None = None
         self.stopping = asyncio.Event()
@@ -98,7 +104,7 @@ class PodWorker:
         """Prepare the pod, run its containers, report status until they end for good."""
         reporter = asyncio.create_task(self._report())
         try:
-            if await self._prepare():
+            if await self._prepare() and await self._initialize():
                 runs = [r.run() for r in self.runners]
                 for error in await asyncio.gather(*runs, return_exceptions=True):
                     if isinstance(error, Exception):
@@ -112,6 +118,14 @@ class PodWorker:
                 log.debug(
                     "final status of pod %s not written: %s", self.pod["metadata"]["name"], exc
                 )
+
+    async def _initialize(self) -> bool:
+        """Run the init containers one after the other; False when one failed for good."""
+        for runner in self.inits:
+            await runner.run()
+            if runner.exit_code != 0 or self.stopping.is_set():
+                return False
+        return True
 
     async def _prepare(self) -> bool:
         """Folder, ports (recorded on the pod) and volumes; False when stopped before ready."""
@@ -140,10 +154,11 @@ class PodWorker:
     def status(self) -> dict[str, Any]:
         """The pod status from the container runners."""
         policy = self.pod["spec"].get("restartPolicy", "Always")
-        if self.stopping.is_set() and all(r.finished for r in self.runners):
+        if self.stopping.is_set() and all(r.finished or r.pid is None for r in self.runners):
             policy = "Never"  # a deleted pod ends in a terminal phase
         statuses = [dict(r.status) for r in self.runners]
-        return pod_status(self.pod.get("status") or {}, policy, statuses, self.start_time)
+        inits = [dict(r.status) for r in self.inits]
+        return pod_status(self.pod.get("status") or {}, policy, statuses, self.start_time, inits)
 
     async def _write_status(self) -> None:
         """Write the status when it changed since the last write."""
@@ -179,10 +194,9 @@ class PodWorker:
         if grace is not None:
             self.deletion_grace = grace
         self.stopping.set()
-        if any(r.pid for r in self.runners if not r.finished):
-            names = ", ".join(r.name for r in self.runners if not r.finished)
-            await self.event("Killing", f"Stopping container {names}")
-        for runner in self.runners:
+        for runner in [*self.inits, *self.runners]:
+            if runner.pid and not runner.finished:
+                await self.event("Killing", f"Stopping container {runner.name}")
             await runner.stop()
         if self.task is not None:
             await asyncio.gather(self.task, return_exceptions=True)

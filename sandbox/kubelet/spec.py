@@ -44,10 +44,10 @@ def build_command(
             f"image {container.get('image')!r} has no command in the catalog "
             "and the container sets none"
         )
-    argv = [paths.rewrite(expand(str(a), env)) for a in argv]
-    if argv[0] == "python":
-        argv[0] = sys.executable
-    return argv
+    words = [expand(str(a), env) for a in argv]
+    if words[0] in ("python", sys.executable):  # the interpreter's own path is a host path
+        return [sys.executable, *(paths.rewrite(w) for w in words[1:])]
+    return [paths.rewrite(w) for w in words]
 
 
 def base_env(home: str) -> dict[str, str]:
@@ -128,7 +128,8 @@ async def build_env(
     fetch: Fetch,
 ) -> dict[str, str]:
     """Base < catalog env < envFrom < env (in order, $(VAR)) < PORT; container paths rewritten."""
-    env = {**base_env(home), **image.env}
+    base = base_env(home)
+    env = {**base, **image.env}
     env.update(await _env_from(container.get("envFrom") or [], pod["metadata"]["namespace"], fetch))
     for var in container.get("env") or []:
         if "valueFrom" in var:
@@ -140,4 +141,9 @@ async def build_env(
         env[var["name"]] = value
     if port is not None:
         env["PORT"] = str(port)
-    return {k: paths.rewrite(v) for k, v in env.items()}
+    # the base values are host paths already; everything else speaks container paths
+    result = {k: v if base.get(k) == v else paths.rewrite(v) for k, v in env.items()}
+    tmp = paths.resolve("/tmp")  # noqa: S108 - a container path, mapped to the volume's folder
+    if tmp is not None:
+        result.setdefault("TMPDIR", tmp)
+    return result

@@ -46,8 +46,17 @@ def _condition(kind: str, ok: bool, reason: str = "", message: str = "") -> dict
     return cond
 
 
+def init_phase(restart_policy: str, inits: list[dict[str, Any]]) -> str | None:
+    """Pending while init containers run, Failed when one failed for good, else None."""
+    codes = [(s.get("state") or {}).get("terminated", {}).get("exitCode") for s in inits]
+    if all(code == 0 for code in codes):
+        return None
+    failed = any(code not in (None, 0) for code in codes)
+    return "Failed" if failed and restart_policy == "Never" else "Pending"
+
+
 def pod_conditions(
-    old: dict[str, Any], phase: str, statuses: list[dict[str, Any]]
+    old: dict[str, Any], phase: str, statuses: list[dict[str, Any]], initialized: bool = True
 ) -> list[dict[str, Any]]:
     """PodReadyToStartContainers, Initialized, Ready, ContainersReady, PodScheduled."""
     unready = [s["name"] for s in statuses if not s.get("ready")]
@@ -63,7 +72,12 @@ def pod_conditions(
     status: dict[str, Any] = {"conditions": list(old.get("conditions") or [])}
     wanted = [
         _condition("PodReadyToStartContainers", not finished),
-        _condition("Initialized", True, "PodCompleted" if finished else ""),
+        _condition(
+            "Initialized",
+            initialized,
+            "ContainersNotInitialized",
+            "containers with incomplete status: [init]",
+        ),
         _condition("Ready", ready, reason, message),
         _condition("ContainersReady", ready, reason, message),
         _condition("PodScheduled", True),
@@ -78,13 +92,18 @@ def pod_conditions(
 
 
 def pod_status(
-    old: dict[str, Any], restart_policy: str, statuses: list[dict[str, Any]], start_time: str
+    old: dict[str, Any],
+    restart_policy: str,
+    statuses: list[dict[str, Any]],
+    start_time: str,
+    inits: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The whole pod status the kubelet reports."""
-    phase = pod_phase(restart_policy, statuses)
-    return {
+    blocked = init_phase(restart_policy, inits or [])
+    phase = blocked or pod_phase(restart_policy, statuses)
+    status: dict[str, Any] = {
         "phase": phase,
-        "conditions": pod_conditions(old, phase, statuses),
+        "conditions": pod_conditions(old, phase, statuses, initialized=blocked is None),
         "hostIP": NODE_IP,
         "hostIPs": [{"ip": NODE_IP}],
         "podIP": NODE_IP,
@@ -93,3 +112,6 @@ def pod_status(
         "containerStatuses": statuses,
         "qosClass": old.get("qosClass", "BestEffort"),
     }
+    if inits:
+        status["initContainerStatuses"] = inits
+    return status

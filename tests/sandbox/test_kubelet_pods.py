@@ -151,3 +151,38 @@ def test_deleting_a_pod_that_ignores_sigterm_kills_it_after_the_grace_period(
         namespace, field_selector="involvedObject.name=stubborn"
     )
     assert "Killing" in {e.reason for e in events.items}
+
+
+def test_init_containers_run_first_and_a_failed_one_fails_the_pod(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    shared = [{"name": "work", "mountPath": "/work"}]
+    init = {
+        "name": "prepare",
+        "image": "sandbox.test/task:1",
+        "args": ["--append", "/work/greeting.txt", "prepared"],
+        "volumeMounts": shared,
+    }
+    web = web_container(
+        env=[{"name": "FILE_TO_SERVE", "value": "/work/greeting.txt"}], volumeMounts=shared
+    )
+    volumes = [{"name": "work", "emptyDir": {}}]
+    sandbox.apply(namespace, pod("inits", [web], initContainers=[init], volumes=volumes))
+    running = ready_pod(sandbox, namespace, "inits")
+    assert http_get(pod_port(running, "http"), "/file") == (200, "prepared\n")
+    init_state = running.status.init_container_statuses[0].state.terminated
+    assert (init_state.exit_code, init_state.reason) == (0, "Completed")
+
+    broken = {**init, "name": "broken", "args": ["--exit", "4"]}
+    spec = {"initContainers": [broken], "volumes": volumes, "restartPolicy": "Never"}
+    sandbox.apply(namespace, pod("blocked", [web_container(volumeMounts=shared)], **spec))
+    failed = wait_for(
+        lambda: (
+            (p := sandbox.core.read_namespaced_pod("blocked", namespace)).status.phase == "Failed"
+            and p
+        ),
+        "the pod to fail on its init container",
+    )
+    assert failed.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+    initialized = next(c for c in failed.status.conditions if c.type == "Initialized")
+    assert initialized.status == "False"

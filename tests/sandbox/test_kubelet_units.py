@@ -209,3 +209,28 @@ def backing_off() -> dict:
 )
 def test_pod_phase_follows_the_kubelet_rules(policy: str, statuses: list, phase: str) -> None:
     assert pod_phase(policy, statuses) == phase
+
+
+def test_host_paths_of_the_sandbox_itself_are_never_rewritten(tmp_path: pathlib.Path) -> None:
+    image = make_image(tmp_path)
+    interpreter_dir = str(pathlib.Path(sys.executable).parent)
+    # a /tmp mount whose container path is a prefix of the host's own paths
+    paths = PathMap({"/tmp": "/scratch/tmpvol", interpreter_dir: "/elsewhere"})
+
+    async def fetch(resource: str, namespace: str, name: str) -> dict | None:
+        return None
+
+    pod = {"metadata": {"name": "p", "namespace": "ns"}, "spec": {}}
+    container = {"env": [{"name": "CACHE", "value": "/tmp/cache"}]}
+    env = asyncio.run(
+        build_env(container, pod, image, port=None, home="/tmp/pods/p", paths=paths, fetch=fetch)
+    )
+    assert env["HOME"] == "/tmp/pods/p"
+    assert env["PATH"].startswith(interpreter_dir + ":")
+    assert env["CACHE"] == "/scratch/tmpvol/cache"
+    assert env["TMPDIR"] == "/scratch/tmpvol"
+    assert build_command({"args": ["/tmp/x"]}, image, env, paths)[:3] == [
+        sys.executable,
+        "-m",
+        "srv",
+    ]
