@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from sandbox.controllers.client import Api
+from sandbox.controllers.client import Api, ApiError
 from sandbox.controllers.cluster import Cluster
 from sandbox.controllers.deployment import sync_deployment
 from sandbox.controllers.housekeeping import bind_claim, schedule_pod
@@ -31,7 +31,10 @@ async def _each(objs: list[Obj], sync: Callable[[Obj], Awaitable[None]]) -> None
     for obj in objs:
         try:
             await sync(obj)
-        except Exception:
+        except (ApiError, aiohttp.ClientError) as exc:  # transient: the next pass retries
+            where = f"{obj['metadata'].get('namespace')}/{obj['metadata']['name']}"
+            log.info("sync of %s %s: %s; retrying", obj.get("kind"), where, exc)
+        except Exception:  # a bug must not stop the other controllers
             log.warning(
                 "sync of %s/%s failed; retrying",
                 obj["metadata"].get("namespace"),

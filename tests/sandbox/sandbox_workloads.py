@@ -20,6 +20,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 
+from sandbox.testing import Sandbox as RunningSandbox
 from sandbox.testing import running_sandbox
 
 IMAGES = pathlib.Path(__file__).resolve().parent / "images" / "catalog.yaml"
@@ -35,6 +36,7 @@ class Sandbox:
     data: pathlib.Path
     cache: pathlib.Path
     api: client.ApiClient
+    control: RunningSandbox
 
     @property
     def core(self) -> client.CoreV1Api:
@@ -99,7 +101,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
             running = stack.enter_context(running_sandbox(tmp, images=IMAGES))
         api = stack.enter_context(config.new_client_from_config(str(running.kubeconfig)))
         cache = tmp / "kubectl-cache"
-        yield Sandbox(kubeconfig=running.kubeconfig, data=running.data_dir, cache=cache, api=api)
+        yield Sandbox(running.kubeconfig, running.data_dir, cache, api, running)
 
 
 @pytest.fixture
