@@ -30,14 +30,9 @@ from gitops import snapshot
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # the e2e helpers drive the operator and app
 
-from release_support import (  # noqa: E402
-    CRASH,
-    Api,
-    Operator,
-    deploy_good,
-    http_get,
-    install_crd,
-)
+from release_app import http_get  # noqa: E402
+from release_objects import CRASH  # noqa: E402
+from release_support import Api, Operator, deploy_good, install_crd  # noqa: E402
 
 from sandbox.testing import running_sandbox  # noqa: E402
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from release_support import Api, Operator, Webhook, install_crd
+from release_app import Webhook
+from release_support import Api, Operator, install_crd
 
 
 @pytest.fixture(scope="module")

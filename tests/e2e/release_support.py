@@ -1,36 +1,34 @@
-"""Helpers for the Release e2e tests: the operator process, Releases, the app over HTTP."""
+"""Helpers for the Release e2e tests: the operator process, the API, waiting for outcomes."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
-from base64 import b64encode
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from kubernetes import client, config
+from release_app import answers, http_get
+from release_objects import (
+    GOOD,
+    GROUP,
+    OPERATOR_IMAGE,
+    PLURAL,
+    VERSION,
+    claim,
+    namespace_object,
+    node_port_service,
+    release_object,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "manifests" / "crds" / "releases.yaml"
-GROUP, VERSION, PLURAL = "gitops.myfoodbudget.dev", "v1alpha1", "releases"
-OPERATOR_IMAGE = "ghcr.io/e2e/myfoodbudget-operator:1"
-GOOD = "ghcr.io/e2e/myfoodbudget:1.0.0"
-GOOD_NEXT = "ghcr.io/e2e/myfoodbudget:1.1.0"
-CRASH = "ghcr.io/e2e/crash-at-start:1"
-MISSING = "ghcr.io/e2e/not-in-any-catalog:1"
-MIGRATE = "ghcr.io/e2e/migrate-never-ready:1"
 T = TypeVar("T")
 
 
@@ -114,53 +112,6 @@ class Operator:
             self.kill()
 
 
-def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
-    """(status, body) of a GET."""
-    return http("GET", url, None, headers)
-
-
-def http(
-    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, str]:
-    """(status, body) of one request; HTTP errors are answers, not exceptions."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-class Webhook:
-    """A local HTTP server that records every JSON body POSTed to it (a notification sink)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook/e2e-token"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class Api:
     """The kubernetes client bound to the cluster under test, plus kubectl."""
 
@@ -238,79 +189,6 @@ class Api:
         return wait_for(allocated, 10, f"a nodePort for Service {service}")
 
 
-def basic(user: str, password: str) -> dict[str, str]:
-    """An HTTP Basic Authorization header."""
-    return {"Authorization": "Basic " + b64encode(f"{user}:{password}".encode()).decode()}
-
-
-def namespace_object(name: str) -> dict[str, Any]:
-    """A Namespace."""
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-
-
-def claim(name: str) -> dict[str, Any]:
-    """A small ReadWriteOnce PersistentVolumeClaim."""
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": name},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
-    }
-
-
-def node_port_service(name: str) -> dict[str, Any]:
-    """A NodePort Service in front of the Release's pods."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name},
-        "spec": {
-            "type": "NodePort",
-            "selector": {"app.kubernetes.io/instance": name},
-            "ports": [{"name": "http", "port": 8000, "targetPort": "http"}],
-        },
-    }
-
-
-def release_object(name: str, image: str, **spec: Any) -> dict[str, Any]:
-    """A Release of the app with short timeouts; spec entries override the defaults."""
-    container = {
-        "name": "app",
-        "env": [
-            {"name": "APP_ENV", "value": "production"},
-            {"name": "SECRET_KEY", "value": "e2e-only-secret-key-0123456789"},
-            {"name": "DATABASE_URL", "value": "sqlite:////data/myfoodbudget.db"},
-            {"name": "WEB_CONCURRENCY", "value": "1"},
-            {"name": "GUNICORN_THREADS", "value": "2"},
-        ],
-        "ports": [{"name": "http", "containerPort": 8000}],
-        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 1},
-        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
-    }
-    body: dict[str, Any] = {
-        "image": image,
-        "container": "app",
-        "readiness": {"timeoutSeconds": 6, "maxRestarts": 1},
-        "snapshot": {"claimName": f"{name}-data", "keep": 3},
-        "template": {
-            "metadata": {"labels": {"app.kubernetes.io/component": "web"}},
-            "spec": {
-                "containers": [container],
-                "volumes": [
-                    {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}}
-                ],
-            },
-        },
-    }
-    body.update(spec)
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "Release",
-        "metadata": {"name": name},
-        "spec": body,
-    }
-
-
 def install_crd(api: Api) -> None:
     """Apply the Release CRD and create the namespace; wait until Releases can be listed."""
     applied = api.cluster.kubectl("apply", "--validate=false", "-f", str(CRD))
@@ -338,33 +216,5 @@ def deploy_good(api: Api, name: str, image: str = GOOD, **spec: Any) -> str:
     assert applied.returncode == 0, applied.stderr
     api.wait_phase(name, "Ready", timeout=60)
     url = f"http://127.0.0.1:{api.node_port(name)}"
-    wait_for(lambda: _answers(f"{url}/version"), 30, f"{name} answering /version")
+    wait_for(lambda: answers(f"{url}/version"), 30, f"{name} answering /version")
     return url
-
-
-def _answers(url: str) -> bool:
-    """True when url answers 200."""
-    try:
-        return http_get(url)[0] == 200
-    except OSError:
-        return False
-
-
-PASSWORD = "correct-horse-battery"
-
-
-def seed_users(url: str, count: int = 3) -> list[str]:
-    """Register accounts through the app's API (rows that must survive every release)."""
-    users = [f"cook{n}-{uuid.uuid4().hex[:6]}" for n in range(count)]
-    for user in users:
-        body = {"username": user, "email": f"{user}@example.org", "password": PASSWORD}
-        code, text = http("POST", f"{url}/api/v1/users", body)
-        assert code == 201, text
-    return users
-
-
-def users_present(url: str, users: list[str]) -> bool:
-    """True when every account can still get a token (its row is in the database)."""
-    return all(
-        http("POST", f"{url}/api/v1/tokens", {}, basic(user, PASSWORD))[0] == 201 for user in users
-    )

@@ -8,24 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from release_support import (
+from release_app import Webhook, http_get, seed_users, users_present
+from release_objects import (
     CRASH,
     GOOD,
     GOOD_NEXT,
     MIGRATE,
     MISSING,
-    Api,
-    Operator,
-    Webhook,
     claim,
-    deploy_good,
-    http_get,
     node_port_service,
     release_object,
-    seed_users,
-    users_present,
-    wait_for,
 )
+from release_support import Api, Operator, deploy_good, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from release_support import (
-    GOOD,
-    MIGRATE,
-    Api,
-    Operator,
-    deploy_good,
-    http_get,
-    seed_users,
-    users_present,
-)
+from release_app import http_get, seed_users, users_present
+from release_objects import GOOD, MIGRATE
+from release_support import Api, Operator, deploy_good
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -1,0 +1,92 @@
+"""The app and the notification sink over HTTP, for the Release e2e tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from base64 import b64encode
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """(status, body) of a GET."""
+    return http("GET", url, None, headers)
+
+
+def http(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """(status, body) of one request; HTTP errors are answers, not exceptions."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class Webhook:
+    """A local HTTP server that records every JSON body POSTed to it (a notification sink)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook/e2e-token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    """An HTTP Basic Authorization header."""
+    return {"Authorization": "Basic " + b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def answers(url: str) -> bool:
+    """True when url answers 200."""
+    try:
+        return http_get(url)[0] == 200
+    except OSError:
+        return False
+
+
+PASSWORD = "correct-horse-battery"
+
+
+def seed_users(url: str, count: int = 3) -> list[str]:
+    """Register accounts through the app's API (rows that must survive every release)."""
+    users = [f"cook{n}-{uuid.uuid4().hex[:6]}" for n in range(count)]
+    for user in users:
+        body = {"username": user, "email": f"{user}@example.org", "password": PASSWORD}
+        code, text = http("POST", f"{url}/api/v1/users", body)
+        assert code == 201, text
+    return users
+
+
+def users_present(url: str, users: list[str]) -> bool:
+    """True when every account can still get a token (its row is in the database)."""
+    return all(
+        http("POST", f"{url}/api/v1/tokens", {}, basic(user, PASSWORD))[0] == 201 for user in users
+    )

@@ -1,0 +1,81 @@
+"""Objects the Release e2e tests apply: images, namespace, claim, Service, Release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+GROUP, VERSION, PLURAL = "gitops.myfoodbudget.dev", "v1alpha1", "releases"
+OPERATOR_IMAGE = "ghcr.io/e2e/myfoodbudget-operator:1"
+GOOD = "ghcr.io/e2e/myfoodbudget:1.0.0"
+GOOD_NEXT = "ghcr.io/e2e/myfoodbudget:1.1.0"
+CRASH = "ghcr.io/e2e/crash-at-start:1"
+MISSING = "ghcr.io/e2e/not-in-any-catalog:1"
+MIGRATE = "ghcr.io/e2e/migrate-never-ready:1"
+
+
+def namespace_object(name: str) -> dict[str, Any]:
+    """A Namespace."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def claim(name: str) -> dict[str, Any]:
+    """A small ReadWriteOnce PersistentVolumeClaim."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+
+
+def node_port_service(name: str) -> dict[str, Any]:
+    """A NodePort Service in front of the Release's pods."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {
+            "type": "NodePort",
+            "selector": {"app.kubernetes.io/instance": name},
+            "ports": [{"name": "http", "port": 8000, "targetPort": "http"}],
+        },
+    }
+
+
+def release_object(name: str, image: str, **spec: Any) -> dict[str, Any]:
+    """A Release of the app with short timeouts; spec entries override the defaults."""
+    container = {
+        "name": "app",
+        "env": [
+            {"name": "APP_ENV", "value": "production"},
+            {"name": "SECRET_KEY", "value": "e2e-only-secret-key-0123456789"},
+            {"name": "DATABASE_URL", "value": "sqlite:////data/myfoodbudget.db"},
+            {"name": "WEB_CONCURRENCY", "value": "1"},
+            {"name": "GUNICORN_THREADS", "value": "2"},
+        ],
+        "ports": [{"name": "http", "containerPort": 8000}],
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 1},
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+    }
+    body: dict[str, Any] = {
+        "image": image,
+        "container": "app",
+        "readiness": {"timeoutSeconds": 6, "maxRestarts": 1},
+        "snapshot": {"claimName": f"{name}-data", "keep": 3},
+        "template": {
+            "metadata": {"labels": {"app.kubernetes.io/component": "web"}},
+            "spec": {
+                "containers": [container],
+                "volumes": [
+                    {"name": "data", "persistentVolumeClaim": {"claimName": f"{name}-data"}}
+                ],
+            },
+        },
+    }
+    body.update(spec)
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Release",
+        "metadata": {"name": name},
+        "spec": body,
+    }
