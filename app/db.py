@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,8 +105,10 @@ def resolve_target(app: Flask) -> str:
     database = app.config.get("DATABASE") or str(Path(app.instance_path) / "myfoodbudget.db")
     if database == ":memory:":
         target = f"file:myfoodbudget-{uuid.uuid4().hex}?mode=memory&cache=shared"
-        app.extensions["db_anchor"] = connect(target)
-        upgrade(app.extensions["db_anchor"])
+        anchor = connect(target)  # the database lives as long as this connection
+        upgrade(anchor)
+        app.extensions["db_anchor"] = anchor
+        weakref.finalize(app, anchor.close)
         return target
     return database
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -52,9 +53,9 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 def test_there_are_several_migrations_and_every_table_has_a_sample() -> None:
     assert SCHEMA_VERSION == len(MIGRATIONS) >= 3
-    conn = connect(":memory:")
-    upgrade(conn)
-    assert set(tables(conn)) == set(SAMPLE_ROWS)
+    with closing(connect(":memory:")) as conn:
+        upgrade(conn)
+        assert set(tables(conn)) == set(SAMPLE_ROWS)
 
 
 @pytest.mark.parametrize("start", range(1, SCHEMA_VERSION))
@@ -83,13 +84,14 @@ def test_upgrading_from_every_earlier_version_keeps_all_rows(tmp_path: Path, sta
 
 
 def test_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
-    upgrade(connect(str(tmp_path / "x.db")))
-    conn = connect(str(tmp_path / "x.db"))
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
-    with pytest.raises(sqlite3.IntegrityError):
-        conn.execute("INSERT INTO recipes (user_id, name, servings) VALUES (99, 'x', 1)")
+    with closing(connect(str(tmp_path / "x.db"))) as conn:
+        upgrade(conn)
+    with closing(connect(str(tmp_path / "x.db"))) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO recipes (user_id, name, servings) VALUES (99, 'x', 1)")
 
 
 def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
@@ -106,6 +108,7 @@ def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         two_clashing_users()
     assert counts(conn)["users"] == 0
+    conn.close()
 
 
 def make_newer(path: Path) -> None:
@@ -171,7 +174,8 @@ def test_readyz_names_a_missing_database_and_an_old_schema(tmp_path: Path) -> No
     assert resp.status_code == 503
     assert resp.get_json()["failing"] == ["database", "schema"]
     assert not (tmp_path / "missing.db").exists()
-    upgrade(connect(str(tmp_path / "missing.db")), target=1)
+    with closing(connect(str(tmp_path / "missing.db"))) as conn:
+        upgrade(conn, target=1)
     body = app.test_client().get("/readyz").get_json()
     assert body["failing"] == ["schema"]
     assert "run flask --app app db upgrade" in body["checks"]["schema"]
