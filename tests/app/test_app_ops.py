@@ -69,6 +69,26 @@ def test_production_logs_one_json_line_per_request_and_hsts(
     assert "secret" not in json.dumps(lines[0])
 
 
+def test_production_logs_errors_as_json_with_the_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in app_env(tmp_path / "e.db", LOG_LEVEL="ERROR").items():
+        monkeypatch.setenv(name, value)
+    app = create_app()
+
+    def explode() -> str:
+        """Fail the way a bug would."""
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/explode", view_func=explode)
+    assert app.test_client().get("/explode").status_code == 500
+    (line,) = capsys.readouterr().out.splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR"
+    assert entry["message"] == "unhandled error on GET /explode"
+    assert "RuntimeError: boom" in entry["exception"]
+
+
 @pytest.mark.slow
 def test_gunicorn_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     env = app_env(tmp_path / "g.db", GRACEFUL_TIMEOUT="10", LOG_LEVEL="INFO")
