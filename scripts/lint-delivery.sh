@@ -46,7 +46,9 @@ check "kubectl kustomize (manifests, base, overlays)" build_all
 mapfile -t outputs < <(find "$built" -name '*.yaml' | sort)
 check "schemas (Kubernetes ${KUBE_VERSIONS:-1.31-1.37}, CRDs, ${#outputs[@]} builds)" \
   "$bin/python" scripts/validate_manifests.py "${crds[@]/#/--crd=}" --render-dir "$built" "${outputs[@]}"
-check "checkov policy scan" "$tools/checkov/bin/checkov" --config-file scripts/checkov.yaml -d "$built"
+checkov=("$tools/checkov/bin/checkov" --config-file scripts/checkov.yaml)
+check "checkov policy scan (manifests)" "${checkov[@]}" --framework kubernetes -d "$built"
+check "checkov policy scan (Dockerfile)" "${checkov[@]}" --framework dockerfile -f Dockerfile
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "lint-delivery: ${#failed[@]} check(s) failed: ${failed[*]}"
