@@ -185,10 +185,21 @@ def test_missing_claim_stops_before_anything_is_touched(api: Api, operator: Oper
     api.wait_phase("noclaim", "Ready", timeout=60)
 
 
-def test_operator_log_is_json(operator: Operator) -> None:
+def test_operator_log_is_json_and_names_each_release(api: Api, operator: Operator) -> None:
+    deploy_good(api, "logged")
     lines = [line for line in Path(operator.log).read_text().splitlines() if line.startswith("{")]
-    assert lines
-    assert all("message" in json.loads(line) for line in lines)
+    records = [json.loads(line) for line in lines]
+    assert all("message" in record for record in records)
+    steps = [r for r in records if r.get("reason") and r.get("object", {}).get("name") == "logged"]
+    assert [r["reason"] for r in steps] == ["RolloutStarted", "RolloutSucceeded"]
+    assert steps[0]["object"]["kind"] == "Release"
+
+
+def test_deleting_a_release_removes_what_it_owns(api: Api, operator: Operator) -> None:
+    deploy_good(api, "doomed")
+    deleted = api.kubectl("delete", "release", "doomed", "--timeout=30s")
+    assert deleted.returncode == 0, deleted.stderr
+    wait_for(lambda: api.deployment_image("doomed") is None, 30, "the Deployment being collected")
 
 
 def test_rolling_update_keeps_serving_through_a_bad_release(api: Api, operator: Operator) -> None:

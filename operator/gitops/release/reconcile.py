@@ -14,7 +14,7 @@ from gitops import metrics
 from gitops.kube import Kube, namespaced
 from gitops.notify import notify
 from gitops.release.act import apply_action, emit, release_path, write_status
-from gitops.release.model import Decision, ReleaseSpec, SpecError
+from gitops.release.model import GROUP, Decision, ReleaseSpec, SpecError
 from gitops.release.observe import observe
 from gitops.release.outcomes import notification_for, record_metrics
 from gitops.release.plan import decide, decide_invalid
@@ -69,6 +69,12 @@ def _decide(release: Mapping[str, Any], spec: ReleaseSpec | SpecError, observed:
     return decide(spec, status, observed)
 
 
+def _ref(namespace: str, name: str) -> dict[str, Any]:
+    """Log-record extras naming the Release (kopf's JSON logs show them as `object`)."""
+    ref = {"apiVersion": f"{GROUP}/v1alpha1", "kind": "Release", "namespace": namespace}
+    return {"k8s_ref": {**ref, "name": name}}
+
+
 def parse_spec(release: Mapping[str, Any]) -> ReleaseSpec | SpecError:
     """The validated spec, or the error naming the bad field."""
     meta = release["metadata"]
@@ -94,11 +100,14 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> tuple[float 
     decision = _decide(release, spec, observed)
     if isinstance(spec, ReleaseSpec):
         done = await apply_action(kube, runtime.settings, release, spec, decision.action)
-        log.debug("%s/%s: %s -> %s", namespace, name, type(decision.action).__name__, done)
+        action = type(decision.action).__name__
+        log.debug("%s -> %s", action, done, extra=_ref(namespace, name))
     old = release.get("status") or {}
     await write_status(kube, release, decision.status)
     if decision.event is not None:
-        log.info("%s/%s: %s: %s", namespace, name, decision.event.reason, decision.event.message)
+        event = decision.event
+        extra = {**_ref(namespace, name), "reason": event.reason}
+        log.info("%s: %s", event.reason, event.message, extra=extra)
         await emit(kube, release, decision.event)
     record_metrics(old, decision)
     await _notify(runtime, namespace, name, old, decision)
@@ -135,7 +144,7 @@ async def run_release(runtime: Runtime, namespace: str, name: str) -> None:
             except Exception as error:  # noqa: BLE001 - a failed pass is retried with back-off
                 failures += 1
                 metrics.RECONCILE_ERRORS.labels(type(error).__name__).inc()
-                log.warning("%s/%s: reconcile failed (%s), retrying", namespace, name, error)
+                log.warning("Reconcile failed (%s), retrying", error, extra=_ref(namespace, name))
                 requested, active = min(2.0**failures, MAX_BACKOFF_SECONDS), False
             await runtime.wakeups.wait(key, next_delay(runtime, requested, active))
     finally:
