@@ -1,7 +1,7 @@
 """Install as the guide does: `kubectl apply -k manifests/`, then the dev overlay, on the cluster.
 
 On the sandbox, kubectl's client-side schema check is off (`--validate=false`): the sandbox
-serves no /openapi documents (docs/sandbox.md). The API server still validates every object,
+serves no /openapi documents. The API server still validates every object,
 custom resources against their CRD schema.
 """
 
