@@ -84,8 +84,12 @@ async def ensure_new_rs(
     """Create the new ReplicaSet or bump its revision; return it and "created"/"found"/""."""
     top = max((revision_of(rs) for rs in old), default=0)
     if new_rs is not None:
+        current = new_rs["metadata"].get("annotations") or {}
+        wanted = {k: v for k, v in copied_annotations(deploy).items() if current.get(k) != v}
         if revision_of(new_rs) <= top:
-            patch = {"metadata": {"annotations": {REVISION: str(top + 1)}}}
+            wanted[REVISION] = str(top + 1)
+        if wanted:
+            patch = {"metadata": {"annotations": wanted}}
             new_rs = await cluster.patch("replicasets", new_rs, patch) or new_rs
         return new_rs, ""
     pod_hash = template_hash(

@@ -73,7 +73,9 @@ def count_status(job: Obj, pods: list[Obj]) -> dict[str, Any]:
     old = job.get("status") or {}
     active = [p for p in pods if is_pod_active(p)]
     status: dict[str, Any] = {
-        k: v for k, v in old.items() if k not in ("active", "ready", "succeeded", "failed")
+        k: v
+        for k, v in old.items()
+        if k not in ("active", "ready", "succeeded", "failed", "terminating")
     }
     counts = {
         "active": len(active),
@@ -81,7 +83,14 @@ def count_status(job: Obj, pods: list[Obj]) -> dict[str, Any]:
         "succeeded": max(old.get("succeeded", 0), sum(1 for p in pods if _phase(p) == "Succeeded")),
         "failed": max(old.get("failed", 0), sum(1 for p in pods if _phase(p) == "Failed")),
     }
-    status.update({k: v for k, v in counts.items() if v or k == "ready"})
+    terminating = [
+        p
+        for p in pods
+        if p["metadata"].get("deletionTimestamp") and _phase(p) not in ("Succeeded", "Failed")
+    ]
+    counts["terminating"] = len(terminating)
+    status.update({k: v for k, v in counts.items() if v or k in ("ready", "terminating")})
+    status.setdefault("uncountedTerminatedPods", {})
     status.setdefault("startTime", timestamp())
     return status
 

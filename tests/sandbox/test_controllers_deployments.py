@@ -221,3 +221,25 @@ def test_an_image_missing_from_the_catalog_cannot_be_pulled(
     assert pod.status.phase == "Pending"
     described = sandbox.kubectl("describe", "pod", "lost", "-n", namespace).stdout
     assert "Failed to pull image" in described
+
+
+def test_rollout_history_and_undo_reuse_the_old_replicaset(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    sandbox.apply(namespace, deployment("undo", [web_container()], replicas=1))
+    sandbox.kubectl("rollout", "status", "deployment/undo", "-n", namespace, "--timeout=60s")
+    sandbox.kubectl("set", "env", "deployment/undo", "-n", namespace, "MESSAGE=v2")
+    sandbox.kubectl(
+        "annotate", "deployment/undo", "-n", namespace, "kubernetes.io/change-cause=set v2"
+    )
+    sandbox.kubectl("rollout", "status", "deployment/undo", "-n", namespace, "--timeout=60s")
+    history = sandbox.kubectl("rollout", "history", "deployment/undo", "-n", namespace).stdout
+    assert "set v2" in history
+    sandbox.kubectl("rollout", "undo", "deployment/undo", "-n", namespace)
+    sandbox.kubectl("rollout", "status", "deployment/undo", "-n", namespace, "--timeout=60s")
+    sets = sandbox.apps.list_namespaced_replica_set(namespace).items
+    assert len(sets) == 2  # the first ReplicaSet came back, no third one
+    revisions = {rs.metadata.annotations["deployment.kubernetes.io/revision"]: rs for rs in sets}
+    assert sorted(revisions) == ["2", "3"]
+    assert revisions["3"].spec.replicas == 1
+    assert "MESSAGE" not in str(revisions["3"].spec.template.spec.containers[0].env)
