@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +60,26 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         workdir = Path(tempfile.mkdtemp(prefix="sandbox-session-"))
         with running_sandbox(workdir, images=IMAGES) as sandbox:
             yield Cluster(sandbox.kubeconfig, True, Path(cache))
+
+
+@pytest.fixture(scope="session")
+def kube(cluster: Cluster) -> Iterator[Any]:
+    """A `kubernetes` ApiClient for the cluster under test."""
+    from kubernetes import config
+
+    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def kube_namespace(kube: Any) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards (without waiting)."""
+    from kubernetes import client
+
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    core = client.CoreV1Api(kube)
+    core.create_namespace({"metadata": {"name": name}})
+    yield name
+    with contextlib.suppress(client.ApiException):
+        core.delete_namespace(name)
