@@ -40,8 +40,14 @@ class Cluster:
         self, *args: str, check: bool = False, input: str | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         """Run the project's kubectl against this cluster (fresh discovery cache)."""
-        command = [str(KUBECTL), "--kubeconfig", str(self.kubeconfig),
-                   "--cache-dir", str(self.cache_dir), *args]  # fmt: skip
+        command = [
+            str(KUBECTL),
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--cache-dir",
+            str(self.cache_dir),
+            *args,
+        ]
         return subprocess.run(
             command, capture_output=True, text=True, check=check, input=input, timeout=timeout
         )

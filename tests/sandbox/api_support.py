@@ -22,40 +22,64 @@ WIDGET_CRD: dict[str, Any] = {
         "group": GROUP,
         "scope": "Namespaced",
         "names": {"plural": PLURAL, "singular": "widget", "kind": "Widget", "shortNames": ["wdg"]},
-        "versions": [{
-            "name": VERSION, "served": True, "storage": True,
-            "subresources": {"status": {}},
-            "additionalPrinterColumns": [
-                {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
-                {"name": "Ready", "type": "string",
-                 "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
-                {"name": "Color", "type": "string", "jsonPath": ".spec.color", "priority": 1},
-                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-            ],
-            "schema": {"openAPIV3Schema": {
-                "type": "object",
-                "properties": {
-                    "spec": {
-                        "type": "object",
-                        "required": ["size"],
-                        "properties": {
-                            "size": {"type": "integer", "minimum": 1, "maximum": 10},
-                            "color": {"type": "string", "enum": ["red", "blue"],
-                                      "default": "red"},
-                            "name": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 8},
-                            "port": {"x-kubernetes-int-or-string": True},
-                            "tags": {"type": "array", "maxItems": 2,
-                                     "items": {"type": "string"}},
-                            "extra": {"type": "object",
-                                      "x-kubernetes-preserve-unknown-fields": True},
-                        },
+        "versions": [
+            {
+                "name": VERSION,
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": [
+                    {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
+                    {
+                        "name": "Ready",
+                        "type": "string",
+                        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
                     },
-                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                    {"name": "Color", "type": "string", "jsonPath": ".spec.color", "priority": 1},
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                ],
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "required": ["size"],
+                                "properties": {
+                                    "size": {"type": "integer", "minimum": 1, "maximum": 10},
+                                    "color": {
+                                        "type": "string",
+                                        "enum": ["red", "blue"],
+                                        "default": "red",
+                                    },
+                                    "name": {
+                                        "type": "string",
+                                        "pattern": "^[a-z]+$",
+                                        "maxLength": 8,
+                                    },
+                                    "port": {"x-kubernetes-int-or-string": True},
+                                    "tags": {
+                                        "type": "array",
+                                        "maxItems": 2,
+                                        "items": {"type": "string"},
+                                    },
+                                    "extra": {
+                                        "type": "object",
+                                        "x-kubernetes-preserve-unknown-fields": True,
+                                    },
+                                },
+                            },
+                            "status": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            },
+                        },
+                    }
                 },
-            }},
-        }],
+            }
+        ],
     },
-}  # fmt: skip
+}
 
 
 def wait_for(probe: Callable[[], T | None], timeout: float = 15, what: str = "it") -> T:
@@ -85,9 +109,13 @@ def _url(api: client.ApiClient, path: str, query: list[tuple[str, str]] | None) 
 
 
 def raw(
-    api: client.ApiClient, method: str, path: str, query: list[tuple[str, str]] | None = None,
-    body: Any = None, headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:  # fmt: skip
+    api: client.ApiClient,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]] | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     """Call the API and return (status, parsed JSON body) without model conversion."""
     headers = {"Accept": "application/json", **(headers or {})}
     if body is not None:
@@ -143,6 +171,9 @@ def _served(api: client.ApiClient) -> bool:
 
 def widget(object_name: str, **spec: Any) -> dict[str, Any]:
     """A Widget manifest."""
-    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Widget",
-            "metadata": {"name": object_name},
-            "spec": {"size": 1, **spec}}  # fmt: skip
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Widget",
+        "metadata": {"name": object_name},
+        "spec": {"size": 1, **spec},
+    }

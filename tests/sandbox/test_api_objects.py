@@ -99,23 +99,41 @@ def test_conflicts_409_vs_422_vs_415(custom, kube_namespace, kube):
         GROUP, VERSION, kube_namespace, PLURAL, "c", {"spec": {"size": 2}}
     )
     obj["spec"]["size"] = 3
-    put = _error(lambda: custom.replace_namespaced_custom_object(
-        GROUP, VERSION, kube_namespace, PLURAL, "c", obj))  # fmt: skip
+    put = _error(
+        lambda: custom.replace_namespaced_custom_object(
+            GROUP, VERSION, kube_namespace, PLURAL, "c", obj
+        )
+    )
     assert (put["code"], put["reason"]) == (409, "Conflict")
-    merge = _error(lambda: custom.patch_namespaced_custom_object(
-        GROUP, VERSION, kube_namespace, PLURAL, "c",
-        {"metadata": {"resourceVersion": stale}, "spec": {"size": 4}}))  # fmt: skip
+    merge = _error(
+        lambda: custom.patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            kube_namespace,
+            PLURAL,
+            "c",
+            {"metadata": {"resourceVersion": stale}, "spec": {"size": 4}},
+        )
+    )
     assert (merge["code"], merge["reason"]) == (409, "Conflict")
     exists = _error(lambda: _create(custom, kube_namespace, widget("c")))
     assert (exists["code"], exists["reason"]) == (409, "AlreadyExists")
     path = f"/apis/{GROUP}/{VERSION}/namespaces/{kube_namespace}/{PLURAL}/c"
-    test_op = [{"op": "test", "path": "/metadata/resourceVersion", "value": stale},
-               {"op": "add", "path": "/metadata/finalizers", "value": ["x.example.com/f"]}]  # fmt: skip
-    status, body = raw(kube, "PATCH", path, body=test_op,
-                       headers={"Content-Type": "application/json-patch+json"})  # fmt: skip
+    test_op = [
+        {"op": "test", "path": "/metadata/resourceVersion", "value": stale},
+        {"op": "add", "path": "/metadata/finalizers", "value": ["x.example.com/f"]},
+    ]
+    status, body = raw(
+        kube, "PATCH", path, body=test_op, headers={"Content-Type": "application/json-patch+json"}
+    )
     assert (status, body["kind"]) == (422, "Status")
-    status, body = raw(kube, "PATCH", path, body={"spec": {"size": 5}},
-                       headers={"Content-Type": "application/strategic-merge-patch+json"})  # fmt: skip
+    status, body = raw(
+        kube,
+        "PATCH",
+        path,
+        body={"spec": {"size": 5}},
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
     assert (status, body["kind"], body["reason"]) == (415, "Status", "UnsupportedMediaType")
 
 
@@ -146,8 +164,11 @@ def test_finalizers_hold_deletion_and_bump_generation(custom, kube_namespace):
     assert held["metadata"]["deletionGracePeriodSeconds"] == 0
     assert held["metadata"]["generation"] == 2
     more = {"metadata": {"finalizers": ["contract.example.com/hold", "contract.example.com/new"]}}
-    refused = _error(lambda: custom.patch_namespaced_custom_object(
-        GROUP, VERSION, kube_namespace, PLURAL, "f", more))  # fmt: skip
+    refused = _error(
+        lambda: custom.patch_namespaced_custom_object(
+            GROUP, VERSION, kube_namespace, PLURAL, "f", more
+        )
+    )
     assert refused["code"] == 422
     custom.patch_namespaced_custom_object(
         GROUP, VERSION, kube_namespace, PLURAL, "f", {"metadata": {"finalizers": None}}
@@ -191,13 +212,16 @@ def test_omitted_empty_values(kube, kube_namespace):
 
 def test_wrong_namespace_in_body_is_a_bad_request(kube, kube_namespace):
     body = {"metadata": {"name": "x", "namespace": "elsewhere"}}
-    status, answer = raw(kube, "POST", f"/api/v1/namespaces/{kube_namespace}/configmaps",
-                         body=body)  # fmt: skip
+    status, answer = raw(kube, "POST", f"/api/v1/namespaces/{kube_namespace}/configmaps", body=body)
     assert (status, answer["reason"]) == (400, "BadRequest")
 
 
 def test_invalid_name_answers_422(kube, kube_namespace):
-    status, answer = raw(kube, "POST", f"/api/v1/namespaces/{kube_namespace}/configmaps",
-                         body={"metadata": {"name": "Not_Valid"}})  # fmt: skip
+    status, answer = raw(
+        kube,
+        "POST",
+        f"/api/v1/namespaces/{kube_namespace}/configmaps",
+        body={"metadata": {"name": "Not_Valid"}},
+    )
     assert (status, answer["reason"]) == (422, "Invalid")
     assert answer["details"]["causes"][0]["field"] == "metadata.name"
