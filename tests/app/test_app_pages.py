@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,15 @@ def test_error_pages(app: Flask) -> None:
     assert client.get("/api/v1/explode").get_json()["error"] == "error"
     with client.get("/static/style.css") as css:
         assert css.status_code == 200
+
+
+def test_the_session_lasts_session_lifetime_minutes(tmp_path: Path) -> None:
+    app = create_app(
+        {"APP_ENV": "testing", "DATABASE": str(tmp_path / "s.db"), "SESSION_LIFETIME_MINUTES": 30}
+    )
+    app.test_cli_runner().invoke(args=["db", "upgrade"])
+    resp = AuthActions(app.test_client()).register()
+    expires = re.search(r"Expires=([^;]+)", resp.headers["Set-Cookie"])
+    assert expires is not None
+    lifetime = parsedate_to_datetime(expires.group(1)) - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(minutes=29) < lifetime <= dt.timedelta(minutes=30)
