@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -158,3 +159,16 @@ def test_random_bytes_never_get_a_5xx(alice: HttpApi, raw: bytes) -> None:
         headers={"Content-Type": "application/json"},
     )
     assert resp.status_code in (201, 400, 422), resp.text
+
+
+def test_concurrent_writes_from_both_workers_all_land(alice: HttpApi) -> None:
+    def post(i: int) -> int:
+        """Record one purchase of i cents on 2023-06-01."""
+        body = {"date": "2023-06-01", "amount": f"0.{i:02d}", "category": "load"}
+        return alice.call("POST", "/purchases", body).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        codes = list(pool.map(post, range(1, 81)))
+    assert codes == [201] * 80
+    summary = alice.call("GET", "/budgets/2023-06").json()
+    assert summary["by_category"] == {"load": f"{sum(range(1, 81)) / 100:.2f}"}
