@@ -234,13 +234,21 @@ class API:
     def commit(self, rtype: ResourceType, old: Obj | None, new: Obj, opts: Options) -> Obj:
         """Store the result: ADDED, MODIFIED, DELETED (finalizers done) or nothing (no-op)."""
         md = new["metadata"]
-        if md.get("deletionTimestamp") and not md.get("finalizers") and old is not None:
+        if md.get("deletionTimestamp") and not _finalizers(new) and old is not None:
             return new if opts.dry_run else self.store.remove(rtype.key, new)
         if old is not None and _same(old, new):
             return old
         if opts.dry_run:
             return new
         return self.store.write(rtype.key, new, "ADDED" if old is None else "MODIFIED")
+
+
+def _finalizers(obj: Obj) -> list[str]:
+    """Finalizers still holding an object (a Namespace also has `spec.finalizers`)."""
+    held = list(obj["metadata"].get("finalizers") or [])
+    if obj.get("kind") == "Namespace" and obj.get("apiVersion") == "v1":
+        held += (obj.get("spec") or {}).get("finalizers") or []
+    return held
 
 
 def _status_update(rtype: ResourceType, old: Obj, body: Obj) -> Obj:
