@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import random
 from typing import Any
@@ -198,6 +199,10 @@ def apply_defaults(obj: Obj, creating: bool) -> None:
         _service_defaults(obj)
     elif kind == "Secret":
         obj.setdefault("type", "Opaque")
+        plain = obj.pop("stringData", None) or {}
+        if plain:
+            data = obj.setdefault("data", {})
+            data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()})
     elif kind == "Namespace":
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj.setdefault("status", {}).setdefault("phase", "Active")

@@ -171,7 +171,7 @@ def test_field_selectors_on_name_and_involved_object(kube, kube_namespace):
     )
     events = core.list_namespaced_event(kube_namespace, field_selector=selector)
     assert [e.metadata.name for e in events.items] == ["e1"]
-    status, body = raw(kube, "GET", f"/api/v1/namespaces/{kube_namespace}/events/e1")
+    _, body = raw(kube, "GET", f"/api/v1/namespaces/{kube_namespace}/events/e1")
     assert body["firstTimestamp"] == "2026-01-01T00:00:00Z"
 
 
