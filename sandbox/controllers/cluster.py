@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.controllers.client import Api, ApiError, obj_path, path
@@ -24,6 +25,9 @@ class Cluster:
         self.changed = asyncio.Event()
         self.informers = {r: Informer(api, r, self.changed.set) for r in WATCHED}
         self.recorder = Recorder(api)
+        # Pods whose processes still run on the node (set by the kubelet); Recreate waits on them
+        # too, so old processes have ended even when a pod object is removed before they stop.
+        self.node_pods: Callable[[], list[Obj]] = list
 
     def cache(self, resource: str) -> Informer:
         """The informer of a resource."""

@@ -149,7 +149,7 @@ async def recreate(
     for rs in old:
         await scale(cluster, deploy, rs, 0)
     old_uids = {rs["metadata"]["uid"] for rs in old}
-    pods = cluster.cache("pods").list(deploy["metadata"]["namespace"])
+    pods = [*cluster.cache("pods").list(deploy["metadata"]["namespace"]), *cluster.node_pods()]
     old_pods = [
         p
         for p in pods

@@ -84,6 +84,7 @@ async def run(
     async with aiohttp.ClientSession() as session:
         cluster = Cluster(Api(api_url, session))
         kubelet = Kubelet(cluster, data_dir, catalog, backoff)
+        cluster.node_pods = kubelet.running_pods
         node_ports = NodePorts(cluster)
         tasks = [asyncio.create_task(i.run()) for i in cluster.informers.values()]
         tasks.append(asyncio.create_task(_loop(cluster, kubelet, node_ports, backoff)))

@@ -38,6 +38,10 @@ class Kubelet:
         self._ending: dict[str, asyncio.Task[None]] = {}
         self._owner_check = 0.0
 
+    def running_pods(self) -> list[Obj]:
+        """Pods whose processes have not all ended yet."""
+        return [w.pod for w in self.workers.values() if w.task is not None and not w.task.done()]
+
     async def fetch(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
         """Read a ConfigMap or Secret from the API."""
         result = await self.cluster.api.get_or_none(path(resource, namespace, name))

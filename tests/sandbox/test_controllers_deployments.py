@@ -24,6 +24,9 @@ __all__ = ["namespace", "sandbox"]
 pytestmark = pytest.mark.slow
 
 
+STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"
+
+
 def node_port_service(name: str) -> dict[str, Any]:
     """A NodePort Service for app=<name> targeting the named port."""
     return {
@@ -100,27 +103,37 @@ def test_deployment_serves_http_through_its_node_port_and_rolls_out(
     assert conditions(deploy)["Available"].status == "True"
 
 
-def test_recreate_stops_every_old_pod_before_a_new_one_exists(
+def test_recreate_ends_every_old_process_before_a_new_pod_exists(
     sandbox: Sandbox, namespace: str
 ) -> None:
-    sandbox.apply(
-        namespace, deployment("rec", [web_container()], replicas=2, strategy={"type": "Recreate"})
+    stubborn = {  # ignores SIGTERM: it ends only with SIGKILL after the 2 s grace period
+        "name": "stubborn",
+        "image": "sandbox.test/task:1",
+        "command": ["python", "-c", STUBBORN],
+    }
+    manifest = deployment(
+        "rec", [stubborn], replicas=2, strategy={"type": "Recreate"}, minReadySeconds=0
     )
+    manifest["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 2
+    sandbox.apply(namespace, manifest)
     sandbox.kubectl("rollout", "status", "deployment/rec", "-n", namespace, "--timeout=60s")
-    start = sandbox.core.list_namespaced_pod(namespace).metadata.resource_version
-    events: list[tuple[str, str, str]] = []
+    listing = sandbox.core.list_namespaced_pod(namespace)
+    old_pids = [container_pid(p) for p in listing.items]
+    events: list[tuple[str, str, bool]] = []
 
     def record() -> None:
         stream = watch.Watch().stream(
-            sandbox.core.list_namespaced_pod, namespace, resource_version=start, timeout_seconds=30
+            sandbox.core.list_namespaced_pod,
+            namespace,
+            resource_version=listing.metadata.resource_version,
+            timeout_seconds=30,
         )
         for event in stream:
-            pod = event["object"]
+            alive = any(pid_alive(p) for p in old_pids)
             events.append(
-                (event["type"], pod.metadata.name, pod.metadata.labels["pod-template-hash"])
+                (event["type"], event["object"].metadata.labels["pod-template-hash"], alive)
             )
-            fresh = [e for e in events if e[0] == "ADDED"]
-            if len(fresh) == 2:
+            if sum(1 for e in events if e[0] == "ADDED") == 2:
                 return
 
     watcher = threading.Thread(target=record)
@@ -128,9 +141,12 @@ def test_recreate_stops_every_old_pod_before_a_new_one_exists(
     sandbox.kubectl("set", "env", "deployment/rec", "-n", namespace, "MESSAGE=v2")
     sandbox.kubectl("rollout", "status", "deployment/rec", "-n", namespace, "--timeout=60s")
     watcher.join(timeout=30)
-    old_hash = events[0][2]
-    first_new = next(i for i, e in enumerate(events) if e[0] == "ADDED")
-    deleted_old = [i for i, e in enumerate(events) if e[0] == "DELETED" and e[2] == old_hash]
+    old_hash = listing.items[0].metadata.labels["pod-template-hash"]
+    added = [e for e in events if e[0] == "ADDED"]
+    assert [e[1] != old_hash for e in added] == [True, True]
+    assert not any(e[2] for e in added)  # no old process was alive when a new pod appeared
+    first_new = events.index(added[0])
+    deleted_old = [i for i, e in enumerate(events) if e[0] == "DELETED" and e[1] == old_hash]
     assert len(deleted_old) == 2
     assert max(deleted_old) < first_new
 
