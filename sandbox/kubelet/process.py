@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import pathlib
 import signal
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+_PRCTL: Any
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: a crashed sandbox may leave processes behind
+    _PRCTL = None
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when the sandbox dies, so no process outlives a crash."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 async def start(
@@ -23,6 +40,7 @@ async def start(
             stdout=out,
             stderr=out,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
 
