@@ -187,7 +187,10 @@ class ContainerRunner:
         term = termination_file(self.dir)
         term.unlink(missing_ok=True)
         self._log_start = process.log_size(self.log_file)
-        proc = await process.start(launch.argv, launch.ctx.env, launch.ctx.cwd, self.log_file)
+        try:
+            proc = await process.start(launch.argv, launch.ctx.env, launch.ctx.cwd, self.log_file)
+        except OSError as exc:  # e.g. the catalog names a program or folder that does not exist
+            return await self._start_failed(launch, exc)
         self.pid = proc.pid
         started_at = timestamp()
         has_startup = "startupProbe" in self.spec
@@ -216,6 +219,15 @@ class ContainerRunner:
         waiter.cancel()
         self._terminated(code, started_at, term)
         return code
+
+    async def _start_failed(self, launch: Launch, exc: OSError) -> int:
+        """Record a container that could not be started (StartError, exit code 128)."""
+        now = timestamp()
+        message = f"failed to start {launch.argv[0]!r} in {launch.ctx.cwd}: {exc.strerror or exc}"
+        terminated = {"exitCode": 128, "reason": "StartError", "message": message}
+        self._update(state={"terminated": {**terminated, "startedAt": now, "finishedAt": now}})
+        await self.worker.event("Failed", f"Error: {message}", "Warning")
+        return 128
 
     def _terminated(self, code: int, started_at: str, term: Any) -> None:
         """Record the terminated state (and lastState for the next run)."""

@@ -186,3 +186,20 @@ def test_init_containers_run_first_and_a_failed_one_fails_the_pod(
     assert failed.status.container_statuses[0].state.waiting.reason == "PodInitializing"
     initialized = next(c for c in failed.status.conditions if c.type == "Initialized")
     assert initialized.status == "False"
+
+
+def test_a_program_that_cannot_start_is_a_start_error_and_backs_off(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    sandbox.apply(namespace, pod("broken", [{"name": "b", "image": "sandbox.test/broken:1"}]))
+
+    def backing_off() -> Any:
+        status = sandbox.core.read_namespaced_pod("broken", namespace).status
+        container = (status.container_statuses or [None])[0]
+        waiting = container and container.state.waiting
+        return container if waiting and waiting.reason == "CrashLoopBackOff" else None
+
+    container = wait_for(backing_off, "CrashLoopBackOff after a StartError")
+    last = container.last_state.terminated
+    assert (last.exit_code, last.reason) == (128, "StartError")
+    assert "no-such-program" in last.message
