@@ -18,6 +18,8 @@ from .state import State
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Never faulted: the fault endpoint itself, and the probes used to see that the server is up.
+UNFAULTED = ("/sandbox/", "/version", "/healthz", "/readyz", "/livez")
 STATE: web.AppKey[State] = web.AppKey("state", State)
 
 
@@ -25,7 +27,7 @@ STATE: web.AppKey[State] = web.AppKey("state", State)
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Inject faults, and answer every error as a `kind: Status`."""
     try:
-        if not request.path.startswith("/sandbox/"):
+        if not request.path.startswith(UNFAULTED):
             await request.app[STATE].faults.before(request)
         return await handler(request)
     except APIError as error:
