@@ -81,6 +81,7 @@ def update_progressing(deploy: Obj, status: dict[str, Any], rs_name: str, found:
             status,
             _progressing("True", "NewReplicaSetCreated", f'Created new replica set "{rs_name}"'),
             with_update=True,
+            touch=True,
         )
     elif found == "found" and cond is None:
         set_condition(
@@ -96,7 +97,8 @@ def update_progressing(deploy: Obj, status: dict[str, Any], rs_name: str, found:
             )
     elif made_progress(old, status) or cond is None:
         message = f'ReplicaSet "{rs_name}" is progressing.'
-        set_condition(status, _progressing("True", "ReplicaSetUpdated", message), with_update=True)
+        progressing = _progressing("True", "ReplicaSetUpdated", message)
+        set_condition(status, progressing, with_update=True, touch=True)
     elif cond.get("reason") not in ("NewReplicaSetAvailable", "ProgressDeadlineExceeded") and (
         age(cond.get("lastUpdateTime")) > deadline
     ):

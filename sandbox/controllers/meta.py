@@ -93,8 +93,14 @@ def get_condition(status: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return None
 
 
-def set_condition(status: dict[str, Any], cond: dict[str, Any], *, with_update: bool) -> None:
-    """Upsert a condition; lastTransitionTime moves only when the status flips."""
+def set_condition(
+    status: dict[str, Any], cond: dict[str, Any], *, with_update: bool, touch: bool = False
+) -> None:
+    """Upsert a condition; lastTransitionTime moves only when the status flips.
+
+    with_update keeps a lastUpdateTime (Deployment conditions), unchanged while the reason and
+    message stay the same, unless touch says the condition was just re-asserted.
+    """
     conditions = list(status.get("conditions") or [])
     old = next((c for c in conditions if c.get("type") == cond["type"]), None)
     stamp = timestamp()
@@ -104,7 +110,7 @@ def set_condition(status: dict[str, Any], cond: dict[str, Any], *, with_update: 
         same_text = old.get("reason") == new.get("reason") and old.get("message") == new.get(
             "message"
         )
-        if with_update and same_text:
+        if with_update and same_text and not touch:
             new["lastUpdateTime"] = old.get("lastUpdateTime", stamp)
     else:
         new["lastTransitionTime"] = stamp

@@ -162,3 +162,30 @@ def test_condition_transition_time_moves_only_when_status_flips() -> None:
 )
 def test_label_selectors(selector: dict, labels: dict, matches: bool) -> None:
     assert selector_matches(selector, labels) is matches
+
+
+def test_progress_refreshes_the_progressing_update_time() -> None:
+    deploy = deployment(2, progressDeadlineSeconds=600)
+    stale = "2020-01-01T00:00:00Z"
+    deploy["status"] = {
+        "replicas": 2,
+        "updatedReplicas": 1,
+        "availableReplicas": 1,
+        "conditions": [
+            {
+                "type": "Progressing",
+                "status": "True",
+                "reason": "ReplicaSetUpdated",
+                "message": 'ReplicaSet "d-abc" is progressing.',
+                "lastUpdateTime": stale,
+                "lastTransitionTime": stale,
+            }
+        ],
+    }
+    new = rs("d-abc", 2, available=1)  # one more updated replica than before: progress
+    old = rs("d-old", 1, available=1)
+    status = compute_status(deploy, new, [new, old])
+    progressing = next(c for c in status["conditions"] if c["type"] == "Progressing")
+    assert progressing["reason"] == "ReplicaSetUpdated"
+    assert progressing["lastTransitionTime"] == stale
+    assert progressing["lastUpdateTime"] != stale
