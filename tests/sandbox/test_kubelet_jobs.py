@@ -161,3 +161,12 @@ def test_on_failure_restarts_in_place_until_the_backoff_limit(
     assert conditions(failed)["Failed"].reason == "BackoffLimitExceeded"
     pods = sandbox.core.list_namespaced_pod(namespace, label_selector="job-name=again").items
     assert len(pods) <= 1  # one pod, restarted in place (then removed when the job failed)
+
+
+def test_a_finished_job_is_deleted_after_its_ttl(sandbox: Sandbox, namespace: str) -> None:
+    sandbox.apply(namespace, job("brief", [], ttlSecondsAfterFinished=1))
+    sandbox.kubectl(
+        "wait", "--for=condition=complete", "job/brief", "-n", namespace, "--timeout=60s"
+    )
+    wait_for(lambda: not sandbox.batch.list_namespaced_job(namespace).items, "the job to expire")
+    wait_for(lambda: not sandbox.core.list_namespaced_pod(namespace).items, "its pod to go")
