@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from app.auth import login_required
 from app.chart import HEIGHT, WIDTH, build_bars
 from app.db import get_db
 from app.models import budget as bud
+from app.pagecache import page_cache
 from app.validation import FORM_EXTRA, ValidationError, month, validate
 from app.web import money
 
@@ -52,11 +53,31 @@ def render_dashboard(errors: dict[str, str] | None = None) -> tuple[str, int]:
     ), 422 if errors else 200
 
 
+def cache_key(name: str) -> tuple[object, ...] | None:
+    """Everything the dashboard page depends on (None before the session has a CSRF token)."""
+    csrf_token = session.get("csrf_token")
+    if csrf_token is None:
+        return None
+    return (g.user["id"], g.user["data_revision"], name, dt.date.today(), csrf_token)
+
+
 @bp.get("/")
 @login_required
 def dashboard() -> Any:
-    """Spent, remaining, daily average, projection, categories and the last 6 months."""
-    return render_dashboard()
+    """Spent, remaining, daily average, projection, categories and the last 6 months.
+
+    The page is rebuilt only when the user's data revision, the month, the day or the session
+    changes; a page showing a one-time message is never stored.
+    """
+    name, one_time = selected_month(), "_flashes" in session
+    key = None if one_time else cache_key(name)
+    page = page_cache().get(key) if key else None
+    if page is None:
+        page, _ = render_dashboard()
+        key = None if one_time else cache_key(name)
+        if key:
+            page_cache().put(key, page)
+    return page
 
 
 @bp.post("/budget")

@@ -43,6 +43,7 @@ class Config:
     MAX_CONTENT_LENGTH = 256 * 1024
     APP_IMAGE = ""
     GIT_COMMIT = ""
+    PAGE_CACHE_SIZE = 256
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a hashing method, not a secret)
 
     @classmethod
@@ -98,7 +99,11 @@ class ProductionConfig(Config):
         elif len(secret) < 16:
             problems.append("SECRET_KEY is too short: use at least 16 characters")
         settings["SECRET_KEY"] = secret
-        for name, low in (("SESSION_LIFETIME_MINUTES", 1), ("HSTS_SECONDS", 0)):
+        for name, low in (
+            ("SESSION_LIFETIME_MINUTES", 1),
+            ("HSTS_SECONDS", 0),
+            ("PAGE_CACHE_SIZE", 0),
+        ):
             raw = env.get(name)
             if raw is None:
                 continue

@@ -75,4 +75,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE ingredients ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
     ALTER TABLE purchases ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
     """,
+    # 5: a revision token per user, changed by every write the dashboard shows
+    """
+    ALTER TABLE users ADD COLUMN data_revision TEXT NOT NULL DEFAULT '';
+    """,
 )

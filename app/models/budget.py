@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import secrets
 import sqlite3
 from fractions import Fraction
 from typing import Any
@@ -35,9 +36,15 @@ def shift_month(month: str, delta: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def touch(db: sqlite3.Connection, user_id: int) -> None:
+    """Give the user a new data revision: what the dashboard shows has changed."""
+    db.execute("UPDATE users SET data_revision = ? WHERE id = ?", (secrets.token_hex(8), user_id))
+
+
 def set_budget(db: sqlite3.Connection, user_id: int, month: str, cents: int) -> None:
     """Set (or replace) the user's budget for a month."""
     with transaction(db):
+        touch(db, user_id)
         db.execute(
             "INSERT INTO budgets (user_id, month, amount_cents) VALUES (?, ?, ?) "
             "ON CONFLICT (user_id, month) DO UPDATE SET amount_cents = excluded.amount_cents",
@@ -119,6 +126,7 @@ def list_purchases(
 def create_purchase(db: sqlite3.Connection, user_id: int, clean: dict[str, Any]) -> int:
     """Record a purchase for the user and return its id."""
     with transaction(db):
+        touch(db, user_id)
         cur = db.execute(
             "INSERT INTO purchases (user_id, date, amount_cents, store, category, note, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, datetime('now'))",
@@ -148,6 +156,7 @@ def delete_purchase(db: sqlite3.Connection, user_id: int, purchase_id: int) -> N
     """Delete one of the user's purchases."""
     get_purchase(db, user_id, purchase_id)
     with transaction(db):
+        touch(db, user_id)
         db.execute("DELETE FROM purchases WHERE id = ? AND user_id = ?", (purchase_id, user_id))
 
 

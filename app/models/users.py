@@ -79,7 +79,7 @@ def authenticate(db: sqlite3.Connection, username: str, pw: str) -> sqlite3.Row 
 def get_user(db: sqlite3.Connection, user_id: int) -> sqlite3.Row | None:
     """Return the user with this id, or None."""
     row: sqlite3.Row | None = db.execute(
-        "SELECT id, username, email FROM users WHERE id = ?", (user_id,)
+        "SELECT id, username, email, data_revision FROM users WHERE id = ?", (user_id,)
     ).fetchone()
     return row
 

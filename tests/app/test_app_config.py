@@ -31,8 +31,10 @@ def test_production_reads_the_environment() -> None:
             "SESSION_LIFETIME_MINUTES": "30",
             "LOG_LEVEL": "warning",
             "HSTS_SECONDS": "3600",
+            "PAGE_CACHE_SIZE": "0",
         }
     )
+    assert settings["PAGE_CACHE_SIZE"] == 0
     assert settings["DATABASE"] == "/data/x.db"
     assert settings["SESSION_LIFETIME_MINUTES"] == 30
     assert settings["LOG_LEVEL"] == "WARNING"
