@@ -109,3 +109,7 @@ def test_a_person_plans_a_recipe_and_tracks_spending(
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+    page.click("td.actions button:has-text('Delete')")
+    expect(page.locator("p.flash")).to_contain_text("Purchase deleted")
+    expect(page.locator(".stats")).to_contain_text("250.00")
+    expect(page.locator("text=No purchases recorded")).to_be_visible()
