@@ -22,9 +22,11 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 
-# metrics are shared by all workers through files in one directory
+# metrics are shared by all workers through files in one directory, made when the server starts
+_own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 _metrics_dir = os.environ.setdefault(
-    "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="myfoodbudget-metrics-")
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(tempfile.gettempdir(), f"myfoodbudget-metrics-{os.getpid()}"),
 )
 
 
@@ -43,6 +45,6 @@ def child_exit(server: object, worker: object) -> None:
 
 
 def on_exit(server: object) -> None:
-    """Remove the metrics directory this server created."""
-    if _metrics_dir.startswith(tempfile.gettempdir()) and "myfoodbudget-metrics-" in _metrics_dir:
+    """Remove the metrics directory this server made."""
+    if _own_metrics_dir:
         shutil.rmtree(_metrics_dir, ignore_errors=True)
