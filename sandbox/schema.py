@@ -32,6 +32,9 @@ def prune(node: Any, schema: Schema, path: str, unknown: list[str], root: bool =
         embedded = schema.get("x-kubernetes-embedded-resource")
         out = {}
         for key, value in node.items():
+            if root and key in _ROOT_KEEP:
+                out[key] = value  # apiVersion, kind and metadata are never pruned
+                continue
             sub = props.get(key)
             if root and key == "metadata":  # ObjectMeta is never pruned by a CRD's schema
                 sub = None
@@ -163,12 +166,12 @@ def _object_causes(value: dict[str, Any], schema: Schema, path: str) -> list[dic
     causes = [
         cause(_join(path, key), "FieldValueRequired", "Required value")
         for key in schema.get("required") or []
-        if key not in value
+        if key not in value and not (path == "" and key in _ROOT_KEEP)
     ]
     props, extra = schema.get("properties") or {}, schema.get("additionalProperties")
     for key, item in value.items():
         sub = props.get(key, extra if isinstance(extra, dict) else None)
-        if sub is not None and not (path == "" and key in _ROOT_KEEP and key not in props):
+        if sub is not None and not (path == "" and key in _ROOT_KEEP):
             causes += validate(item, sub, _join(path, key))
     for key, word in (("minProperties", "at least"), ("maxProperties", "at most")):
         limit = schema.get(key)

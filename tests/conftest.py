@@ -54,7 +54,9 @@ class Cluster:
 
 
 @pytest.fixture(scope="session")
-def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+def cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
     """The cluster for e2e tests: `--kubeconfig`, or a sandbox started for the session."""
     given = request.config.getoption("--kubeconfig")
     with tempfile.TemporaryDirectory(prefix="kubectl-cache-") as cache:
@@ -63,7 +65,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
             return
         from sandbox.testing import running_sandbox
 
-        workdir = Path(tempfile.mkdtemp(prefix="sandbox-session-"))
+        workdir = tmp_path_factory.mktemp("sandbox-session")
         with running_sandbox(workdir, images=IMAGES) as sandbox:
             yield Cluster(sandbox.kubeconfig, True, Path(cache))
 

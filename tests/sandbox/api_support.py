@@ -42,6 +42,7 @@ WIDGET_CRD: dict[str, Any] = {
                     "openAPIV3Schema": {
                         "type": "object",
                         "properties": {
+                            "metadata": {"type": "object"},
                             "spec": {
                                 "type": "object",
                                 "required": ["size"],
