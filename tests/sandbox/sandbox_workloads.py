@@ -112,6 +112,11 @@ def namespace(sandbox: Sandbox) -> str:
     return name
 
 
+def conditions(obj: Any) -> dict[str, Any]:
+    """An object's status conditions by type (Python client models)."""
+    return {c.type: c for c in obj.status.conditions or []}
+
+
 def container_pid(pod: Any) -> int:
     """The process id of a pod's first container (the sandbox reports sandbox://<pid>)."""
     container_id = pod.status.container_statuses[0].container_id

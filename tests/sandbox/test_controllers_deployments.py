@@ -10,6 +10,7 @@ import pytest
 from kubernetes import watch
 from sandbox_workloads import (
     Sandbox,
+    conditions,
     container_pid,
     deployment,
     http_get,
@@ -39,11 +40,6 @@ def node_port_service(name: str) -> dict[str, Any]:
             "ports": [{"port": 80, "targetPort": "http"}],
         },
     }
-
-
-def conditions(obj: Any) -> dict[str, Any]:
-    """Conditions by type."""
-    return {c.type: c for c in obj.status.conditions or []}
 
 
 def test_deployment_serves_http_through_its_node_port_and_rolls_out(

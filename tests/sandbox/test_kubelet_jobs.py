@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sandbox_workloads import Sandbox, container_pid, namespace, pid_alive, sandbox, wait_for
+from sandbox_workloads import (
+    Sandbox,
+    conditions,
+    container_pid,
+    namespace,
+    pid_alive,
+    sandbox,
+    wait_for,
+)
 
 __all__ = ["namespace", "sandbox"]
 pytestmark = pytest.mark.slow
@@ -30,11 +38,6 @@ def job(
         "metadata": {"name": name},
         "spec": {"template": {"spec": pod_spec}, **spec},
     }
-
-
-def conditions(obj: Any) -> dict[str, Any]:
-    """Conditions by type."""
-    return {c.type: c for c in obj.status.conditions or []}
 
 
 def terminated(sandbox: Sandbox, namespace: str, job_name: str) -> list[Any]:
