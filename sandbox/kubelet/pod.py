@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sandbox.kubelet.node import Kubelet
 
 log = logging.getLogger(__name__)
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 
 
 def free_port() -> int:
@@ -74,6 +75,7 @@ class PodWorker:
         self.start_time = timestamp()
         self.deletion_grace: float | None = None
         self.stopping = asyncio.Event()
+        self.expired = False
         self._changed = asyncio.Event()
         self._written: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
@@ -103,6 +105,7 @@ class PodWorker:
     async def run(self) -> None:
         """Prepare the pod, run its containers, report status until they end for good."""
         reporter = asyncio.create_task(self._report())
+        deadline = asyncio.create_task(self._enforce_deadline())
         try:
             if await self._prepare() and await self._initialize():
                 runs = [r.run() for r in self.runners]
@@ -112,12 +115,25 @@ class PodWorker:
                         log.error("a container of pod %s failed", name, exc_info=error)
         finally:
             reporter.cancel()
+            deadline.cancel()
             try:
                 await self._write_status()
             except (ApiError, aiohttp.ClientError) as exc:  # the pod may be gone already
                 log.debug(
                     "final status of pod %s not written: %s", self.pod["metadata"]["name"], exc
                 )
+
+    async def _enforce_deadline(self) -> None:
+        """spec.activeDeadlineSeconds: stop every container and fail the pod when it passes."""
+        seconds = self.pod["spec"].get("activeDeadlineSeconds")
+        if seconds is None:
+            return
+        await asyncio.sleep(float(seconds))
+        self.expired = True
+        await self.event("DeadlineExceeded", DEADLINE_MESSAGE, "Warning")
+        self.stopping.set()
+        for runner in [*self.inits, *self.runners]:
+            await runner.stop()
 
     async def _initialize(self) -> bool:
         """Run the init containers one after the other; False when one failed for good."""
@@ -158,7 +174,10 @@ class PodWorker:
             policy = "Never"  # a deleted pod ends in a terminal phase
         statuses = [dict(r.status) for r in self.runners]
         inits = [dict(r.status) for r in self.inits]
-        return pod_status(self.pod.get("status") or {}, policy, statuses, self.start_time, inits)
+        status = pod_status(self.pod.get("status") or {}, policy, statuses, self.start_time, inits)
+        if self.expired:
+            status.update(phase="Failed", reason="DeadlineExceeded", message=DEADLINE_MESSAGE)
+        return status
 
     async def _write_status(self) -> None:
         """Write the status when it changed since the last write."""

@@ -203,3 +203,19 @@ def test_a_program_that_cannot_start_is_a_start_error_and_backs_off(
     last = container.last_state.terminated
     assert (last.exit_code, last.reason) == (128, "StartError")
     assert "no-such-program" in last.message
+
+
+def test_a_pod_past_its_active_deadline_is_stopped_and_failed(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    sandbox.apply(namespace, pod("short", [web_container()], activeDeadlineSeconds=2))
+    pid = container_pid(ready_pod(sandbox, namespace, "short"))
+    failed = wait_for(
+        lambda: (
+            (p := sandbox.core.read_namespaced_pod("short", namespace)).status.phase == "Failed"
+            and p
+        ),
+        "the pod to fail at its deadline",
+    )
+    assert failed.status.reason == "DeadlineExceeded"
+    assert not pid_alive(pid)
