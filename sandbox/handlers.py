@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import deletion, tables
+from . import deletion, protobuf, tables
 from .convert import from_storage
 from .errors import APIError, bad_request, method_not_allowed, not_found
 from .patches import patch_object
@@ -85,6 +85,11 @@ async def read_body(request: web.Request) -> Any:
     raw = await request.read()
     if not raw:
         return {}
+    if "protobuf" in request.content_type:
+        try:
+            return protobuf.decode(raw)
+        except (ValueError, IndexError, UnicodeDecodeError, KeyError) as error:
+            raise bad_request(f"cannot decode the protobuf body: {error}") from None
     try:
         if "yaml" in request.content_type:
             return yaml.safe_load(raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 from api_support import GROUP, PLURAL, VERSION, WIDGET_CRD, ensure_crd, widget
@@ -188,3 +189,22 @@ def test_strict_validation_rejects_unknown_fields(cluster, widgets, kube_namespa
     done = cluster.kubectl("create", "-n", kube_namespace, "-f", "-", input=manifest)
     assert done.returncode != 0
     assert 'unknown field "spec.bogus"' in done.stderr
+
+
+def test_generator_commands_that_send_protobuf(cluster, kube):
+    ns = f"gen-{uuid.uuid4().hex[:8]}"
+    _ok(cluster, "create", "namespace", ns)
+    try:
+        _ok(cluster, "create", "configmap", "c", "-n", ns, "--from-literal=a=b")
+        _ok(cluster, "create", "secret", "generic", "s", "-n", ns, "--from-literal=pw=x")
+        web = ["deployment", "web", "-n", ns, "--image=web:1", "--port=80", "--replicas=0"]
+        _ok(cluster, "create", *web)
+        core, apps = client.CoreV1Api(kube), client.AppsV1Api(kube)
+        assert core.read_namespaced_config_map("c", ns).data == {"a": "b"}
+        assert core.read_namespaced_secret("s", ns).data == {"pw": "eA=="}
+        deployment = apps.read_namespaced_deployment("web", ns)
+        assert deployment.spec.replicas == 0
+        container = deployment.spec.template.spec.containers[0]
+        assert (container.image, container.ports[0].container_port) == ("web:1", 80)
+    finally:
+        _ok(cluster, "delete", "namespace", ns, "--wait=false")
