@@ -219,3 +219,39 @@ def test_a_pod_past_its_active_deadline_is_stopped_and_failed(
     )
     assert failed.status.reason == "DeadlineExceeded"
     assert not pid_alive(pid)
+
+
+def test_exec_and_tcp_probes_see_volumes_at_their_container_paths(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "flags"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Mi"}}},
+    }
+    check = "import os, sys; sys.exit(0 if os.path.exists(sys.argv[1]) else 1)"
+    web = web_container(
+        readinessProbe={
+            "exec": {"command": ["python", "-c", check, "/flags/ready"]},
+            "periodSeconds": 1,
+        },
+        # the startup probe gates readiness: Ready proves the containerPort number resolved
+        startupProbe={"tcpSocket": {"port": 8080}, "periodSeconds": 1, "failureThreshold": 20},
+        volumeMounts=[{"name": "flags", "mountPath": "/flags"}],
+    )
+    volumes = [{"name": "flags", "persistentVolumeClaim": {"claimName": "flags"}}]
+    sandbox.apply(namespace, claim, pod("probed", [web], volumes=volumes))
+
+    def running() -> Any:
+        status = sandbox.core.read_namespaced_pod("probed", namespace).status
+        containers = status.container_statuses or []
+        return containers and containers[0].state.running and status
+
+    status = wait_for(running, "the container to run")
+    assert not status.container_statuses[0].ready  # /flags/ready does not exist yet
+    folder = sandbox.data / "volumes" / namespace / "flags"
+    (folder / "ready").write_text("yes")
+    probed = ready_pod(sandbox, namespace, "probed")
+    assert probed.status.container_statuses[0].started
+    assert probed.status.container_statuses[0].restart_count == 0
