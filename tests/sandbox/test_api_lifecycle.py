@@ -263,3 +263,44 @@ def test_server_side_apply_creates_owns_conflicts_and_prunes(kube, kube_namespac
     )
     assert dry[0] == 201
     assert raw(kube, "GET", f"/api/v1/namespaces/{kube_namespace}/configmaps/new")[0] == 404
+
+
+def test_events_v1_and_events_k8s_io_share_storage(kube, kube_namespace):
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "x", "namespace": kube_namespace}
+    client.EventsV1Api(kube).create_namespaced_event(
+        kube_namespace,
+        {
+            "metadata": {"name": "new-api"},
+            "regarding": ref,
+            "reason": "Made",
+            "note": "hello",
+            "type": "Normal",
+            "action": "Make",
+            "reportingController": "contract/test",
+            "reportingInstance": "contract-1",
+            "eventTime": "2026-01-01T00:00:00.000001+00:00",
+        },
+    )
+    core = client.CoreV1Api(kube).read_namespaced_event("new-api", kube_namespace)
+    assert (core.message, core.involved_object.name, core.reason) == ("hello", "x", "Made")
+    assert core.reporting_component == "contract/test"
+    _, body = raw(kube, "GET", f"/apis/events.k8s.io/v1/namespaces/{kube_namespace}/events/new-api")
+    assert body["note"] == "hello"
+    assert body["eventTime"] == "2026-01-01T00:00:00.000001Z"
+
+
+def test_table_output_for_lists(kube, kube_namespace):
+    client.CoreV1Api(kube).create_namespaced_config_map(
+        kube_namespace, {"metadata": {"name": "t"}, "data": {"a": "1"}}
+    )
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    status, table = raw(
+        kube, "GET", f"/api/v1/namespaces/{kube_namespace}/configmaps", headers={"Accept": accept}
+    )
+    assert status == 200
+    assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Data", "Age"]
+    assert table["rows"][0]["cells"][:2] == ["t", 1]
+    assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+    assert table["rows"][0]["object"]["metadata"]["name"] == "t"
+    assert int(table["metadata"]["resourceVersion"]) > 0
