@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from sandbox.kubelet.pod import PodWorker
 
 log = logging.getLogger(__name__)
-MESSAGE_LIMIT = 4096
 # Without a readiness probe a container counts as ready once it has run this long, as the real
 # kubelet only sees a container running at its next relist (about a second).
 SETTLE_SECONDS = 1.0
@@ -230,7 +230,8 @@ class ContainerRunner:
         return 128
 
     def _terminated(self, code: int, started_at: str, term: Any) -> None:
-        """Record the terminated state (and lastState for the next run)."""
+        """Record the terminated state with its termination message."""
+        fallback = self.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
         terminated: dict[str, Any] = {
             "exitCode": code,
             "reason": "Completed" if code == 0 else "Error",
@@ -238,15 +239,8 @@ class ContainerRunner:
             "finishedAt": timestamp(),
             "containerID": self.status.get("containerID", ""),
         }
-        message = ""
-        with contextlib.suppress(OSError):
-            message = term.read_text(errors="replace")[:MESSAGE_LIMIT]
-        if (
-            not message
-            and code != 0
-            and self.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
-        ):
-            message = process.tail(self.log_file, self._log_start)
+        log_tail = (self.log_file, self._log_start) if fallback and code != 0 else None
+        message = process.termination_message(term, log_tail)
         if message:
             terminated["message"] = message
         self._update(state={"terminated": terminated}, ready=False, started=False)
@@ -255,14 +249,20 @@ class ContainerRunner:
         """Startup, then liveness and readiness probes, until cancelled."""
         startup = self.spec.get("startupProbe")
         if startup is not None:
-            if not await run_startup(startup, ctx):
+            if not await run_startup(startup, ctx, self._unhealthy("Startup")):
                 self._kill_reason = "startup"
                 killed.set()
                 return
             self._update(started=True)
         readiness = self.spec.get("readinessProbe")
         tasks = [
-            run_probe(readiness, ctx, lambda ok: self._update(ready=ok), initial=False)
+            run_probe(
+                readiness,
+                ctx,
+                lambda ok: self._update(ready=ok),
+                initial=False,
+                failed=self._unhealthy("Readiness"),
+            )
             if readiness
             else self._ready_once_settled()
         ]
@@ -273,8 +273,18 @@ class ContainerRunner:
                     self._kill_reason = "liveness"
                     killed.set()
 
-            tasks.append(run_probe(self.spec["livenessProbe"], ctx, dead, initial=True))
+            liveness = self.spec["livenessProbe"]
+            failed = self._unhealthy("Liveness")
+            tasks.append(run_probe(liveness, ctx, dead, initial=True, failed=failed))
         await asyncio.gather(*tasks)
+
+    def _unhealthy(self, kind: str) -> Callable[[str], Awaitable[None]]:
+        """An `Unhealthy` event for each failed attempt of one probe (aggregated by message)."""
+
+        async def failed(why: str) -> None:
+            await self.worker.event("Unhealthy", f"{kind} probe failed: {why}", "Warning")
+
+        return failed
 
     async def _ready_once_settled(self) -> None:
         """Ready after SETTLE_SECONDS of running (containers without a readiness probe)."""

@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -35,7 +35,7 @@ def resolve_port(port: Any, ports: dict[str, int]) -> int:
     raise ValueError(f"probe port {port!r} names no containerPort")
 
 
-async def _http(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> bool:
+async def _http(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> str | None:
     """httpGet: any status from 200 to 399 succeeds (redirects are not followed)."""
     port = resolve_port(spec.get("port", 80), ctx.ports)
     scheme = str(spec.get("scheme", "HTTP")).lower()
@@ -43,22 +43,30 @@ async def _http(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> bool
     headers = {h["name"]: h["value"] for h in spec.get("httpHeaders") or []}
     headers.setdefault("User-Agent", "kube-probe/1.31")
     client_timeout = aiohttp.ClientTimeout(total=timeout)
-    async with (
-        aiohttp.ClientSession(timeout=client_timeout) as session,
-        session.get(url, headers=headers, allow_redirects=False, ssl=False) as resp,
-    ):
-        return 200 <= resp.status < 400
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=client_timeout) as session,
+            session.get(url, headers=headers, allow_redirects=False, ssl=False) as resp,
+        ):
+            ok = 200 <= resp.status < 400
+            return None if ok else f"HTTP probe failed with statuscode: {resp.status}"
+    except (OSError, TimeoutError, aiohttp.ClientError) as exc:
+        return f'Get "{url}": {exc or "timeout"}'
 
 
-async def _tcp(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> bool:
+async def _tcp(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> str | None:
     """tcpSocket: a connection opens."""
     port = resolve_port(spec.get("port"), ctx.ports)
-    _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+    except (OSError, TimeoutError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "i/o timeout"
+        return f"dial tcp 127.0.0.1:{port}: {reason}"
     writer.close()
-    return True
+    return None
 
 
-async def _exec(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> bool:
+async def _exec(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> str | None:
     """exec: the command (paths rewritten, container env and folder) exits 0."""
     argv = [ctx.paths.rewrite(str(a)) for a in spec.get("command") or []]
     proc = await asyncio.create_subprocess_exec(
@@ -66,21 +74,24 @@ async def _exec(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> bool
         cwd=ctx.cwd,
         env=ctx.env,
         stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
     )
     try:
-        return await asyncio.wait_for(proc.wait(), timeout) == 0
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         await proc.wait()
-        return False
+        return f"command {argv!r} timed out"
+    if proc.returncode == 0:
+        return None
+    return output.decode(errors="replace")[-1024:].strip() or f"exit status {proc.returncode}"
 
 
-async def check(probe: dict[str, Any], ctx: ProbeContext) -> bool:
-    """Run one probe attempt; any error or timeout is a failure."""
+async def attempt(probe: dict[str, Any], ctx: ProbeContext) -> str | None:
+    """Run one probe attempt: None on success, else why it failed."""
     timeout = float(probe.get("timeoutSeconds", 1))
     try:
         if "httpGet" in probe:
@@ -89,29 +100,33 @@ async def check(probe: dict[str, Any], ctx: ProbeContext) -> bool:
             return await _tcp(probe["tcpSocket"], ctx, timeout)
         if "exec" in probe:
             return await _exec(probe["exec"], ctx, timeout)
-    except (OSError, TimeoutError, aiohttp.ClientError, ValueError):
-        return False
-    return False
+    except (OSError, TimeoutError, ValueError) as exc:
+        return str(exc) or "timeout"
+    return "unsupported probe (the sandbox runs httpGet, tcpSocket and exec probes)"
 
 
 async def run_probe(
-    probe: dict[str, Any], ctx: ProbeContext, report: Callable[[bool], None], initial: bool
+    probe: dict[str, Any],
+    ctx: ProbeContext,
+    report: Callable[[bool], None],
+    initial: bool,
+    failed: Callable[[str], Awaitable[None]],
 ) -> None:
     """Probe forever with the timing fields; report(result) when a threshold flips it."""
     await asyncio.sleep(float(probe.get("initialDelaySeconds", 0)))
     period = float(probe.get("periodSeconds", 10))
-    need_ok, need_fail = (
-        int(probe.get("successThreshold", 1)),
-        int(probe.get("failureThreshold", 3)),
-    )
+    need_ok = int(probe.get("successThreshold", 1))
+    need_fail = int(probe.get("failureThreshold", 3))
     result, streak_ok, streak_fail = initial, 0, 0
     while True:
-        if await check(probe, ctx):
+        why = await attempt(probe, ctx)
+        if why is None:
             streak_ok, streak_fail = streak_ok + 1, 0
             if streak_ok >= need_ok and not result:
                 result = True
                 report(True)
         else:
+            await failed(why)
             streak_ok, streak_fail = 0, streak_fail + 1
             if streak_fail >= need_fail and result:
                 result = False
@@ -119,14 +134,18 @@ async def run_probe(
         await asyncio.sleep(period)
 
 
-async def run_startup(probe: dict[str, Any], ctx: ProbeContext) -> bool:
+async def run_startup(
+    probe: dict[str, Any], ctx: ProbeContext, failed: Callable[[str], Awaitable[None]]
+) -> bool:
     """A startup probe: True once it succeeds, False after failureThreshold failures."""
     await asyncio.sleep(float(probe.get("initialDelaySeconds", 0)))
     period = float(probe.get("periodSeconds", 10))
     failures = 0
     while True:
-        if await check(probe, ctx):
+        why = await attempt(probe, ctx)
+        if why is None:
             return True
+        await failed(why)
         failures += 1
         if failures >= int(probe.get("failureThreshold", 3)):
             return False

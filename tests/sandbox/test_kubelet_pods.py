@@ -123,8 +123,10 @@ def test_a_failing_liveness_probe_restarts_the_container(sandbox: Sandbox, names
     assert status.last_state.terminated.exit_code in (0, 143)  # SIGTERM, then the server exits
     assert not pid_alive(old_pid)
     assert container_pid(sandbox.core.read_namespaced_pod("alive", namespace)) != old_pid
-    reasons = {e.reason for e in sandbox.core.list_namespaced_event(namespace).items}
-    assert {"Killing", "Started", "Scheduled", "Pulled", "Created"} <= reasons
+    events = sandbox.core.list_namespaced_event(namespace).items
+    assert {"Killing", "Started", "Scheduled", "Pulled", "Created"} <= {e.reason for e in events}
+    unhealthy = [e.message for e in events if e.reason == "Unhealthy"]
+    assert "Liveness probe failed: HTTP probe failed with statuscode: 500" in unhealthy
 
 
 def test_deleting_a_pod_that_ignores_sigterm_kills_it_after_the_grace_period(
