@@ -13,7 +13,7 @@ from . import deletion, protobuf, tables
 from .convert import from_storage
 from .errors import APIError, bad_request, method_not_allowed, not_found
 from .patches import patch_object
-from .query import flag, wants, write_options
+from .query import flag, integer, wants, write_options
 from .registry import ResourceType
 from .scale import get_scale, update_scale
 from .selectors import field_selector, label_selector
@@ -228,6 +228,8 @@ class ResourceHandler:
         if sub not in ("", "status") or (sub == "status" and not rtype.status):
             if sub == "binding" and rtype.kind == "Pod" and request.method == "POST":
                 return respond(self._bind(ns, name, await read_body(request)), 201)
+            if sub == "log" and rtype.kind == "Pod" and request.method == "GET":
+                return self._log(api.get(rtype, ns, name), request.query)
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         if request.method == "GET":
             return respond(self._render(request, rtype, api.get(rtype, ns, name)))
@@ -257,6 +259,24 @@ class ResourceHandler:
         body = await read_body(request)
         obj = update_scale(api, rtype, ns, name, request.method, request.content_type, body, opts)
         return respond(get_scale(rtype, obj))
+
+    def _log(self, pod: Obj, query: Any) -> web.Response:
+        """GET pods/{name}/log: what the process kubelet recorded (no follow)."""
+        names = [c.get("name") for c in pod["spec"].get("containers") or []]
+        container = query.get("container") or (names[0] if len(names) == 1 else None)
+        if container not in names:
+            which = f"container {container}" if container else "a container name"
+            raise bad_request(
+                f"{which} is not valid for pod {pod['metadata']['name']}: choose one of "
+                f"[{' '.join(str(n) for n in names)}]"
+            )
+        tail = integer(query, "tailLines")
+        text = ""
+        if self.state.data_dir is not None:
+            from .kubelet.logs import read_log
+
+            text = read_log(self.state.data_dir, pod, container, tail)
+        return web.Response(text=text, content_type="text/plain")
 
     def _bind(self, namespace: str, name: str, body: Any) -> Any:
         pods = self.state.registry.lookup("", "v1", "pods")

@@ -43,6 +43,7 @@ async def _answers(url: str) -> None:
 async def run(args: argparse.Namespace, data: Path, controllers: Any) -> int:
     """Serve until SIGINT/SIGTERM, then stop the controllers and the server."""
     state = build_state(args)
+    state.data_dir = data
     stopping = asyncio.Event()
     install_signals(stopping)
     app = make_app(state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .api import API
 from .faults import Faults
@@ -17,6 +18,7 @@ class State:
     registry: Registry = field(default_factory=Registry)
     store: Store = field(default_factory=Store)
     faults: Faults = field(default_factory=Faults)
+    data_dir: Path | None = None
     api: API = field(init=False)
 
     def __post_init__(self) -> None:

@@ -25,9 +25,9 @@ def _conditions(obj) -> dict[str, str]:
     return {c.type: c.status for c in (obj.status and obj.status.conditions) or []}
 
 
-def test_job_completes_and_fails_with_the_real_conditions(kube, kube_namespace):
+def test_job_completes_and_fails_with_the_real_conditions(cluster, kube, kube_namespace):
     batch = client.BatchV1Api(kube)
-    batch.create_namespaced_job(kube_namespace, _job("ok", "exit 0"))
+    batch.create_namespaced_job(kube_namespace, _job("ok", "echo finished; exit 0"))
     batch.create_namespaced_job(kube_namespace, _job("bad", "exit 3"))
 
     def finished(name: str, kind: str):
@@ -39,6 +39,9 @@ def test_job_completes_and_fails_with_the_real_conditions(kube, kube_namespace):
     assert ok.status.completion_time is not None
     assert ok.status.start_time is not None
     assert _conditions(ok)["SuccessCriteriaMet"] == "True"
+    logs = cluster.kubectl("logs", "job/ok", "-n", kube_namespace)
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout == "finished\n"
     bad = wait_for(lambda: finished("bad", "Failed"), 60, "Job Failed")
     failed = next(c for c in bad.status.conditions if c.type == "Failed")
     assert failed.reason == "BackoffLimitExceeded"
