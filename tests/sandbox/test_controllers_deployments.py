@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from typing import Any
@@ -124,13 +125,13 @@ def test_recreate_ends_every_old_process_before_a_new_pod_exists(
             resource_version=listing.metadata.resource_version,
             timeout_seconds=30,
         )
-        for event in stream:
-            alive = any(pid_alive(p) for p in old_pids)
-            events.append(
-                (event["type"], event["object"].metadata.labels["pod-template-hash"], alive)
-            )
-            if sum(1 for e in events if e[0] == "ADDED") == 2:
-                return
+        with contextlib.closing(stream):
+            for event in stream:
+                alive = any(pid_alive(p) for p in old_pids)
+                labels = event["object"].metadata.labels
+                events.append((event["type"], labels["pod-template-hash"], alive))
+                if sum(1 for e in events if e[0] == "ADDED") == 2:
+                    return
 
     watcher = threading.Thread(target=record)
     watcher.start()
