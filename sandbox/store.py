@@ -21,6 +21,7 @@ class Event:
     type: str
     key: Key
     obj: Obj
+    prev: Obj | None = None
 
 
 @dataclass(eq=False)
@@ -82,9 +83,11 @@ class Store:
         obj = copy.deepcopy(obj)
         obj["metadata"]["resourceVersion"] = str(self.rv)
         meta = obj["metadata"]
-        self._objects[key][(meta.get("namespace", ""), meta["name"])] = obj
-        self._by_uid[meta["uid"]] = (key, meta.get("namespace", ""), meta["name"])
-        self._emit(Event(self.rv, kind, key, obj))
+        where = (meta.get("namespace", ""), meta["name"])
+        prev = self._objects[key].get(where)
+        self._objects[key][where] = obj
+        self._by_uid[meta["uid"]] = (key, *where)
+        self._emit(Event(self.rv, kind, key, obj, prev))
         return obj
 
     def remove(self, key: Key, obj: Obj) -> Obj:

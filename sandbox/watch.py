@@ -48,8 +48,16 @@ class WatchStream:
         return _line("BOOKMARK", obj)
 
     async def _send(self, event: Event) -> None:
-        if self.match(event.obj):
-            await self.response.write(_line(event.type, self.render(event.obj)))
+        """Send one event; an object entering or leaving the selector is ADDED or DELETED."""
+        kind, matches = event.type, self.match(event.obj)
+        if kind == "MODIFIED" and event.prev is not None:
+            before = self.match(event.prev)
+            if before and not matches:
+                kind, matches = "DELETED", True
+            elif matches and not before:
+                kind = "ADDED"
+        if matches:
+            await self.response.write(_line(kind, self.render(event.obj)))
 
     async def serve(
         self, request: web.Request, query: Mapping[str, str], drop_after: float | None

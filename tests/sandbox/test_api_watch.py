@@ -25,10 +25,12 @@ def test_watch_resumes_after_resource_version_without_replay(kube, kube_namespac
     seen = [
         (e["type"], e["object"].metadata.name)
         for e in watch.Watch().stream(
-            core.list_namespaced_config_map, kube_namespace, resource_version=since,
+            core.list_namespaced_config_map,
+            kube_namespace,
+            resource_version=since,
             timeout_seconds=2,
         )
-    ]  # fmt: skip
+    ]
     assert seen == [("ADDED", "second"), ("MODIFIED", "first"), ("DELETED", "second")]
 
 
@@ -49,9 +51,11 @@ def test_one_resource_version_counter_for_all_kinds_and_deletes(kube, kube_names
     assert versions == sorted(versions)
     assert len(set(versions)) == 3
     stream = watch.Watch().stream(
-        core.list_namespaced_config_map, kube_namespace,
-        resource_version=other.metadata.resource_version, timeout_seconds=2,
-    )  # fmt: skip
+        core.list_namespaced_config_map,
+        kube_namespace,
+        resource_version=other.metadata.resource_version,
+        timeout_seconds=2,
+    )
     core.delete_namespaced_config_map("a", kube_namespace)
     deleted = next(e for e in stream if e["type"] == "DELETED")
     assert int(deleted["object"].metadata.resource_version) > versions[-1]
@@ -65,8 +69,11 @@ def test_no_op_update_keeps_version_and_sends_no_event(kube, kube_namespace):
     replaced = core.replace_namespaced_config_map("same", kube_namespace, again)
     assert replaced.metadata.resource_version == cm.metadata.resource_version
     path = f"/api/v1/namespaces/{kube_namespace}/configmaps"
-    query = [("watch", "1"), ("resourceVersion", cm.metadata.resource_version),
-             ("timeoutSeconds", "1")]  # fmt: skip
+    query = [
+        ("watch", "1"),
+        ("resourceVersion", cm.metadata.resource_version),
+        ("timeoutSeconds", "1"),
+    ]
     assert list(watch_lines(kube, path, query)) == []
 
 
@@ -86,8 +93,13 @@ def test_watch_ends_cleanly_at_timeout_seconds(kube, kube_namespace):
 def test_initial_events_end_with_a_bookmark(kube, kube_namespace):
     client.CoreV1Api(kube).create_namespaced_config_map(kube_namespace, _cm("one"))
     path = f"/api/v1/namespaces/{kube_namespace}/configmaps"
-    query = [("watch", "true"), ("sendInitialEvents", "true"), ("allowWatchBookmarks", "true"),
-             ("resourceVersionMatch", "NotOlderThan"), ("timeoutSeconds", "2")]  # fmt: skip
+    query = [
+        ("watch", "true"),
+        ("sendInitialEvents", "true"),
+        ("allowWatchBookmarks", "true"),
+        ("resourceVersionMatch", "NotOlderThan"),
+        ("timeoutSeconds", "2"),
+    ]
     events = watch_lines(kube, path, query)
     assert next(events)["type"] == "ADDED"
     bookmark = next(events)
@@ -113,8 +125,14 @@ def test_too_old_resource_version_answers_410(kube, kube_namespace, cluster, req
     assert error["object"]["code"] == 410
     assert error["object"]["reason"] in ("Expired", "Gone")
     with pytest.raises(client.ApiException) as caught:
-        list(watch.Watch().stream(core.list_namespaced_config_map, kube_namespace,
-                                  resource_version=old, timeout_seconds=2))  # fmt: skip
+        list(
+            watch.Watch().stream(
+                core.list_namespaced_config_map,
+                kube_namespace,
+                resource_version=old,
+                timeout_seconds=2,
+            )
+        )
     assert caught.value.status == 410
 
 
@@ -140,3 +158,24 @@ def test_list_carries_resource_version_and_items(kube, kube_namespace):
     assert body["apiVersion"] == "v1"
     assert int(body["metadata"]["resourceVersion"]) > 0
     assert len(body["items"]) == 1
+
+
+def test_selector_watch_sees_objects_enter_and_leave(kube, kube_namespace):
+    core = client.CoreV1Api(kube)
+    cm = core.create_namespaced_config_map(kube_namespace, _cm("moving"))
+    path = f"/api/v1/namespaces/{kube_namespace}/configmaps"
+    query = [
+        ("watch", "true"),
+        ("labelSelector", "stage=live"),
+        ("timeoutSeconds", "2"),
+        ("resourceVersion", cm.metadata.resource_version),
+    ]
+    core.patch_namespaced_config_map(
+        "moving", kube_namespace, {"metadata": {"labels": {"stage": "live"}}}
+    )
+    core.patch_namespaced_config_map("moving", kube_namespace, {"data": {"v": "2"}})
+    core.patch_namespaced_config_map(
+        "moving", kube_namespace, {"metadata": {"labels": {"stage": "done"}}}
+    )
+    events = [e["type"] for e in watch_lines(kube, path, query)]
+    assert events == ["ADDED", "MODIFIED", "DELETED"]
