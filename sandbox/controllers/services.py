@@ -48,7 +48,7 @@ def allocate_node_ports(services: list[Obj], service: Obj) -> list[dict[str, Any
     free = [n for n in range(*NODE_PORT_RANGE) if n not in used]
     for port in ports:
         if not port.get("nodePort"):
-            port["nodePort"] = free.pop(random.randrange(len(free)))  # noqa: S311 - not security related
+            port["nodePort"] = free.pop(random.randrange(len(free)))  # noqa: S311  # nosec B311 - a port, not a secret
     return ports
 
 

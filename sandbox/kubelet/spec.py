@@ -143,7 +143,7 @@ async def build_env(
         env["PORT"] = str(port)
     # the base values are host paths already; everything else speaks container paths
     result = {k: v if base.get(k) == v else paths.rewrite(v) for k, v in env.items()}
-    tmp = paths.resolve("/tmp")  # noqa: S108 - a container path, mapped to the volume's folder
+    tmp = paths.resolve("/tmp")  # noqa: S108  # nosec B108 - a container path
     if tmp is not None:
         result.setdefault("TMPDIR", tmp)
     return result
