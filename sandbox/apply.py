@@ -143,16 +143,7 @@ def server_side_apply(
             "the applied configuration must be an object whose metadata.name matches the URL"
         )
     mine = field_paths(config, rtype.custom)
-    entry = {
-        "manager": opts.field_manager,
-        "operation": "Apply",
-        "apiVersion": rtype.api_version,
-        "time": meta.rfc3339(meta.now()),
-        "fieldsType": "FieldsV1",
-        "fieldsV1": _to_fields_v1(mine),
-    }
-    if sub == "status":
-        entry["subresource"] = "status"
+    entry = _entry(rtype, opts.field_manager, mine, sub)
     live = api.store.get(rtype.key, namespace if rtype.namespaced else "", name)
     if live is None:
         body = copy.deepcopy(config)
@@ -164,16 +155,44 @@ def server_side_apply(
         raise _conflict_error(rtype, name, found)
     for other, paths in found.items():
         managers[other] -= paths
+    new = _merged(rtype, live, config, mine, managers, opts.field_manager)
+    new["metadata"]["managedFields"] = _entries(live, managers, opts.field_manager, entry)
+    return api.replace(rtype, live, new, opts, sub), False
+
+
+def _entry(rtype: ResourceType, manager: str, mine: set[Path], sub: str) -> dict[str, Any]:
+    """The managedFields entry of one apply."""
+    entry = {
+        "manager": manager,
+        "operation": "Apply",
+        "apiVersion": rtype.api_version,
+        "time": meta.rfc3339(meta.now()),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": _to_fields_v1(mine),
+    }
+    if sub == "status":
+        entry["subresource"] = "status"
+    return entry
+
+
+def _merged(
+    rtype: ResourceType,
+    live: Obj,
+    config: Obj,
+    mine: set[Path],
+    managers: dict[str, set[Path]],
+    manager: str,
+) -> Obj:
+    """Live object minus the fields this manager dropped, plus the applied configuration."""
     new = copy.deepcopy(live)
-    others = set().union(*(p for m, p in managers.items() if m != opts.field_manager))
-    for path in managers.get(opts.field_manager, set()) - mine - others:
+    others = set().union(*(p for m, p in managers.items() if m != manager))
+    for path in managers.get(manager, set()) - mine - others:
         _remove(new, path)
     merge = patching.merge_patch if rtype.custom else patching.strategic_merge
     body = {k: v for k, v in config.items() if k not in ("apiVersion", "kind")}
     body["metadata"] = {k: v for k, v in (config.get("metadata") or {}).items() if k in _META_OWNED}
-    new = merge(new, body)
-    new["metadata"]["managedFields"] = _entries(live, managers, opts.field_manager, entry)
-    return api.replace(rtype, live, new, opts, sub), False
+    result: Obj = merge(new, body)
+    return result
 
 
 def _entries(
