@@ -8,6 +8,7 @@ from typing import Any
 
 from . import jsonpath, meta
 from .columns import BUILTIN_COLUMNS
+from .columns_access import ACCESS_COLUMNS
 from .registry import ResourceType
 
 Obj = dict[str, Any]
@@ -103,7 +104,7 @@ def columns_for(rtype: ResourceType) -> list[tuple[dict, Callable[[Obj], Any]]]:
     """Column definitions with their cell functions."""
     if rtype.custom:
         return _crd_columns(rtype)
-    specs = BUILTIN_COLUMNS.get(rtype.kind)
+    specs = BUILTIN_COLUMNS.get(rtype.kind) or ACCESS_COLUMNS.get(rtype.kind)
     if specs is None:
         specs = [
             ("Name", "string", 0, lambda o: o["metadata"]["name"]),
