@@ -46,6 +46,8 @@ class Collector:
             self._later(lambda: self._recheck_crd(event.key))
         elif event.type == "ADDED" and obj["kind"] == "Namespace" and obj["apiVersion"] == "v1":
             self._later(lambda: self._default_service_account(md["name"]))
+        elif event.type == "ADDED" and md.get("ownerReferences"):
+            self._later(lambda: self._dangling(event.key, md.get("namespace", ""), md["name"]))
         if event.type != "DELETED" and md.get("deletionTimestamp"):
             self._later(lambda: self._deleting(event.key, md.get("namespace", ""), md["name"]))
 
@@ -77,6 +79,18 @@ class Collector:
                 self._set_refs(key, obj, alive)
             else:
                 self._delete(key, obj)
+
+    def _dangling(self, key: tuple[str, str], namespace: str, name: str) -> None:
+        """Delete a new object whose owners (all of known kinds) do not exist."""
+        obj = self.api.store.get(key, namespace, name)
+        if obj is None:
+            return
+        refs = obj["metadata"].get("ownerReferences") or []
+        known = all(
+            self.api.registry.by_kind(r.get("apiVersion", ""), r.get("kind", "")) for r in refs
+        )
+        if refs and known and not any(self.api.store.by_uid(r.get("uid", "")) for r in refs):
+            self._delete(key, obj)
 
     def _set_refs(self, key: tuple[str, str], obj: Obj, refs: list[dict]) -> None:
         rtype = self._rtype(key)

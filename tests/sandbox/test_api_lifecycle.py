@@ -304,3 +304,12 @@ def test_table_output_for_lists(kube, kube_namespace):
     assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
     assert table["rows"][0]["object"]["metadata"]["name"] == "t"
     assert int(table["metadata"]["resourceVersion"]) > 0
+
+
+def test_object_created_with_a_missing_owner_is_collected(kube, kube_namespace):
+    core = client.CoreV1Api(kube)
+    ghost = {"apiVersion": "v1", "kind": "ConfigMap", "name": "ghost", "uid": str(uuid.uuid4())}
+    core.create_namespaced_config_map(
+        kube_namespace, {"metadata": {"name": "orphaned", "ownerReferences": [ghost]}}
+    )
+    wait_for(lambda: _gone(core, kube_namespace, "orphaned"), 60, "dangling dependent collected")
