@@ -257,3 +257,44 @@ def test_exec_and_tcp_probes_see_volumes_at_their_container_paths(
     probed = ready_pod(sandbox, namespace, "probed")
     assert probed.status.container_statuses[0].started
     assert probed.status.container_statuses[0].restart_count == 0
+
+
+IN_CLUSTER = """
+import json, os, sys, urllib.request, yaml
+server = yaml.safe_load(open(os.environ["KUBECONFIG"]))["clusters"][0]["cluster"]["server"]
+pods = json.load(urllib.request.urlopen(f"{server}/api/v1/namespaces/{os.environ['NS']}/pods"))
+open(sys.argv[1], "w").write(" ".join(p["metadata"]["name"] for p in pods["items"]))
+"""
+
+
+def test_a_pod_given_the_kubeconfig_in_a_secret_reaches_the_api(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "kube"},
+        "stringData": {"config": sandbox.kubeconfig.read_text()},
+    }
+    client_container = {
+        "name": "client",
+        "image": "sandbox.test/task:1",
+        "command": ["python", "-c", IN_CLUSTER, "/dev/termination-log"],
+        "env": [
+            {"name": "KUBECONFIG", "value": "/etc/kube/config"},
+            {"name": "NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        ],
+        "volumeMounts": [{"name": "kube", "mountPath": "/etc/kube"}],
+    }
+    volumes = [{"name": "kube", "secret": {"secretName": "kube"}}]
+    sandbox.apply(
+        namespace, secret, pod("inside", [client_container], volumes=volumes, restartPolicy="Never")
+    )
+
+    def finished() -> Any:
+        status = sandbox.core.read_namespaced_pod("inside", namespace).status
+        return status.phase in ("Succeeded", "Failed") and status
+
+    status = wait_for(finished, "the pod to finish")
+    assert status.phase == "Succeeded"
+    assert status.container_statuses[0].state.terminated.message == "inside"
