@@ -148,8 +148,8 @@ async def sync_job(cluster: Cluster, job: Obj, backoff: BackoffPolicy) -> None:
         set_condition(status, _condition("SuccessCriteriaMet", *COMPLETED), with_update=False)
     elif failure:
         set_condition(status, _condition("FailureTarget", *failure), with_update=False)
-    if (done or failure) and active:
-        for pod in active:
+    if (done or failure) and (active or status.get("terminating")):
+        for pod in active:  # the terminal condition waits until every pod has terminated
             await cluster.delete("pods", pod)
     elif done:
         set_condition(status, _condition("Complete", *COMPLETED), with_update=False)
