@@ -108,3 +108,27 @@ def _has_dependents(api: API, uid: str) -> bool:
         for _, obj in api.store.all_objects()
         for ref in obj["metadata"].get("ownerReferences") or []
     )
+
+
+# Kinds whose DELETE answers the deleted object itself (ReturnDeletedObject in Kubernetes).
+RETURN_DELETED = {"Pod", "Service", "Namespace", "Node"}
+
+
+def answers_status(rtype: ResourceType, obj: Obj) -> bool:
+    """Whether a DELETE that removed `obj` answers a `Status` rather than the object."""
+    gone = not obj["metadata"].get("deletionTimestamp")
+    return gone and not rtype.custom and rtype.kind not in RETURN_DELETED
+
+
+def success(rtype: ResourceType, obj: Obj) -> dict[str, Any]:
+    """The `Status` a DELETE answers when the object is gone."""
+    details = {"name": obj["metadata"]["name"], "kind": rtype.plural, "uid": obj["metadata"]["uid"]}
+    if rtype.group:
+        details["group"] = rtype.group
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    }

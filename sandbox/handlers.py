@@ -245,6 +245,8 @@ class ResourceHandler:
             )
         if request.method == "DELETE" and not sub:
             obj = deletion.delete(api, rtype, ns, name, body or {}, query, opts)
+            if deletion.answers_status(rtype, obj):
+                return respond(deletion.success(rtype, obj))
             return respond(self._render(request, rtype, obj))
         raise method_not_allowed(f"{rtype.plural}/{sub}" if sub else rtype.plural)
 

@@ -225,3 +225,18 @@ def test_invalid_name_answers_422(kube, kube_namespace):
     )
     assert (status, answer["reason"]) == (422, "Invalid")
     assert answer["details"]["causes"][0]["field"] == "metadata.name"
+
+
+def test_delete_answers(kube, kube_namespace, custom):
+    core = client.CoreV1Api(kube)
+    core.create_namespaced_config_map(kube_namespace, {"metadata": {"name": "del"}})
+    path = f"/api/v1/namespaces/{kube_namespace}/configmaps/del"
+    status, body = raw(kube, "DELETE", path)
+    assert (status, body["kind"], body["status"]) == (200, "Status", "Success")
+    assert body["details"]["name"] == "del"
+    _create(custom, kube_namespace, widget("del"))
+    cr_path = f"/apis/{GROUP}/{VERSION}/namespaces/{kube_namespace}/{PLURAL}/del"
+    status, body = raw(kube, "DELETE", cr_path)
+    assert (status, body["kind"]) == (200, "Widget")
+    status, body = raw(kube, "DELETE", cr_path)
+    assert (status, body["reason"]) == (404, "NotFound")
