@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -153,7 +154,16 @@ class Api:
             status = self.status(name)
             return status if status.get("phase") == phase else None
 
-        return wait_for(reached, timeout, f"Release {name} reaching phase {phase}", interval)
+        try:
+            return wait_for(reached, timeout, f"Release {name} reaching phase {phase}", interval)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{self.describe(name)}") from None
+
+    def describe(self, name: str) -> str:
+        """The Release's status and its children, for a failure message."""
+        children = self.kubectl("get", "deployments,replicasets,pods,jobs", "-o", "wide").stdout
+        status = json.dumps(self.status(name), indent=1)[:3000]
+        return f"status: {status}\n{children}"
 
     def deployment_image(self, name: str) -> str | None:
         """The image of the `app` container of the owned Deployment (None when absent)."""

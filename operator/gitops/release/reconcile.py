@@ -145,7 +145,8 @@ async def run_release(runtime: Runtime, namespace: str, name: str) -> None:
                 failures += 1
                 metrics.RECONCILE_ERRORS.labels(type(error).__name__).inc()
                 log.warning("Reconcile failed (%s), retrying", error, extra=_ref(namespace, name))
-                requested, active = min(2.0**failures, MAX_BACKOFF_SECONDS), False
+                backoff = runtime.settings.poll_seconds * 2.0**failures
+                requested, active = min(backoff, MAX_BACKOFF_SECONDS), False
             await runtime.wakeups.wait(key, next_delay(runtime, requested, active))
     finally:
         runtime.wakeups.forget(key)

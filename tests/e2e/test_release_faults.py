@@ -1,0 +1,57 @@
+"""A Release reaches the same outcome while the API server fails creates and drops watches.
+
+Only POSTs fail: the sandbox kubelet gives up on a pod's final status when that PATCH fails.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from release_app import http_get
+from release_objects import CRASH, GOOD
+from release_support import Api, Operator, deploy_good
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def set_faults(cluster: Any, **settings: Any) -> None:
+    """Replace the sandbox's fault settings (POST /sandbox/faults)."""
+    kubeconfig = yaml.safe_load(cluster.kubeconfig.read_text())
+    server = kubeconfig["clusters"][0]["cluster"]["server"]
+    request = urllib.request.Request(
+        f"{server}/sandbox/faults",
+        data=json.dumps(settings).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+@pytest.fixture
+def faulty(release_api: Api) -> Iterator[Any]:
+    """Failing creates and short watches for the test's duration; cleared afterwards."""
+    cluster = release_api.cluster
+    if not cluster.is_sandbox:
+        pytest.skip("fault injection is a sandbox feature")
+    yield lambda: set_faults(
+        cluster, rate=0.3, codes=[500, 503, 409], methods=["POST"], drop_watch_after=3
+    )
+    set_faults(cluster)
+
+
+def test_rollback_completes_through_api_faults(
+    release_api: Api, release_operator: Operator, faulty: Any
+) -> None:
+    api = release_api
+    url = deploy_good(api, "faulty", readiness={"timeoutSeconds": 60, "maxRestarts": 1})
+    api.patch_release("faulty", {"spec": {"image": CRASH}})
+    faulty()
+    status = api.wait_phase("faulty", "RolledBack", timeout=60)
+    assert (status["image"], status["failedImage"]) == (GOOD, CRASH)
+    assert api.deployment_image("faulty") == GOOD
+    assert http_get(f"{url}/version")[0] == 200
