@@ -132,6 +132,13 @@ def compute_status(
             "message": "Deployment does not have minimum availability.",
         }
     set_condition(status, available, with_update=True)
-    if new_rs is not None and not deploy["spec"].get("paused"):
+    cond = get_condition(status, "Progressing") or {}
+    if deploy["spec"].get("paused"):
+        paused = _progressing("Unknown", "DeploymentPaused", "Deployment is paused")
+        set_condition(status, paused, with_update=True)
+    elif cond.get("reason") == "DeploymentPaused":
+        resumed = _progressing("Unknown", "DeploymentResumed", "Deployment is resumed")
+        set_condition(status, resumed, with_update=True, touch=True)
+    elif new_rs is not None:
         update_progressing(deploy, status, new_rs["metadata"]["name"], found)
     return status

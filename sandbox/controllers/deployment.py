@@ -174,38 +174,46 @@ async def cleanup(cluster: Cluster, deploy: Obj, old: list[Obj]) -> None:
         await cluster.delete("replicasets", rs)
 
 
+def find_by_hash(sets: list[Obj], pod_hash: str) -> Obj | None:
+    """The ReplicaSet carrying that pod-template-hash label."""
+    return next(
+        (rs for rs in sets if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == pod_hash),
+        None,
+    )
+
+
+async def roll(
+    cluster: Cluster, deploy: Obj, new_rs: Obj | None, old: list[Obj]
+) -> tuple[Obj | None, str]:
+    """One step of the strategy; a paused Deployment only follows spec.replicas."""
+    if deploy["spec"].get("paused"):  # no rollout; the one active ReplicaSet follows replicas
+        active = [rs for rs in [*old, *([new_rs] if new_rs else [])] if spec_replicas(rs)]
+        if len(active) == 1:
+            await scale(cluster, deploy, active[0], int(deploy["spec"].get("replicas", 1)))
+        return new_rs, ""
+    if (deploy["spec"].get("strategy") or {}).get("type") == "Recreate":
+        return await recreate(cluster, deploy, new_rs, old)
+    return await rolling_update(cluster, deploy, new_rs, old)
+
+
 async def sync_deployment(cluster: Cluster, deploy: Obj) -> None:
     """Reconcile one Deployment: ReplicaSets, revision annotation, status."""
     if deploy["metadata"].get("deletionTimestamp"):
         return
     namespace = deploy["metadata"]["namespace"]
     all_rs = owned(cluster.cache("replicasets").list(namespace), deploy)
-    pod_hash = template_hash(
-        deploy["spec"].get("template") or {},
-        int((deploy.get("status") or {}).get("collisionCount", 0)),
-    )
-    new_rs = next(
-        (rs for rs in all_rs if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == pod_hash),
-        None,
-    )
+    collisions = int((deploy.get("status") or {}).get("collisionCount", 0))
+    pod_hash = template_hash(deploy["spec"].get("template") or {}, collisions)
+    new_rs = find_by_hash(all_rs, pod_hash)
     old = [rs for rs in all_rs if rs is not new_rs]
-    found = ""
-    if deploy["spec"].get("paused"):
-        pass
-    elif (deploy["spec"].get("strategy") or {}).get("type") == "Recreate":
-        new_rs, found = await recreate(cluster, deploy, new_rs, old)
-    else:
-        new_rs, found = await rolling_update(cluster, deploy, new_rs, old)
+    new_rs, found = await roll(cluster, deploy, new_rs, old)
     if new_rs is not None:
         deploy = await set_revision(cluster, deploy, new_rs)
         if found == "" and not (deploy.get("status") or {}).get("conditions"):
             found = "found"
     await cleanup(cluster, deploy, old)
     all_rs = owned(cluster.cache("replicasets").list(namespace), deploy)
-    new_rs = next(
-        (rs for rs in all_rs if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == pod_hash),
-        None,
-    )
+    new_rs = find_by_hash(all_rs, pod_hash)
     await cluster.write_status("deployments", deploy, compute_status(deploy, new_rs, all_rs, found))
 
 

@@ -256,3 +256,29 @@ def test_rollout_history_and_undo_reuse_the_old_replicaset(
     assert sorted(revisions) == ["2", "3"]
     assert revisions["3"].spec.replicas == 1
     assert "MESSAGE" not in str(revisions["3"].spec.template.spec.containers[0].env)
+
+
+def test_a_paused_deployment_scales_but_does_not_roll_out_until_resumed(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    sandbox.apply(namespace, deployment("held", [web_container()], replicas=1))
+    sandbox.kubectl("rollout", "status", "deployment/held", "-n", namespace, "--timeout=60s")
+    sandbox.kubectl("rollout", "pause", "deployment/held", "-n", namespace)
+    sandbox.kubectl("set", "env", "deployment/held", "-n", namespace, "MESSAGE=v2")
+    sandbox.kubectl("scale", "deployment/held", "-n", namespace, "--replicas=2")
+    wait_for(
+        lambda: (
+            sandbox.apps.read_namespaced_deployment("held", namespace).status.ready_replicas == 2
+        ),
+        "two ready replicas of the old template",
+    )
+    assert len(sandbox.apps.list_namespaced_replica_set(namespace).items) == 1
+    held = sandbox.apps.read_namespaced_deployment("held", namespace)
+    assert (conditions(held)["Progressing"].status, conditions(held)["Progressing"].reason) == (
+        "Unknown",
+        "DeploymentPaused",
+    )
+    sandbox.kubectl("rollout", "resume", "deployment/held", "-n", namespace)
+    sandbox.kubectl("rollout", "status", "deployment/held", "-n", namespace, "--timeout=60s")
+    sets = sandbox.apps.list_namespaced_replica_set(namespace).items
+    assert sorted(rs.spec.replicas for rs in sets) == [0, 2]
