@@ -12,12 +12,11 @@ from release_support import Api, Operator, install_crd
 
 
 @pytest.fixture(scope="module")
-def release_api(cluster: Any) -> Iterator[Api]:
+def release_api(cluster: Any) -> Api:
     """The Release CRD installed and a fresh namespace for the module."""
     api = Api(cluster, f"release-e2e-{uuid.uuid4().hex[:6]}")
     install_crd(api)
-    yield api
-    api.kubectl("delete", "releases", "--all", "--wait=false")
+    return api
 
 
 @pytest.fixture(scope="module")
@@ -45,4 +44,5 @@ def release_operator(
     operator = Operator(release_api.cluster.kubeconfig, release_api.ns, log, env)
     operator.start()
     yield operator
+    release_api.kubectl("delete", "releases", "--all", "--timeout=60s")  # while finalizers work
     operator.stop()
