@@ -1,0 +1,1 @@
+"""The MyFoodBudget GitOps operator: Release and GitSync controllers (`python -m gitops`)."""
