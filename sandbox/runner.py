@@ -48,7 +48,8 @@ async def run(args: argparse.Namespace, data: Path, controllers: Any) -> int:
     install_signals(stopping)
     app = make_app(state)
     access = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
-    runner = web.AppRunner(app, access_log=access, handle_signals=False)
+    # handler_cancellation: a watch whose client disconnected stops at once (and unsubscribes).
+    runner = web.AppRunner(app, access_log=access, handle_signals=False, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", args.port, shutdown_timeout=1.0)
     try:

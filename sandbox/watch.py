@@ -77,8 +77,8 @@ class WatchStream:
             seen = await self._backlog(rv_text, flag(query, "sendInitialEvents"), bookmarks)
             if seen is not None:
                 await self._live(watcher.queue, seen, deadline, bookmarks)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the client went away: nothing left to send
         finally:
             self.store.unsubscribe(watcher)
         with contextlib.suppress(ConnectionResetError):
