@@ -60,7 +60,7 @@ def release_object(name: str, image: str, **spec: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "image": image,
         "container": "app",
-        "readiness": {"timeoutSeconds": 6, "maxRestarts": 1},
+        "readiness": {"timeoutSeconds": 10, "maxRestarts": 1},  # time to start under load
         "snapshot": {"claimName": f"{name}-data", "keep": 3},
         "template": {
             "metadata": {"labels": {"app.kubernetes.io/component": "web"}},

@@ -16,7 +16,7 @@ def test_killed_operator_resumes_to_the_same_rollback(
 ) -> None:
     api, operator = release_api, release_operator
     name = f"kill-{phase.lower()}"
-    url = deploy_good(api, name, readiness={"timeoutSeconds": 8, "maxRestarts": 1})
+    url = deploy_good(api, name)
     users = seed_users(url)
     api.patch_release(name, {"spec": {"image": MIGRATE}})
     api.wait_phase(name, phase, timeout=60, interval=0.02)
