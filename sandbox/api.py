@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import builtins, meta
+from . import builtins, immutable, meta
 from .convert import to_storage
 from .errors import already_exists, bad_request, cause, conflict, forbidden, invalid, not_found
 from .registry import Registry, ResourceType
@@ -173,6 +173,10 @@ class API:
         self._check_finalizers(rtype, old, new)
         new = self.admit(rtype, new, old, opts)
         if not subresource:
+            if not rtype.custom:
+                causes = immutable.update_causes(rtype.kind, old, new)
+                if causes:
+                    raise invalid(rtype.kind, old_md["name"], rtype.group, causes)
             self._bump_generation(rtype, old, new)
         return self.commit(rtype, old, new, opts)
 

@@ -240,3 +240,36 @@ def test_delete_answers(kube, kube_namespace, custom):
     assert (status, body["kind"]) == (200, "Widget")
     status, body = raw(kube, "DELETE", cr_path)
     assert (status, body["reason"]) == (404, "NotFound")
+
+
+def test_immutable_fields_of_built_ins(kube, kube_namespace):
+    core, apps = client.CoreV1Api(kube), client.AppsV1Api(kube)
+    core.create_namespaced_config_map(
+        kube_namespace, {"metadata": {"name": "frozen"}, "data": {"a": "1"}, "immutable": True}
+    )
+    frozen = _error(
+        lambda: core.patch_namespaced_config_map("frozen", kube_namespace, {"data": {"a": "2"}})
+    )
+    assert frozen["code"] == 422
+    apps.create_namespaced_deployment(
+        kube_namespace,
+        {
+            "metadata": {"name": "fixed"},
+            "spec": {
+                "replicas": 0,
+                "selector": {"matchLabels": {"app": "fixed"}},
+                "template": {
+                    "metadata": {"labels": {"app": "fixed", "v": "1"}},
+                    "spec": {"containers": [{"name": "c", "image": "c:1"}]},
+                },
+            },
+        },
+    )
+    moved = {"spec": {"selector": {"matchLabels": {"app": "fixed", "v": "1"}}}}
+    refused = _error(lambda: apps.patch_namespaced_deployment("fixed", kube_namespace, moved))
+    assert refused["code"] == 422
+    assert refused["details"]["causes"][0]["field"] == "spec.selector"
+    fine = apps.patch_namespaced_deployment(
+        "fixed", kube_namespace, {"spec": {"template": {"metadata": {"labels": {"v": "2"}}}}}
+    )
+    assert fine.metadata.generation == 2
