@@ -72,6 +72,15 @@ def answers(url: str) -> bool:
         return False
 
 
+def version_of(url: str) -> dict[str, Any] | None:
+    """The JSON of the app's /version, or None while nothing serves it."""
+    try:
+        code, body = http_get(f"{url}/version")
+    except OSError:
+        return None
+    return json.loads(body) if code == 200 else None
+
+
 PASSWORD = "correct-horse-battery"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from release_app import Webhook, http_get, seed_users, users_present
+from release_app import Webhook, answers, http_get, seed_users, users_present, version_of
 from release_objects import (
     CRASH,
     GOOD,
@@ -97,10 +97,9 @@ def test_bad_image_is_rolled_back_and_not_retried(
     status = api.wait_phase(name, "RolledBack", timeout=90)
     assert (status["image"], status["failedImage"]) == (GOOD, bad)
     assert api.deployment_image(name) == GOOD
-    _, body = wait_for(
-        lambda: (r := http_get(f"{url}/version")) and r[0] == 200 and r, 30, "/version"
-    )
-    assert "schema_version" in json.loads(body)
+    version = wait_for(lambda: version_of(url), 30, f"{name} serving /version again")
+    assert "schema_version" in version
+    assert "bad" not in version  # the real app answers, not the migrating image
     assert users_present(url, users)
     degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
     assert degraded["status"] == "True"
@@ -141,7 +140,7 @@ def test_failed_image_is_retried_only_when_asked(api: Api, operator: Operator) -
     assert again["failedImage"] == CRASH
     api.patch_release("retry", {"spec": {"image": GOOD_NEXT}})
     wait_for(lambda: api.status("retry").get("image") == GOOD_NEXT, 60, "the next good image")
-    assert http_get(f"{url}/version")[0] == 200
+    wait_for(lambda: answers(f"{url}/version"), 30, "the app serving")
 
 
 @pytest.mark.parametrize(
@@ -219,3 +218,16 @@ def test_rolling_update_keeps_serving_through_a_bad_release(api: Api, operator: 
     pods = api.core.list_namespaced_pod(api.ns, label_selector=selector).items
     assert serving.metadata.uid in {p.metadata.uid for p in pods}
     assert api.status("online")["lastSnapshot"]["image"] == GOOD
+
+
+def test_failed_required_snapshot_rolls_nothing_out(api: Api, operator: Operator) -> None:
+    spec = {"snapshot": {"claimName": "nosnap-data", "databasePath": "not-there.db"}}
+    url = deploy_good(api, "nosnap", **spec)
+    api.patch_release("nosnap", {"spec": {"image": GOOD_NEXT}})
+    status = api.wait_phase("nosnap", "Failed", timeout=60)
+    assert status["reason"] == "SnapshotFailed"
+    assert "not-there.db" in status["message"]
+    assert (status["image"], status["failedImage"]) == (GOOD, GOOD_NEXT)
+    wait_for(lambda: api.deployment_image("nosnap") == GOOD, 10, "the old image kept")
+    wait_for(lambda: answers(f"{url}/version"), 30, "the old version serving again")
+    assert ("Warning", "SnapshotFailed") in api.events("nosnap")

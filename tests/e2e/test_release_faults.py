@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from release_app import http_get
+from release_app import answers
 from release_objects import CRASH, GOOD
-from release_support import Api, Operator, deploy_good
+from release_support import Api, Operator, deploy_good, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -54,4 +54,4 @@ def test_rollback_completes_through_api_faults(
     status = api.wait_phase("faulty", "RolledBack", timeout=60)
     assert (status["image"], status["failedImage"]) == (GOOD, CRASH)
     assert api.deployment_image("faulty") == GOOD
-    assert http_get(f"{url}/version")[0] == 200
+    assert wait_for(lambda: answers(f"{url}/version"), 30, "the previous version serving")

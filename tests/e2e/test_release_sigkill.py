@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from release_app import http_get, seed_users, users_present
+from release_app import answers, seed_users, users_present
 from release_objects import GOOD, MIGRATE
-from release_support import Api, Operator, deploy_good
+from release_support import Api, Operator, deploy_good, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,7 +26,7 @@ def test_killed_operator_resumes_to_the_same_rollback(
     status = api.wait_phase(name, "RolledBack", timeout=90)
     assert (status["image"], status["failedImage"]) == (GOOD, MIGRATE)
     assert api.deployment_image(name) == GOOD
-    assert http_get(f"{url}/version")[0] == 200
+    assert wait_for(lambda: answers(f"{url}/version"), 30, "the previous version serving")
     assert users_present(url, users)
     jobs = api.jobs(name)
     assert sorted(j.rsplit("-", 2)[-2] for j in jobs) == ["restore", "snapshot"], jobs
