@@ -35,8 +35,16 @@ def deployment_patch(live: Body, desired: Body) -> Body | None:
         patch.setdefault("metadata", {})["ownerReferences"] = desired["metadata"]["ownerReferences"]
     live_spec = live.get("spec") or {}
     if _spec_differs(live_spec, desired["spec"]):
-        patch["spec"] = desired["spec"]
+        patch["spec"] = {**desired["spec"], "strategy": _strategy_patch(live_spec, desired)}
     return patch or None
+
+
+def _strategy_patch(live_spec: Mapping[str, Any], desired: Body) -> Body:
+    """The desired strategy; switching to Recreate must also drop rollingUpdate (API rule)."""
+    strategy = dict(desired["spec"]["strategy"])
+    if strategy["type"] == "Recreate" and "rollingUpdate" in (live_spec.get("strategy") or {}):
+        strategy["rollingUpdate"] = None
+    return strategy
 
 
 def _spec_differs(live: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:

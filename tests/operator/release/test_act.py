@@ -76,3 +76,14 @@ def test_status_patch_holds_only_changes_and_nulls_removed_keys() -> None:
     new = {"phase": "Ready", "image": "a", "rollout": None}
     assert status_patch(old, new) == {"phase": "Ready", "rollout": None, "gone": None}
     assert status_patch(new, dict(new)) is None
+
+
+def test_switching_to_recreate_drops_the_rolling_update_parameters() -> None:
+    live = live_copy(desired())
+    live["spec"]["strategy"] = {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+    }
+    patch = deployment_patch(live, desired())
+    assert patch is not None
+    assert patch["spec"]["strategy"] == {"type": "Recreate", "rollingUpdate": None}
