@@ -29,6 +29,7 @@ from gitops import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # the e2e helpers drive the operator and app
+sys.path.insert(0, str(ROOT))  # the `sandbox` package, not bench/sandbox.py beside this file
 
 from release_app import http_get  # noqa: E402
 from release_objects import CRASH  # noqa: E402
