@@ -55,6 +55,7 @@ async def run(args: argparse.Namespace, data: Path, controllers: Any) -> int:
     try:
         await site.start()
         seed(state)
+        state.store.compact()  # like a real cluster: the versions of its bootstrap are long gone
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         url = f"http://127.0.0.1:{port}"
         await _answers(url)

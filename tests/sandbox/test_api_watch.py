@@ -117,7 +117,8 @@ def test_too_old_resource_version_answers_410(kube, kube_namespace, cluster, req
     else:
         old = "1"  # long compacted on any real cluster
     path = f"/api/v1/namespaces/{kube_namespace}/configmaps"
-    events = list(watch_lines(kube, path, [("watch", "true"), ("resourceVersion", old)]))
+    query = [("watch", "true"), ("resourceVersion", old), ("timeoutSeconds", "5")]
+    events = list(watch_lines(kube, path, query))
     assert len(events) == 1
     error = events[0]
     assert error["type"] == "ERROR"
