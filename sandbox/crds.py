@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import meta, schema
 from .api import Options
 from .errors import bad_request, cause, invalid
@@ -184,11 +182,3 @@ def install(state: State) -> None:
                 state.registry.add(rtype)
 
     state.store.listeners.append(on_event)
-
-
-def describe(crd: Obj) -> dict[str, Any]:
-    """A short summary of a CRD (for logs)."""
-    return {
-        "name": crd["metadata"]["name"],
-        "versions": [v["name"] for v in crd["spec"]["versions"]],
-    }
