@@ -100,6 +100,7 @@ def test_bad_image_is_rolled_back_and_not_retried(
     version = wait_for(lambda: version_of(url), 30, f"{name} serving /version again")
     assert "schema_version" in version
     assert "bad" not in version  # the real app answers, not the migrating image
+    assert version["image"] == GOOD  # the previous version serves again
     assert users_present(url, users)
     degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
     assert degraded["status"] == "True"

@@ -73,6 +73,9 @@ def _child_metadata(release: Body, name: str, extra_labels: dict[str, str]) -> B
     }
 
 
+IMAGE_ENV = "APP_IMAGE"
+
+
 def _strategy(strategy: str) -> Body:
     """Recreate (one SQLite writer at a time) or a surge-first RollingUpdate."""
     if strategy == "RollingUpdate":
@@ -90,6 +93,9 @@ def build_pod_template(release: Body, spec: ReleaseSpec, image: str) -> Body:
     if target is None:
         raise ValueError(f"spec.container: no container named {spec.container!r} in spec.template")
     target["image"] = image
+    env = target.setdefault("env", [])
+    if not any(item.get("name") == IMAGE_ENV for item in env):
+        env.append({"name": IMAGE_ENV, "value": image})  # the app reports it on /version
     return template
 
 

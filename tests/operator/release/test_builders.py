@@ -56,6 +56,17 @@ def test_deployment_sets_image_on_the_named_container_only() -> None:
     containers = deployment["spec"]["template"]["spec"]["containers"]
     assert [c["image"] for c in containers] == ["busybox:1", IMAGE]
     assert body["spec"]["template"]["spec"]["containers"][1].get("image") is None
+    assert {"name": "APP_IMAGE", "value": IMAGE} in containers[1]["env"]
+    assert "env" not in containers[0]
+
+
+def test_deployment_keeps_an_app_image_variable_the_template_sets() -> None:
+    body = release()
+    body["spec"]["template"]["spec"]["containers"][1]["env"] = [{"name": "APP_IMAGE", "value": "x"}]
+    spec = parsed(body)
+    want = EnsureDeployment(image=IMAGE, replicas=1, template_hash=spec.template_hash)
+    container = build_deployment(body, spec, want)["spec"]["template"]["spec"]["containers"][1]
+    assert container["env"] == [{"name": "APP_IMAGE", "value": "x"}]
 
 
 def test_deployment_is_owned_labelled_and_selects_its_pods() -> None:
