@@ -1,0 +1,50 @@
+"""`make demo` from end to end: the README's second command, on a real sandbox and operator."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = "http://127.0.0.1:30080"
+
+
+def answers(url: str) -> bool:
+    """Whether anything answers HTTP at url."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.mark.slow
+def test_demo_deploys_the_app_through_the_gitsync_and_stops_cleanly(tmp_path: Path) -> None:
+    if answers(f"{APP}/healthz"):
+        pytest.fail(f"something already serves {APP}; stop it before running the demo test")
+    env = {**os.environ, "DEMO_DIR": str(tmp_path / "demo"), "DEMO_EXIT": "1"}
+    done = subprocess.run(
+        ["bash", "scripts/demo.sh"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    version_line = next(line for line in done.stdout.splitlines() if line.startswith("{"))
+    version = json.loads(version_line)
+    assert version["image"] == "ghcr.io/owner/myfoodbudget:dev"
+    ready_row = r"release\.gitops\.myfoodbudget\.dev/myfoodbudget\s+dev\s+dev\s+Ready"
+    assert re.search(ready_row, done.stdout)
+    assert "condition met" in done.stdout
+    # Everything the demo started is gone once it exits: the NodePort no longer answers.
+    assert not answers(f"{APP}/healthz")
