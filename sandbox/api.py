@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import builtins, immutable, meta
+from . import builtins, immutable, meta, strict
 from .convert import to_storage
 from .errors import already_exists, bad_request, cause, conflict, forbidden, invalid, not_found
 from .registry import Registry, ResourceType
@@ -123,6 +123,7 @@ class API:
             if hook is not None:
                 obj = hook(rtype, obj, old, opts)
         else:
+            self._check_fields(obj, opts)
             obj = meta.drop_nulls(obj)
             builtins.apply_defaults(obj, old is None)
             causes = builtins.causes_for(obj)
@@ -135,6 +136,16 @@ class API:
         meta.normalize_times(obj["metadata"])
         meta.omit_empty_meta(obj["metadata"])
         return obj
+
+    def _check_fields(self, obj: Obj, opts: Options) -> None:
+        """`fieldValidation`: unknown fields of built-ins fail (Strict) or warn (Warn)."""
+        if opts.field_validation == "Ignore":
+            return
+        unknown = strict.unknown_fields(obj)
+        if unknown and opts.field_validation == "Strict":
+            shown = ", ".join(f'unknown field "{u}"' for u in unknown)
+            raise bad_request(f"strict decoding error: {shown}")
+        opts.warnings.extend(f'unknown field "{u}"' for u in unknown)
 
     def update(
         self,

@@ -208,3 +208,25 @@ def test_generator_commands_that_send_protobuf(cluster, kube):
         assert (container.image, container.ports[0].container_port) == ("web:1", 80)
     finally:
         _ok(cluster, "delete", "namespace", ns, "--wait=false")
+
+
+def test_strict_validation_of_built_in_kinds(cluster, kube_namespace):
+    manifest = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: typo}
+spec:
+  replica: 2
+  selector: {matchLabels: {app: typo}}
+  template:
+    metadata: {labels: {app: typo}}
+    spec: {containers: [{name: app, image: "typo:1", imagePullPolicy: Never, imagee: x}]}
+"""
+    done = cluster.kubectl("apply", "-n", kube_namespace, "-f", "-", input=manifest)
+    assert done.returncode != 0
+    assert 'unknown field "spec.replica"' in done.stderr
+    assert 'unknown field "spec.template.spec.containers[0].imagee"' in done.stderr
+    lenient = cluster.kubectl(
+        "apply", "--validate=false", "-n", kube_namespace, "-f", "-", input=manifest
+    )
+    assert lenient.returncode == 0, lenient.stderr
