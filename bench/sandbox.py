@@ -3,7 +3,7 @@
 Runs one sandbox and measures, side by side in the same run: the time from launching
 `python -m sandbox up` to its first answer; the latency from sending a create (or update) to a
 watcher seeing its ADDED (or MODIFIED) event, as p50/p99; and the rate of creating 1,000
-ConfigMaps one by one over HTTP, compared with the rate of plain GETs on the same connection (the
+ConfigMaps one by one over HTTP, compared with the rate of plain GETs of /version (the
 server's floor). Ends with one summary line.
 """
 
