@@ -121,20 +121,59 @@ _SCHEMAS: dict[str, Spec] = {
         5: ("jobTemplate", "JobTemplateSpec"),
     },
     "JobTemplateSpec": {1: ("metadata", "ObjectMeta"), 2: ("spec", "JobSpec")},
+    "Role": {1: ("metadata", "ObjectMeta"), 2: ("rules", "[]PolicyRule")},
+    "ClusterRole": {1: ("metadata", "ObjectMeta"), 2: ("rules", "[]PolicyRule")},
+    "PolicyRule": {
+        1: ("verbs", "[]string"),
+        2: ("apiGroups", "[]string"),
+        3: ("resources", "[]string"),
+        4: ("resourceNames", "[]string"),
+        5: ("nonResourceURLs", "[]string"),
+    },
+    "RoleBinding": {
+        1: ("metadata", "ObjectMeta"),
+        2: ("subjects", "[]Subject"),
+        3: ("roleRef", "RoleRef"),
+    },
+    "ClusterRoleBinding": {
+        1: ("metadata", "ObjectMeta"),
+        2: ("subjects", "[]Subject"),
+        3: ("roleRef", "RoleRef"),
+    },
+    "Subject": {
+        1: ("kind", "string"),
+        2: ("apiGroup", "string"),
+        3: ("name", "string"),
+        4: ("namespace", "string"),
+    },
+    "RoleRef": {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")},
+    "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta"), 2: ("spec", "ReviewSpec")},
+    "SubjectAccessReview": {1: ("metadata", "ObjectMeta"), 2: ("spec", "ReviewSpec")},
+    "ReviewSpec": {
+        1: ("resourceAttributes", "ResourceAttributes"),
+        2: ("nonResourceAttributes", "NonResourceAttributes"),
+        3: ("user", "string"),
+        4: ("groups", "[]string"),
+    },
+    "ResourceAttributes": {
+        1: ("namespace", "string"),
+        2: ("verb", "string"),
+        3: ("group", "string"),
+        4: ("version", "string"),
+        5: ("resource", "string"),
+        6: ("subresource", "string"),
+        7: ("name", "string"),
+    },
+    "NonResourceAttributes": {1: ("path", "string"), 2: ("verb", "string")},
     "IntOrString": {1: ("type", "int"), 2: ("intVal", "int"), 3: ("strVal", "string")},
 }
 # Optional (pointer) integers: a zero sent for them is a real value, not "unset".
 POINTERS = {"replicas", "parallelism", "completions", "backoffLimit"}
 KINDS = {
-    "ConfigMap",
-    "Secret",
-    "Namespace",
-    "ServiceAccount",
-    "Service",
-    "Deployment",
-    "Job",
-    "CronJob",
-}
+    "ConfigMap", "Secret", "Namespace", "ServiceAccount", "Service", "Deployment", "Job",
+    "CronJob", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
+    "SelfSubjectAccessReview", "SubjectAccessReview",
+}  # fmt: skip
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import crds, discovery, openapi
+from . import crds, discovery, openapi, rbac
 from .api import Options
 from .errors import APIError
 from .gc import Collector
@@ -77,6 +77,16 @@ async def resource_list(request: web.Request) -> web.Response:
     if found is None:
         raise _not_found()
     return respond(found)
+
+
+async def access_review(request: web.Request) -> web.Response:
+    """POST (self)subjectaccessreviews: what RBAC would answer (never enforced here)."""
+    body = await read_body(request)
+    if not isinstance(body, dict):
+        raise APIError(400, "BadRequest", "the request body must be an access review object")
+    user = request.headers.get("Impersonate-User", "")
+    groups = request.headers.getall("Impersonate-Group", [])
+    return respond(rbac.review(request.app[STATE].store, body, user, groups), 201)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -178,6 +188,8 @@ def make_app(state: State | None = None) -> web.Application:
     r.add_post("/sandbox/compact", compact)
     r.add_get("/api/v1", resource_list)
     r.add_route("*", "/api/v1/{tail:.+}", _resources(handler, True))
+    for kind in ("selfsubjectaccessreviews", "subjectaccessreviews"):
+        r.add_post(f"/apis/authorization.k8s.io/v1/{kind}", access_review)
     r.add_get("/apis/{group}", api_group)
     r.add_get("/apis/{group}/{version}", resource_list)
     r.add_route("*", "/apis/{group}/{version}/{tail:.+}", _resources(handler, False))

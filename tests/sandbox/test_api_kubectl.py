@@ -230,3 +230,41 @@ spec:
         "apply", "--validate=false", "-n", kube_namespace, "-f", "-", input=manifest
     )
     assert lenient.returncode == 0, lenient.stderr
+
+
+def test_auth_can_i_follows_the_stored_rbac_rules(cluster):
+    ns = f"rbac-{uuid.uuid4().hex[:8]}"
+    _ok(cluster, "create", "namespace", ns)
+    try:
+        _ok(cluster, "create", "serviceaccount", "bot", "-n", ns)
+        _ok(
+            cluster,
+            "create",
+            "role",
+            "reader",
+            "-n",
+            ns,
+            "--verb=get,list",
+            "--resource=configmaps,deployments.apps",
+        )
+        _ok(
+            cluster,
+            "create",
+            "rolebinding",
+            "bot-reader",
+            "-n",
+            ns,
+            "--role=reader",
+            f"--serviceaccount={ns}:bot",
+        )
+        bot = f"--as=system:serviceaccount:{ns}:bot"
+
+        def can(*args: str) -> str:
+            return cluster.kubectl("auth", "can-i", *args, bot).stdout.strip()
+
+        assert can("list", "configmaps", "-n", ns) == "yes"
+        assert can("get", "deployments.apps", "-n", ns) == "yes"
+        assert can("delete", "configmaps", "-n", ns) == "no"
+        assert can("list", "configmaps", "-n", "default") == "no"
+    finally:
+        _ok(cluster, "delete", "namespace", ns, "--wait=false")
