@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -71,16 +72,18 @@ def test_each_gate_catches_its_kind_of_mistake(copy: Path) -> None:
     result = run_lint(copy)
     assert result.returncode == 1
     out = result.stdout
-    failed = {
-        x for x in out.splitlines() if x.startswith("lint-delivery:") and x.endswith("FAILED")
+    failed = {  # the counts of scripts and workflows change as the repository grows
+        re.sub(r" \(\d+ (scripts|workflows)\)", "", x)
+        for x in out.splitlines()
+        if x.startswith("lint-delivery:") and x.endswith("FAILED")
     }
     assert failed == {
         f"lint-delivery: {name} FAILED"
         for name in (
-            "shellcheck (3 scripts)",
+            "shellcheck",
             "hadolint Dockerfile",
-            "actionlint (3 workflows)",
-            "zizmor (3 workflows)",
+            "actionlint",
+            "zizmor",
             "schemas (Kubernetes 1.31-1.37, CRDs, 4 builds)",
             "checkov policy scan (manifests)",
             "checkov policy scan (Dockerfile)",
