@@ -1,11 +1,48 @@
-"""A minimal OpenAPI v3 index: enough for kubectl to see server-side field validation."""
+"""OpenAPI v3: field validation for every kind, and the CRDs' schemas (for kubectl explain)."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 from typing import Any
 
 from .registry import Registry, ResourceType
+
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+METADATA_DESCRIPTION = (
+    "Standard object's metadata. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+)
+STANDARD_FIELDS = {
+    "apiVersion": "APIVersion defines the versioned schema of this representation of an object.",
+    "kind": "Kind is a string value representing the REST resource this object represents.",
+}
+OBJECT_META_SCHEMA: dict[str, Any] = {
+    "description": "ObjectMeta is metadata that all persisted resources must have.",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "description": "Name must be unique within a namespace."},
+        "namespace": {"type": "string", "description": "Namespace defines the space of names."},
+        "labels": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "default": ""},
+            "description": "Map of string keys and values to organize and categorize objects.",
+        },
+        "annotations": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "default": ""},
+            "description": "Unstructured key value map stored with a resource.",
+        },
+        "uid": {"type": "string", "description": "UID is the unique in time and space value."},
+        "resourceVersion": {"type": "string", "description": "The object's internal version."},
+        "generation": {
+            "type": "integer",
+            "format": "int64",
+            "description": "A sequence number representing a specific generation of the spec.",
+        },
+    },
+}
 
 FIELD_VALIDATION = {
     "name": "fieldValidation",
@@ -20,8 +57,31 @@ def _gv_path(group: str, version: str) -> str:
 
 
 def _digest(registry: Registry, group: str, version: str) -> str:
-    kinds = ",".join(sorted(t.kind for t in registry.in_group_version(group, version)))
-    return hashlib.sha256(kinds.encode()).hexdigest()[:16].upper()
+    types = sorted(registry.in_group_version(group, version), key=lambda t: t.kind)
+    text = json.dumps([[t.kind, t.schema] for t in types], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16].upper()
+
+
+def schema_name(rtype: ResourceType) -> str:
+    """The components.schemas key: the group reversed, then version and kind."""
+    group = ".".join(reversed(rtype.group.split(".")))
+    return f"{group}.{rtype.version}.{rtype.kind}"
+
+
+def _gvk(rtype: ResourceType) -> dict[str, str]:
+    return {"group": rtype.group, "kind": rtype.kind, "version": rtype.version}
+
+
+def _custom_schema(rtype: ResourceType) -> dict[str, Any]:
+    """A CRD version's schema as the server publishes it: metadata by reference, GVK tagged."""
+    published = copy.deepcopy(rtype.schema or {})
+    props = published.setdefault("properties", {})
+    for field, description in STANDARD_FIELDS.items():
+        props.setdefault(field, {"type": "string"}).setdefault("description", description)
+    props["metadata"] = {"allOf": [{"$ref": f"#/components/schemas/{OBJECT_META}"}]}
+    props["metadata"]["description"] = METADATA_DESCRIPTION
+    published["x-kubernetes-group-version-kind"] = [_gvk(rtype)]
+    return published
 
 
 def index(registry: Registry) -> dict[str, Any]:
@@ -40,9 +100,8 @@ def index(registry: Registry) -> dict[str, Any]:
 
 
 def _operation(rtype: ResourceType) -> dict[str, Any]:
-    gvk = {"group": rtype.group, "version": rtype.version, "kind": rtype.kind}
     return {
-        "x-kubernetes-group-version-kind": gvk,
+        "x-kubernetes-group-version-kind": _gvk(rtype),
         "x-kubernetes-action": "patch",
         "parameters": [FIELD_VALIDATION],
         "responses": {"200": {"description": "OK"}},
@@ -56,12 +115,17 @@ def document(registry: Registry, group: str, version: str) -> dict[str, Any] | N
         return None
     prefix = "/" + _gv_path(group, version)
     paths = {}
+    schemas: dict[str, Any] = {}
     for rtype in types:
         scope = "/namespaces/{namespace}" if rtype.namespaced else ""
         paths[f"{prefix}{scope}/{rtype.plural}/{{name}}"] = {"patch": _operation(rtype)}
+        if rtype.custom and rtype.schema:
+            schemas[schema_name(rtype)] = _custom_schema(rtype)
+    if schemas:
+        schemas[OBJECT_META] = OBJECT_META_SCHEMA
     return {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes (sandbox)", "version": "v1.37.0"},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {"schemas": schemas},
     }

@@ -95,7 +95,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def openapi_v3(request: web.Request) -> web.Response:
-    """GET /openapi/v3 and /openapi/v3/{api/v1|apis/g/v}: a minimal index (no schemas)."""
+    """GET /openapi/v3 and /openapi/v3/{api/v1|apis/g/v}: the index and one document."""
     tail = request.match_info.get("tail", "")
     if not tail:
         return respond(openapi.index(_registry(request)))

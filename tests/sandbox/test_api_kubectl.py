@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 
 import pytest
+import yaml
 from api_support import GROUP, PLURAL, VERSION, WIDGET_CRD, ensure_crd, widget
 from kubernetes import client
 
 pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ok(cluster, *args: str, stdin: str | None = None) -> str:
@@ -268,3 +272,24 @@ def test_auth_can_i_follows_the_stored_rbac_rules(cluster):
         assert can("list", "configmaps", "-n", "default") == "no"
     finally:
         _ok(cluster, "delete", "namespace", ns, "--wait=false")
+
+
+def test_explain_a_custom_resource_field_from_its_crd_schema(cluster, tmp_path):
+    """kubectl explain reads the CRD's schema from /openapi/v3 (descriptions included)."""
+    crd = ROOT / "manifests" / "crds" / "releases.yaml"
+    _ok(cluster, "apply", "-f", str(crd))
+    name = "crd/releases.gitops.myfoodbudget.dev"
+    _ok(cluster, "wait", "--for=condition=Established", name, "--timeout=30s")
+    out = _ok(cluster, "explain", "release.spec.snapshot")
+    assert "GROUP:      gitops.myfoodbudget.dev" in out
+    assert "KIND:       Release" in out
+    assert "VERSION:    v1alpha1" in out
+    assert "FIELD: snapshot <Object>" in out
+    described = yaml.safe_load(crd.read_text())["spec"]["versions"][0]["schema"]
+    spec = described["openAPIV3Schema"]["properties"]["spec"]["properties"]["snapshot"]
+    first_words = " ".join(spec["description"].split()[:4])
+    assert first_words in " ".join(out.split())
+    for field in spec["properties"]:
+        assert re.search(rf"^\s+{field}\s+<", out, re.M), f"{field} missing:\n{out}"
+    meta = _ok(cluster, "explain", "release.metadata.name")
+    assert "FIELD: name <string>" in meta
