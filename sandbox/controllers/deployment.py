@@ -218,14 +218,10 @@ async def sync_deployment(cluster: Cluster, deploy: Obj) -> None:
 
 
 async def set_revision(cluster: Cluster, deploy: Obj, new_rs: Obj) -> Obj:
-    """Copy the new ReplicaSet's revision onto the Deployment."""
+    """Copy the new ReplicaSet's revision onto the Deployment via /status (generation stays)."""
     revision = (new_rs["metadata"].get("annotations") or {}).get(REVISION)
     current: dict[str, Any] = deploy["metadata"].get("annotations") or {}
     if revision and current.get(REVISION) != revision:
-        return (
-            await cluster.patch(
-                "deployments", deploy, {"metadata": {"annotations": {REVISION: revision}}}
-            )
-            or deploy
-        )
+        patch = {"metadata": {"annotations": {REVISION: revision}}}
+        return await cluster.patch("deployments", deploy, patch, sub="status") or deploy
     return deploy

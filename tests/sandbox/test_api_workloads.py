@@ -76,6 +76,10 @@ def test_deployment_rolls_out_and_its_deletion_removes_everything(cluster, kube,
         "Available": "True",
         "Progressing": "True",
     }
+    deploy = apps.read_namespaced_deployment("sleeper", kube_namespace)
+    assert deploy.metadata.annotations["deployment.kubernetes.io/revision"] == "1"
+    assert (deploy.metadata.generation, deploy.status.observed_generation) == (1, 1)
+    _status_write_keeps_spec_and_labels(apps, kube_namespace)
     apps.delete_namespaced_deployment("sleeper", kube_namespace)
 
     def nothing_left():
@@ -84,3 +88,15 @@ def test_deployment_rolls_out_and_its_deletion_removes_everything(cluster, kube,
         return not rs and not pods
 
     wait_for(nothing_left, 60, "ReplicaSets and pods of the deleted Deployment gone")
+
+
+def _status_write_keeps_spec_and_labels(apps, namespace: str) -> None:
+    """A /status write takes annotations but keeps spec and labels, without a generation bump."""
+    body = {
+        "metadata": {"labels": {"status-write": "yes"}, "annotations": {"example.com/note": "x"}},
+        "spec": {"replicas": 5},
+    }
+    after = apps.patch_namespaced_deployment_status("sleeper", namespace, body)
+    assert after.metadata.annotations["example.com/note"] == "x"
+    assert "status-write" not in (after.metadata.labels or {})
+    assert (after.spec.replicas, after.metadata.generation) == (1, 1)

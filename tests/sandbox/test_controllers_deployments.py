@@ -64,6 +64,8 @@ def test_deployment_serves_http_through_its_node_port_and_rolls_out(
         deploy.status.updated_replicas,
     ) == (2, 2, 2)
     assert deploy.metadata.annotations["deployment.kubernetes.io/revision"] == "1"
+    # the controller writes the revision through /status: generation stays 1, as on a real cluster
+    assert (deploy.metadata.generation, deploy.status.observed_generation) == (1, 1)
     first = sandbox.apps.list_namespaced_replica_set(namespace).items
     assert len(first) == 1
     rs_hash = first[0].metadata.labels["pod-template-hash"]
@@ -96,6 +98,7 @@ def test_deployment_serves_http_through_its_node_port_and_rolls_out(
     assert sets["2"].spec.replicas == 2
     deploy = sandbox.apps.read_namespaced_deployment("web", namespace)
     assert deploy.metadata.annotations["deployment.kubernetes.io/revision"] == "2"
+    assert (deploy.metadata.generation, deploy.status.observed_generation) == (2, 2)
     assert conditions(deploy)["Progressing"].reason == "NewReplicaSetAvailable"
     assert conditions(deploy)["Available"].status == "True"
 
