@@ -16,6 +16,7 @@ from sandbox.controllers.meta import Obj
 from sandbox.kubelet.backoff import BackoffPolicy
 from sandbox.kubelet.catalog import Catalog
 from sandbox.kubelet.owners import owners_gone
+from sandbox.kubelet.persist import persist
 from sandbox.kubelet.pod import PodWorker, pod_dir
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Kubelet:
         self.workers: dict[str, PodWorker] = {}
         self._ending: dict[str, asyncio.Task[None]] = {}
         self._owner_check = 0.0
+        self.closing = False
 
     def running_pods(self) -> list[Obj]:
         """Pods whose processes have not all ended yet."""
@@ -84,7 +86,12 @@ class Kubelet:
         if worker is not None:
             await worker.stop(None if grace is None else float(grace))
         if delete:
-            await self.cluster.delete("pods", pod, grace=0)
+            name = pod["metadata"]["name"]
+            await persist(
+                lambda: self.cluster.delete("pods", pod, grace=0),
+                f"final delete of pod {name}",
+                lambda: not self.closing,
+            )
         shutil.rmtree(pod_dir(self.data_dir, pod), ignore_errors=True)
         self.workers.pop(uid, None)
 
@@ -101,6 +108,7 @@ class Kubelet:
 
     async def shutdown(self) -> None:
         """Stop every process this kubelet started (grace capped so shutdown stays quick)."""
+        self.closing = True
         for uid, worker in list(self.workers.items()):
             if uid not in self._ending:
                 grace = min(worker.grace(), SHUTDOWN_GRACE_CAP)

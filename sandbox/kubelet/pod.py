@@ -15,6 +15,7 @@ from sandbox.controllers.client import ApiError
 from sandbox.controllers.meta import timestamp
 from sandbox.controllers.services import PORTS_ANNOTATION
 from sandbox.kubelet.container import ContainerRunner
+from sandbox.kubelet.persist import persist
 from sandbox.kubelet.spec import ConfigError
 from sandbox.kubelet.status import pod_status
 from sandbox.kubelet.volumes import prepare_volumes
@@ -116,12 +117,10 @@ class PodWorker:
         finally:
             reporter.cancel()
             deadline.cancel()
-            try:
-                await self._write_status()
-            except (ApiError, aiohttp.ClientError) as exc:  # the pod may be gone already
-                log.debug(
-                    "final status of pod %s not written: %s", self.pod["metadata"]["name"], exc
-                )
+            name = self.pod["metadata"]["name"]
+            await persist(
+                self._write_status, f"final status of pod {name}", lambda: not self.kubelet.closing
+            )
 
     async def _enforce_deadline(self) -> None:
         """spec.activeDeadlineSeconds: stop every container and fail the pod when it passes."""

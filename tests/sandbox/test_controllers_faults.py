@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_workloads import Sandbox, deployment, namespace, sandbox, wait_for, web_container
+from sandbox_workloads import (
+    Sandbox,
+    conditions,
+    deployment,
+    namespace,
+    sandbox,
+    wait_for,
+    web_container,
+)
 
 __all__ = ["namespace", "sandbox"]
 pytestmark = pytest.mark.slow
@@ -40,3 +48,48 @@ def test_a_rollout_converges_through_injected_faults_without_extra_pods(
         lambda: len(sandbox.core.list_namespaced_pod(namespace).items) == 2,
         "exactly the two new pods (no duplicates from retried writes)",
     )
+
+
+def _finished_phases(sandbox: Sandbox, namespace: str, selector: str) -> list[str]:
+    """The phases of the pods matching selector (reads are never faulted here)."""
+    pods = sandbox.core.list_namespaced_pod(namespace, label_selector=selector).items
+    return [p.status.phase for p in pods]
+
+
+def test_a_job_and_a_rollout_complete_while_writes_fail(sandbox: Sandbox, namespace: str) -> None:
+    """Half the PATCHes fail (500, or 409 that is not retried): final pod statuses still land."""
+    sandbox.apply(namespace, deployment("web", [web_container()], replicas=2))
+    sandbox.kubectl("rollout", "status", "deployment/web", "-n", namespace, "--timeout=60s")
+    sandbox.control.set_faults(rate=0.5, codes=[500, 409], methods=["PATCH"])
+    try:
+        task = {"name": "task", "image": "sandbox.test/task:1", "args": ["--message", "done"]}
+        pod_spec = {"restartPolicy": "Never", "containers": [task]}
+        job = {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "batch"},
+            "spec": {"completions": 4, "parallelism": 4, "template": {"spec": pod_spec}},
+        }
+        sandbox.apply(namespace, job)
+        patch = {"spec": {"template": {"metadata": {"annotations": {"rev": "2"}}}}}
+        wait_for(
+            lambda: sandbox.apps.patch_namespaced_deployment("web", namespace, patch),
+            "the template change to be accepted",
+        )
+        sandbox.kubectl("rollout", "status", "deployment/web", "-n", namespace, "--timeout=90s")
+        wait_for(
+            lambda: conditions(sandbox.batch.read_namespaced_job("batch", namespace)).get(
+                "Complete"
+            ),
+            "the Job to complete despite the faults",
+            90,
+        )
+        phases = _finished_phases(sandbox, namespace, "job-name=batch")
+        assert phases == ["Succeeded"] * 4
+        web = _finished_phases(sandbox, namespace, "app=web")
+        wait_for(
+            lambda: _finished_phases(sandbox, namespace, "app=web") == ["Running"] * 2,
+            f"only the two new web pods, Running (had {web})",
+        )
+    finally:
+        sandbox.control.clear_faults()
