@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import tempfile
 import uuid
@@ -51,6 +52,17 @@ class Cluster:
         return subprocess.run(
             command, capture_output=True, text=True, check=check, input=input, timeout=timeout
         )
+
+    def node_url(self, node_port: int) -> str:
+        """http://<first Node's InternalIP>:<nodePort>: where a NodePort Service answers."""
+        found = self.kubectl("get", "nodes", "-o", "json", check=True)
+        for node in json.loads(found.stdout)["items"]:
+            for address in (node.get("status") or {}).get("addresses") or []:
+                if address["type"] == "InternalIP":
+                    return f"http://{address['address']}:{node_port}"
+        if self.is_sandbox:  # its Node lists no addresses yet; it serves NodePorts on 127.0.0.1
+            return f"http://127.0.0.1:{node_port}"
+        raise AssertionError(f"no Node reports an InternalIP address:\n{found.stdout[:2000]}")
 
 
 @pytest.fixture(scope="session")

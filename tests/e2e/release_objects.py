@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 GROUP, VERSION, PLURAL = "gitops.myfoodbudget.dev", "v1alpha1", "releases"
-OPERATOR_IMAGE = "ghcr.io/e2e/myfoodbudget-operator:1"
+# Every image the e2e tests run. On the sandbox tests/images.yaml maps them to local commands;
+# on k3s .github/workflows/e2e.yml builds and imports exactly these tags (never pulled: no tag
+# is `latest`, so the default imagePullPolicy is IfNotPresent). MISSING exists nowhere.
+OPERATOR_IMAGE = "ghcr.io/e2e/myfoodbudget-operator:1"  # the snapshot and restore Jobs' image
 GOOD = "ghcr.io/e2e/myfoodbudget:1.0.0"
 GOOD_NEXT = "ghcr.io/e2e/myfoodbudget:1.1.0"
+SYNC_GOOD = "ghcr.io/gitsync-e2e/myfoodbudget:2.0.0"
+SYNC_GOOD_NEXT = "ghcr.io/gitsync-e2e/myfoodbudget:2.1.0"
 CRASH = "ghcr.io/e2e/crash-at-start:1"
 MISSING = "ghcr.io/e2e/not-in-any-catalog:1"
 MIGRATE = "ghcr.io/e2e/migrate-never-ready:1"
+# readiness.timeoutSeconds of the test Releases: short, so a never-ready image is rolled back
+# quickly; e2e.yml raises it on k3s, where a first start also provisions the volume.
+READINESS_TIMEOUT = int(os.environ.get("E2E_READINESS_TIMEOUT", "10"))
 
 
 def namespace_object(name: str) -> dict[str, Any]:
@@ -60,7 +69,7 @@ def release_object(name: str, image: str, **spec: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "image": image,
         "container": "app",
-        "readiness": {"timeoutSeconds": 10, "maxRestarts": 1},  # time to start under load
+        "readiness": {"timeoutSeconds": READINESS_TIMEOUT, "maxRestarts": 1},
         "snapshot": {"claimName": f"{name}-data", "keep": 3},
         "template": {
             "metadata": {"labels": {"app.kubernetes.io/component": "web"}},

@@ -225,6 +225,6 @@ def deploy_good(api: Api, name: str, image: str = GOOD, **spec: Any) -> str:
     )
     assert applied.returncode == 0, applied.stderr
     api.wait_phase(name, "Ready", timeout=60)
-    url = f"http://127.0.0.1:{api.node_port(name)}"
+    url = api.cluster.node_url(api.node_port(name))
     wait_for(lambda: answers(f"{url}/version"), 30, f"{name} answering /version")
     return url

@@ -11,12 +11,11 @@ import pytest
 import yaml
 from gitops.sync import FIELD_MANAGER, GROUP, OWNER_LABEL, VERSION
 from gitops.sync.testing import GitRemote, install_crds
+from release_objects import SYNC_GOOD as GOOD
+from release_objects import SYNC_GOOD_NEXT as GOOD_NEXT
 from release_support import Api, Operator, claim, release_object, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-# Both run the real app (tests/images.yaml maps any ghcr.io/*/myfoodbudget:* to it).
-GOOD = "ghcr.io/gitsync-e2e/myfoodbudget:2.0.0"
-GOOD_NEXT = "ghcr.io/gitsync-e2e/myfoodbudget:2.1.0"
 
 
 def overlay(image: str) -> dict[str, str]:

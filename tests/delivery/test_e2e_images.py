@@ -1,0 +1,81 @@
+"""The images the e2e tests run exist on both backends: in the sandbox's catalog and in e2e.yml.
+
+On k3s nothing is pulled: .github/workflows/e2e.yml builds and imports each reference the tests
+use, the bad ones from tests/images/Dockerfile, whose targets run the same scripts as the
+sandbox's catalog (tests/images.yaml) does.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = ROOT / ".github" / "workflows" / "e2e.yml"
+CATALOG = ROOT / "tests" / "images.yaml"
+BAD_IMAGES = ROOT / "tests" / "images" / "Dockerfile"
+DEV_IMAGE = "ghcr.io/owner/myfoodbudget:dev"
+
+
+def e2e_images() -> dict[str, str]:
+    """The image constants of tests/e2e/release_objects.py, by name."""
+    path = ROOT / "tests" / "e2e" / "release_objects.py"
+    spec = importlib.util.spec_from_file_location("e2e_release_objects", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    names = ("OPERATOR_IMAGE", "GOOD", "GOOD_NEXT", "SYNC_GOOD", "SYNC_GOOD_NEXT", "CRASH",
+             "MIGRATE", "MISSING")  # fmt: skip
+    return {name: getattr(module, name) for name in names}
+
+
+def catalog_entry(image: str) -> dict[str, Any] | None:
+    """The first entry of the sandbox catalog matching the image, as the kubelet picks it."""
+    entries = yaml.safe_load(CATALOG.read_text())["images"]
+    return next((e for e in entries if fnmatch.fnmatchcase(image, e["match"])), None)
+
+
+def build_step() -> str:
+    """The script of e2e.yml's step that builds and imports the images."""
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["k3s"]["steps"]
+    return next(s["run"] for s in steps if s.get("name", "").startswith("Build the images"))
+
+
+def test_every_image_but_the_missing_one_is_built_imported_and_in_the_catalog() -> None:
+    """Each reference is a literal of the build step and matched by the catalog; MISSING by none."""
+    images = e2e_images()
+    script = build_step()
+    assert "k3d image import" in script
+    built = set(re.findall(r"ghcr\.io/[\w./-]+:[\w.-]+", script))
+    for name, image in images.items():
+        if name == "MISSING":
+            assert image not in built
+            assert catalog_entry(image) is None
+            continue
+        assert image in built, f"{name}={image} is not built by {WORKFLOW.name}"
+        assert catalog_entry(image) is not None, f"{name}={image} is not in {CATALOG.name}"
+        assert not image.endswith(":latest"), "a latest tag makes k3s pull it (Always)"
+    assert DEV_IMAGE in built
+
+
+def test_bad_image_targets_run_the_catalogs_scripts() -> None:
+    """tests/images/Dockerfile's targets run the very scripts the sandbox catalog maps them to."""
+    stages = {
+        stage.split()[2]: stage
+        for stage in re.split(r"^FROM ", BAD_IMAGES.read_text(), flags=re.MULTILINE)[1:]
+    }
+    for name in ("CRASH", "MIGRATE"):
+        image = e2e_images()[name]
+        stage = stages[image.rsplit("/", 1)[1].split(":")[0]]
+        entry = catalog_entry(image)
+        assert entry is not None
+        command = json.loads(re.findall(r"^CMD (.+)$", stage, re.MULTILINE)[-1])
+        assert command == ["python", f"/srv/{Path(entry['command'][-1]).name}"], stage
+        assert "\nUSER 10001:10001\n" in stage, "the bad images run as the app's non-root user"
