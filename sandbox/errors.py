@@ -15,8 +15,10 @@ class APIError(Exception):
         message: str,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
+        self.meta = meta or {}
         self.code = code
         self.reason = reason
         self.message = message
@@ -28,7 +30,7 @@ class APIError(Exception):
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.meta),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import deletion, protobuf, tables
+from . import deletion, paging, protobuf, tables
 from .convert import from_storage
 from .errors import APIError, bad_request, method_not_allowed, not_found
 from .patches import patch_object
@@ -175,23 +175,26 @@ class ResourceHandler:
             and query.get("resourceVersionMatch") == "Exact"
         ):
             raise APIError(410, "Expired", f"too old resource version: {rv_text}")
-        match = self._matcher(rtype, query)
-        items = [
-            from_storage(rtype, o)
-            for o in self.state.store.items(rtype.key, target.namespace)
-            if match(o)
-        ]
+        filtered = bool(query.get("fieldSelector") or query.get("labelSelector"))
+        chunk = paging.page(
+            self.state.store,
+            rtype.key,
+            target.namespace,
+            query,
+            self._matcher(rtype, query),
+            filtered,
+        )
+        items = [from_storage(rtype, o) for o in chunk.items]
         accept = request.headers.get("Accept", "")
         if wants(accept, "Table"):
-            return tables.table(rtype, items, self.state.store.rv, query)
-        if wants(accept, "PartialObjectMetadataList"):
-            return tables.partial_list(items, self.state.store.rv)
-        return {
-            "kind": f"{rtype.kind}List",
-            "apiVersion": rtype.api_version,
-            "metadata": {"resourceVersion": str(self.state.store.rv)},
-            "items": items,
-        }
+            found = tables.table(rtype, items, chunk.rv, query)
+        elif wants(accept, "PartialObjectMetadataList"):
+            found = tables.partial_list(items, chunk.rv)
+        else:
+            found = {"kind": f"{rtype.kind}List", "apiVersion": rtype.api_version}
+            found.update(metadata={"resourceVersion": str(chunk.rv)}, items=items)
+        found["metadata"].update(chunk.meta)
+        return found
 
     async def _delete_collection(self, request: web.Request, target: Target) -> Any:
         rtype, query = target.rtype, request.query

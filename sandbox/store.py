@@ -93,12 +93,12 @@ class Store:
     def remove(self, key: Key, obj: Obj) -> Obj:
         """Delete the object; the DELETED event carries a new resourceVersion."""
         meta = obj["metadata"]
-        self._objects[key].pop((meta.get("namespace", ""), meta["name"]), None)
+        prev = self._objects[key].pop((meta.get("namespace", ""), meta["name"]), None)
         self._by_uid.pop(meta["uid"], None)
         self.rv += 1
         obj = copy.deepcopy(obj)
         obj["metadata"]["resourceVersion"] = str(self.rv)
-        self._emit(Event(self.rv, "DELETED", key, obj))
+        self._emit(Event(self.rv, "DELETED", key, obj, prev))
         return obj
 
     def _emit(self, event: Event) -> None:

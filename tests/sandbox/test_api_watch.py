@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_support import raw, unique, watch_lines
+from api_support import compact_history, raw, unique, watch_lines
 from kubernetes import client, watch
 
 pytestmark = pytest.mark.e2e
@@ -140,14 +140,7 @@ def test_too_old_resource_version_answers_410(kube, kube_namespace, cluster, req
 @pytest.fixture
 def compacted(cluster) -> None:
     """Compact the sandbox's watch history (as etcd compaction does)."""
-    import urllib.request
-
-    import yaml
-
-    server = yaml.safe_load(cluster.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-    request = urllib.request.Request(f"{server}/sandbox/compact", data=b"{}", method="POST")
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert response.status == 200
+    compact_history(cluster)
 
 
 def test_list_carries_resource_version_and_items(kube, kube_namespace):
