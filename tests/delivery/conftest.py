@@ -11,7 +11,11 @@ from delivery_helpers import CLUSTER_RBAC, CRDS, apply_args
 
 @pytest.fixture(scope="session")
 def installed(cluster: Any) -> Iterator[Any]:
-    """manifests/ applied and the app Secret created; namespaces and cluster RBAC removed after."""
+    """manifests/ applied and the app Secret created; on the sandbox all of it removed after.
+
+    On a given cluster (e2e.yml) this re-applies what the workflow installed: the operator keeps
+    running there, watching the app namespace, and the install stays for the workflow's logs.
+    """
     result = cluster.kubectl(*apply_args(cluster, "manifests"))
     assert result.returncode == 0, result.stderr
     established = cluster.kubectl(
@@ -30,5 +34,7 @@ def installed(cluster: Any) -> Iterator[Any]:
         )
         assert scaled.returncode == 0, scaled.stderr
     yield cluster
-    cluster.kubectl("delete", "namespace", "myfoodbudget", "myfoodbudget-system", "--wait=false")
-    cluster.kubectl("delete", *CLUSTER_RBAC, "--ignore-not-found")
+    if cluster.is_sandbox:
+        namespaces = ("myfoodbudget", "myfoodbudget-system")
+        cluster.kubectl("delete", "namespace", *namespaces, "--wait=false")
+        cluster.kubectl("delete", *CLUSTER_RBAC, "--ignore-not-found")

@@ -15,6 +15,7 @@ import yaml
 from delivery_helpers import apply_args, built
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+DEV_IMAGE = "ghcr.io/owner/myfoodbudget:dev"  # the dev overlay's; e2e.yml imports it
 
 
 def names(cluster: Any, objects: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
@@ -53,3 +54,22 @@ def test_the_homelab_overlay_passes_a_server_dry_run(installed: Any) -> None:
     result = installed.kubectl(*args, "--dry-run=server")
     assert result.returncode == 0, result.stderr
     assert "(server dry run)" in result.stdout
+
+
+def test_the_installed_operator_releases_the_dev_overlay(installed: Any) -> None:
+    """On a real cluster the operator manifests/ runs (in its pod, under its RBAC) deploys dev."""
+    if installed.is_sandbox:
+        pytest.skip("sandbox pods get no API credentials; test_operator_rbac.py runs it instead")
+    applied = installed.kubectl(*apply_args(installed, "kustomize/overlays/dev"))
+    assert applied.returncode == 0, applied.stderr
+    waited = installed.kubectl(
+        "-n", "myfoodbudget", "wait", "--for=condition=Ready", "release/myfoodbudget",
+        "--timeout=180s", timeout=200,
+    )  # fmt: skip
+    described = installed.kubectl("-n", "myfoodbudget", "describe", "release", "myfoodbudget")
+    assert waited.returncode == 0, waited.stderr + described.stdout
+    image = installed.kubectl(
+        "-n", "myfoodbudget", "get", "deployment", "myfoodbudget",
+        "-o", "jsonpath={.spec.template.spec.containers[?(@.name=='app')].image}",
+    )  # fmt: skip
+    assert image.stdout == DEV_IMAGE, image.stderr
