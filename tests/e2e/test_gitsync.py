@@ -299,7 +299,8 @@ def test_defaults_columns_and_an_unusable_path(kube: Cluster, cluster: Any) -> N
                        "the invalid spec being reported")  # fmt: skip
     assert stalled["reason"] == "InvalidSpec"
     assert "spec.path '../outside'" in stalled["message"]
-    [event] = kube.events("InvalidSpec")
+    # The Event is posted right after the status write: wait for it rather than race it.
+    [event] = wait_for(lambda: kube.events("InvalidSpec"), 10, "the InvalidSpec Event")
     assert event.type == "Warning"
     table = cluster.kubectl("get", "gs", "-n", kube.namespace).stdout.splitlines()
     assert table[0].split() == ["NAME", "COMMIT", "READY", "LAST", "SYNC", "AGE"]
