@@ -27,7 +27,7 @@ run: venv ## serve the app on http://127.0.0.1:8000 with a local SQLite file
 	APP_ENV=development $(BIN)/flask --app app db upgrade
 	APP_ENV=development PORT=8000 BIND_HOST=127.0.0.1 $(BIN)/python -m gunicorn -c app/gunicorn.conf.py app.wsgi:app
 
-demo: venv ## the whole GitOps flow on the sandbox: operator, GitSync, Release, the app on :30080
+demo: venv ## the whole GitOps flow on the sandbox: operator, GitSync, Release and the app
 	@bash scripts/demo.sh
 
 lint: venv system-deps ## ruff, mypy, and the delivery checks (Dockerfile, workflows, manifests, shell)

@@ -10,7 +10,6 @@ root=$PWD
 bin=$root/.venv/bin
 demo=${DEMO_DIR:-$root/.demo}
 remote=/tmp/myfoodbudget.git  # the URL the dev overlay's GitSync pulls (file:///tmp/myfoodbudget.git)
-app_url=http://127.0.0.1:30080
 
 pids=()
 cleanup() {
@@ -74,6 +73,8 @@ k -n myfoodbudget wait --for=condition=Ready release/myfoodbudget --timeout=180s
   fail "the Release did not become Ready"
 k -n myfoodbudget get releases,gitsyncs,deployments,pods
 
+node_port=$(k -n myfoodbudget get service myfoodbudget -o jsonpath='{.spec.ports[0].nodePort}')
+app_url=http://127.0.0.1:$node_port
 step "6/6 MyFoodBudget answers at $app_url/"
 wait_until 30 "the app behind the NodePort" "$bin/python" -c \
   "import urllib.request as u; u.urlopen('$app_url/readyz', timeout=2)"
@@ -81,6 +82,7 @@ wait_until 30 "the app behind the NodePort" "$bin/python" -c \
 
 cat <<TXT
 
+MyFoodBudget: $app_url/
 Try it (in another shell):
   export KUBECONFIG=$demo/kubeconfig
   .venv/bin/kubectl -n myfoodbudget get releases,gitsyncs
