@@ -93,8 +93,6 @@ def operator(installed: Any, tmp_path: Path) -> Iterator[tuple[RecordingProxy, P
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            # the dev Service's fixed NodePort 30080 is the demo's too (tests/demo)
-            installed.kubectl("-n", APP_NS, "delete", "service/myfoodbudget", "--ignore-not-found")
 
 
 def test_every_call_of_the_operator_is_allowed_by_its_role(
