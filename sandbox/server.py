@@ -163,7 +163,8 @@ def seed(state: State) -> None:
             Options(),
         )
     node = json.loads(json.dumps(crds.NODE))
-    api.create(nodes, "", node, Options())
+    created = api.create(nodes, "", node, Options())  # create drops status, as in Kubernetes
+    api.update(nodes, "", created["metadata"]["name"], node, Options(), subresource="status")
 
 
 def make_app(state: State | None = None) -> web.Application:

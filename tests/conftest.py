@@ -60,8 +60,6 @@ class Cluster:
             for address in (node.get("status") or {}).get("addresses") or []:
                 if address["type"] == "InternalIP":
                     return f"http://{address['address']}:{node_port}"
-        if self.is_sandbox:  # its Node lists no addresses yet; it serves NodePorts on 127.0.0.1
-            return f"http://127.0.0.1:{node_port}"
         raise AssertionError(f"no Node reports an InternalIP address:\n{found.stdout[:2000]}")
 
 

@@ -293,3 +293,17 @@ def test_explain_a_custom_resource_field_from_its_crd_schema(cluster, tmp_path):
         assert re.search(rf"^\s+{field}\s+<", out, re.M), f"{field} missing:\n{out}"
     meta = _ok(cluster, "explain", "release.metadata.name")
     assert "FIELD: name <string>" in meta
+
+
+def test_nodes_report_a_ready_condition_and_an_internal_ip(cluster):
+    """NodePort Services answer on a Node's InternalIP, which the e2e tests read from the API."""
+    nodes = json.loads(cluster.kubectl("get", "nodes", "-o", "json", check=True).stdout)["items"]
+    assert nodes
+    for node in nodes:
+        status = node["status"]
+        assert any(a["type"] == "InternalIP" for a in status["addresses"])
+        ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+        assert ready["status"] == "True"
+    table = cluster.kubectl("get", "nodes", check=True).stdout.splitlines()
+    assert table[0].split()[:2] == ["NAME", "STATUS"]
+    assert all(row.split()[1] == "Ready" for row in table[1:])
