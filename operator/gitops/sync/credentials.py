@@ -124,8 +124,15 @@ def _ssh_command(folder: Path, creds: Credentials | None) -> str:
     """GIT_SSH_COMMAND that checks the host key and uses only the Secret's key."""
     known = _private(folder / "known_hosts", (creds.known_hosts if creds else None) or "")
     parts = ["ssh", "-F", os.devnull, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"]
-    parts += ["-o", f"UserKnownHostsFile={known}"]
+    # Only the Secret's host keys and private key count: ssh reads ~ from the passwd entry, not
+    # HOME, so without these it would trust /etc/ssh and offer the operator's own keys.
+    parts += ["-o", f"UserKnownHostsFile={known}", "-o", f"GlobalKnownHostsFile={os.devnull}"]
+    parts += ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
+    key = folder / "identity"
     if creds is not None and creds.identity:
-        key = _private(folder / "identity", creds.identity.rstrip("\n") + "\n")
-        parts += ["-o", "IdentitiesOnly=yes", "-i", str(key)]
+        # A key saved with CRLF line ends makes ssh fail with "error in libcrypto".
+        lines = creds.identity.strip().splitlines()
+        _private(key, "\n".join(line.rstrip() for line in lines) + "\n")
+    # Without an identity this file does not exist, and ssh offers no key at all.
+    parts += ["-o", f"IdentityFile={key}"]
     return shlex.join(parts)

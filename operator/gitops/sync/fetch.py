@@ -12,6 +12,10 @@ from gitops.sync.process import CommandFailed, run_command
 
 HEAD_REF = "refs/gitsync/head"
 COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+HOST_KEY_CHANGED = re.compile(r"Host key for (\S+) has changed")
+HOST_KEY_UNKNOWN = re.compile(r"No (\S+) host key is known for (\S+)")
+FINGERPRINT = re.compile(r"key sent by the remote host is\s+(\S+?)\.?$", re.MULTILINE)
+BAD_KEY = re.compile(r'Load key "[^"]*": (.+)')
 
 
 class FetchError(Exception):
@@ -62,7 +66,7 @@ def _git(args: list[str], deadline: float, env: Mapping[str, str], secrets: list
     try:
         return run_command(["git", *args], timeout=remaining, env=env)
     except CommandFailed as error:
-        raise FetchError(_tidy(scrub(str(error), secrets))) from None
+        raise FetchError(_explain(scrub(str(error), secrets))) from None
     except OSError as error:
         raise FetchError(f"cannot run git: {error.strerror}") from None
 
@@ -71,3 +75,28 @@ def _tidy(stderr: str) -> str:
     """git's error output on one line, without the leading 'fatal: '."""
     lines = [line.removeprefix("fatal: ").strip() for line in stderr.splitlines()]
     return "; ".join(line for line in lines if line)
+
+
+def _explain(stderr: str) -> str:
+    """git's error, with ssh's key problems said briefly and with what to change."""
+    if bad := BAD_KEY.search(stderr):
+        return (
+            f"ssh cannot use the private key in 'identity' ({bad.group(1)}); it must be an"
+            " unencrypted OpenSSH or PEM private key"
+        )
+    if "Host key verification failed" not in stderr:
+        return _tidy(stderr)
+    if changed := HOST_KEY_CHANGED.search(stderr):
+        offered = FINGERPRINT.search(stderr)
+        key = f" ({offered.group(1)})" if offered else ""
+        return (
+            f"ssh host key verification failed: the host key{key} that {changed.group(1)} sent"
+            " differs from the one in 'known_hosts'; if the server's key really changed, put"
+            " its new key line in 'known_hosts'"
+        )
+    unknown = HOST_KEY_UNKNOWN.search(stderr)
+    host = f"{unknown.group(2)} ({unknown.group(1)} key)" if unknown else "the server"
+    return (
+        f"ssh host key verification failed: 'known_hosts' holds no key for {host}; add the"
+        " server's key line, e.g. from `ssh-keyscan -p PORT HOST`, checked against a trusted copy"
+    )

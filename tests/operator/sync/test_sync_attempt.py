@@ -21,6 +21,7 @@ from gitops.sync.model import ObjectRef, SyncSpec
 from gitops.sync.plan import Observed, SyncStatus
 from gitops.sync.status import Attempt
 from gitops.sync.testing import GitHttpsServer, GitRemote, install_crds
+from gitops.sync.testing_ssh import GitSshServer, make_key
 
 pytestmark = pytest.mark.e2e
 
@@ -244,6 +245,27 @@ def test_wrong_token_names_the_secret_not_the_token(
     assert result.outcome.reason == reasons.FETCH_FAILED
     assert f"Secret {namespace}/git-auth" in result.outcome.message
     assert wrong not in result.outcome.message
+    assert syncer.objects() == {}
+
+
+def test_wrong_ssh_identity_names_the_secret_not_the_key(
+    kube: Kube, config: SyncConfig, namespace: str, remote: GitRemote, sshd: GitSshServer
+) -> None:
+    remote.commit(GOOD)
+    wrong = make_key(sshd.folder / "wrong_client", "wrong-client")
+    values = {"identity": wrong.private, "known_hosts": sshd.known_hosts_line()}
+    data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
+    secret = {"metadata": {"name": "git-ssh"}, "data": data}
+    asyncio.run(kube.create(namespaced("v1", "secrets", namespace), secret))
+    url = sshd.url(remote.bare)
+    syncer = Syncer(kube, config, namespace, url, secretRef={"name": "git-ssh"})
+    result = syncer.sync()
+    assert result.outcome is not None
+    assert result.outcome.reason == reasons.FETCH_FAILED
+    assert "Permission denied (publickey)" in result.outcome.message
+    assert f"Secret {namespace}/git-ssh" in result.outcome.message
+    for line in wrong.private.splitlines():
+        assert "PRIVATE KEY" in line or line not in result.outcome.message
     assert syncer.objects() == {}
 
 
