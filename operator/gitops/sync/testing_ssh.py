@@ -30,6 +30,7 @@ UsePAM no
 AllowTcpForwarding no
 X11Forwarding no
 PermitTTY no
+PermitUserRC no
 """
 
 
