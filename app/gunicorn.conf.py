@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import tempfile
 
 _port = os.environ.get("PORT", "8000")
@@ -35,6 +36,16 @@ def on_starting(server: object) -> None:
     os.makedirs(_metrics_dir, exist_ok=True)
     for name in os.listdir(_metrics_dir):
         os.remove(os.path.join(_metrics_dir, name))
+
+
+def post_fork(server: object, worker: object) -> None:
+    """A booting worker dies at once on SIGTERM.
+
+    A forked worker inherits the master's SIGTERM handler, which only queues the signal for the
+    master's loop, until it installs its own; a SIGTERM in that window was lost and shutdown
+    waited the whole graceful timeout. Nothing is served yet, so the default action is graceful.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def child_exit(server: object, worker: object) -> None:
