@@ -16,21 +16,20 @@ import multiprocessing
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gitops import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # the e2e helpers drive the operator and app
+sys.path.insert(0, str(ROOT / "tests"))  # the cluster the e2e helpers talk to
 sys.path.insert(0, str(ROOT))  # the `sandbox` package, not bench/sandbox.py beside this file
 
+from kubecluster import Cluster  # noqa: E402
 from release_app import http_get  # noqa: E402
 from release_objects import CRASH  # noqa: E402
 from release_support import Api, Operator, deploy_good, install_crd  # noqa: E402
@@ -110,20 +109,6 @@ def measure(work: Path) -> dict[str, float]:
     return result
 
 
-@dataclass
-class Kubectl:
-    """What release_support.Api needs of a cluster: its kubeconfig and kubectl."""
-
-    kubeconfig: Path
-    cache_dir: Path
-
-    def kubectl(self, *args: str, input: str | None = None, **_: Any) -> Any:
-        """Run the project's kubectl against the sandbox."""
-        command = [str(ROOT / ".venv" / "bin" / "kubectl"), "--kubeconfig", str(self.kubeconfig),
-                   "--cache-dir", str(self.cache_dir), *args]  # fmt: skip
-        return subprocess.run(command, capture_output=True, text=True, input=input, timeout=120)
-
-
 def time_rollback(api: Api, url: str, bad: str) -> float:
     """Seconds from spec.image = bad to the previous version answering /version again."""
     started = time.monotonic()
@@ -142,7 +127,7 @@ def time_rollback(api: Api, url: str, bad: str) -> float:
 def measure_rollbacks(work: Path) -> list[float]:
     """Roll back ROLLBACKS crashing releases on a fresh sandbox; their times in seconds."""
     with running_sandbox(work / "sandbox", images=ROOT / "tests" / "images.yaml") as sandbox:
-        api = Api(Kubectl(sandbox.kubeconfig, work / "cache"), "bench")
+        api = Api(Cluster(sandbox.kubeconfig, True, work / "cache"), "bench")
         install_crd(api)
         operator = Operator(sandbox.kubeconfig, "bench", work / "operator.log")
         operator.start()
