@@ -8,13 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 from kubernetes import client, config
+from polling import wait_for
 from release_app import answers, http_get
 from release_objects import (
     GOOD,
@@ -30,19 +29,6 @@ from release_objects import (
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "manifests" / "crds" / "releases.yaml"
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:
-    """Poll probe until it returns something truthy, or fail saying what did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        time.sleep(interval)
 
 
 def free_port() -> int:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 from kubernetes import client, config
+from polling import wait_for
 
-T = TypeVar("T")
 GROUP, VERSION, PLURAL = "contract.sandbox.example.com", "v1", "widgets"
 
 WIDGET_CRD: dict[str, Any] = {
@@ -81,18 +80,6 @@ WIDGET_CRD: dict[str, Any] = {
         ],
     },
 }
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float = 15, what: str = "it") -> T:
-    """Poll `probe` until it returns something truthy, or fail naming what did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        time.sleep(0.05)
 
 
 def new_api(kubeconfig: str) -> client.ApiClient:
