@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from app.db import transaction
-from app.models import NotFound
+from app.models import owned_row
 from app.validation import date, money, text
 
 PURCHASE_SPEC = {
@@ -144,12 +144,7 @@ def create_purchase(db: sqlite3.Connection, user_id: int, clean: dict[str, Any])
 
 def get_purchase(db: sqlite3.Connection, user_id: int, purchase_id: int) -> sqlite3.Row:
     """One of the user's purchases, or NotFound."""
-    row: sqlite3.Row | None = db.execute(
-        "SELECT * FROM purchases WHERE id = ? AND user_id = ?", (purchase_id, user_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"no purchase with id {purchase_id}")
-    return row
+    return owned_row(db, "purchases", user_id, purchase_id)
 
 
 def delete_purchase(db: sqlite3.Connection, user_id: int, purchase_id: int) -> None:

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from app.db import transaction
-from app.models import Conflict, NotFound
+from app.models import Conflict, owned_row
 from app.money import fmt_quantity
 from app.units import convert, dimension, price_unit
 from app.validation import ValidationError, money, quantity, text, unit
@@ -86,12 +86,7 @@ def categories(db: sqlite3.Connection, user_id: int) -> list[str]:
 
 def get_ingredient(db: sqlite3.Connection, user_id: int, ingredient_id: int) -> sqlite3.Row:
     """One of the user's ingredients, or NotFound."""
-    row: sqlite3.Row | None = db.execute(
-        "SELECT * FROM ingredients WHERE id = ? AND user_id = ?", (ingredient_id, user_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"no ingredient with id {ingredient_id}")
-    return row
+    return owned_row(db, "ingredients", user_id, ingredient_id)
 
 
 def _store(clean: dict[str, Any]) -> dict[str, Any]:

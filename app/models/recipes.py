@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from app.db import transaction
-from app.models import NotFound
+from app.models import owned_row
 from app.models.ingredients import round_fraction
 from app.money import fmt_quantity
 from app.units import IncompatibleUnits, convert
@@ -107,11 +107,7 @@ def list_recipes(db: sqlite3.Connection, user_id: int) -> list[dict[str, Any]]:
 
 def get_recipe(db: sqlite3.Connection, user_id: int, recipe_id: int) -> dict[str, Any]:
     """One of the user's recipes with its costs, or NotFound."""
-    recipe = db.execute(
-        "SELECT * FROM recipes WHERE id = ? AND user_id = ?", (recipe_id, user_id)
-    ).fetchone()
-    if recipe is None:
-        raise NotFound(f"no recipe with id {recipe_id}")
+    recipe = owned_row(db, "recipes", user_id, recipe_id)
     lines = db.execute(ITEMS_SQL + "WHERE i.recipe_id = ? ORDER BY i.position", (recipe_id,))
     return to_api(recipe, lines.fetchall())
 
