@@ -33,8 +33,7 @@ from kubecluster import Cluster  # noqa: E402
 from release_app import http_get  # noqa: E402
 from release_objects import CRASH  # noqa: E402
 from release_support import Api, Operator, deploy_good, install_crd  # noqa: E402
-
-from sandbox.testing import running_sandbox  # noqa: E402
+from support.sandbox import running_sandbox  # noqa: E402
 
 TIMEOUT_SECONDS = 300
 ROLLBACKS = 3

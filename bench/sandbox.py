@@ -18,9 +18,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the test support that starts a sandbox
 sys.path.insert(0, str(ROOT))
 
-from sandbox.testing import running_sandbox  # noqa: E402
+from support.sandbox import running_sandbox  # noqa: E402
 
 CREATES = 1000
 LATENCY_SAMPLES = 200

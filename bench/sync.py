@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the test support that starts a sandbox
 sys.path.insert(0, str(ROOT))
 
 from gitops.kube import Kube  # noqa: E402
@@ -30,8 +31,7 @@ from gitops.sync.model import SyncSpec  # noqa: E402
 from gitops.sync.plan import Observed, SyncStatus  # noqa: E402
 from gitops.sync.testing import GitRemote, running_operator  # noqa: E402
 from kubernetes import client, config  # noqa: E402
-
-from sandbox.testing import running_sandbox  # noqa: E402
+from support.sandbox import running_sandbox  # noqa: E402
 
 COMMITS = 20
 INTERVAL = 2.0

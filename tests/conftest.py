@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from kubecluster import Cluster
+from support.sandbox import running_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = Path(__file__).resolve().parent / "images.yaml"
@@ -36,8 +37,6 @@ def cluster(
         if given:
             yield Cluster(Path(given).resolve(), False, Path(cache))
             return
-        from sandbox.testing import running_sandbox
-
         workdir = tmp_path_factory.mktemp("sandbox-session")
         with running_sandbox(workdir, images=IMAGES) as sandbox:
             yield Cluster(sandbox.kubeconfig, True, Path(cache))

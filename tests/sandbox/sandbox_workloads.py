@@ -19,9 +19,8 @@ from unittest import mock
 import pytest
 import yaml
 from kubernetes import client, config
-
-from sandbox.testing import Sandbox as RunningSandbox
-from sandbox.testing import running_sandbox
+from support.sandbox import Sandbox as RunningSandbox
+from support.sandbox import running_sandbox
 
 IMAGES = pathlib.Path(__file__).resolve().parent / "images" / "catalog.yaml"
 KUBECTL = pathlib.Path(sys.executable).parent / "kubectl"

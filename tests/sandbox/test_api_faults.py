@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from api_support import new_api, watch_lines
 from kubernetes import client
-
-from sandbox.testing import running_sandbox
+from support.sandbox import running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 

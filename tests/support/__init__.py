@@ -1,0 +1,1 @@
+"""Test support shared by the suites: helpers, servers and fakes of what cannot run here."""
