@@ -1,5 +1,5 @@
 """`python -m sandbox up ...`."""
 
-from .cli import main
+from sandbox.cli import main
 
 raise SystemExit(main())

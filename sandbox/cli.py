@@ -6,38 +6,20 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import importlib
 import logging
 import shutil
-import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from .faults import parse_codes
+from sandbox import cluster
+from sandbox.faults import parse_codes
 
-log = logging.getLogger("sandbox")
 
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of `python -m sandbox`."""
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="run the sandbox cluster in the foreground")
-    up.add_argument(
-        "--kubeconfig",
-        type=Path,
-        required=True,
-        help="where to write the kubeconfig once the API server answers",
-    )
-    up.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: any free)")
-    up.add_argument(
-        "--data", type=Path, help="data folder (volumes, logs); default: a temporary one"
-    )
-    up.add_argument("--images", type=Path, help="image catalog YAML for the process kubelet")
+def _add_fault_flags(up: argparse.ArgumentParser) -> None:
+    """--fault-rate, --fault-codes, --drop-watch-after and --latency-ms."""
     up.add_argument(
         "--fault-rate",
         type=float,
@@ -57,6 +39,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="end every watch stream after this many seconds",
     )
     up.add_argument("--latency-ms", type=int, default=0, help="delay added to every API request")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `python -m sandbox`."""
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="run the sandbox cluster in the foreground")
+    up.add_argument(
+        "--kubeconfig",
+        type=Path,
+        required=True,
+        help="where to write the kubeconfig once the API server answers",
+    )
+    up.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: any free)")
+    up.add_argument(
+        "--data", type=Path, help="data folder (volumes, logs); default: a temporary one"
+    )
+    up.add_argument("--images", type=Path, help="image catalog YAML for the process kubelet")
+    _add_fault_flags(up)
     up.add_argument(
         "--watch-history",
         type=int,
@@ -87,27 +88,6 @@ def check_images(path: Path) -> None:
         )
 
 
-def write_kubeconfig(path: Path, url: str) -> None:
-    """Write a kubeconfig for the plain-HTTP, no-auth server (context `sandbox`)."""
-    config: dict[str, Any] = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "sandbox", "cluster": {"server": url}}],
-        "users": [{"name": "sandbox", "user": {}}],
-        "contexts": [
-            {
-                "name": "sandbox",
-                "context": {"cluster": "sandbox", "user": "sandbox", "namespace": "default"},
-            }
-        ],
-        "current-context": "sandbox",
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(yaml.safe_dump(config, sort_keys=False))
-    partial.replace(path)
-
-
 def validate(args: argparse.Namespace) -> None:
     """Check the flags before starting anything."""
     if not 0 <= args.fault_rate <= 1:
@@ -123,15 +103,22 @@ def validate(args: argparse.Namespace) -> None:
         check_images(args.images)
 
 
-def load_controllers() -> Any:
-    """`sandbox.controllers.run_controllers` when that package provides it, else None."""
-    try:
-        module = importlib.import_module("sandbox.controllers")
-    except ModuleNotFoundError as error:
-        if error.name in ("sandbox.controllers", "sandbox"):
-            return None
-        raise
-    return getattr(module, "run_controllers", None)
+def config_of(args: argparse.Namespace, data: Path) -> cluster.Config:
+    """The cluster's configuration from checked flags."""
+    faults = {
+        "rate": args.fault_rate,
+        "codes": args.fault_codes,
+        "latency_ms": args.latency_ms,
+        "drop_watch_after": args.drop_watch_after,
+    }
+    return cluster.Config(
+        kubeconfig=args.kubeconfig,
+        data=data,
+        port=args.port,
+        images=args.images,
+        faults=faults,
+        watch_history=args.watch_history,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,10 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     own_data = args.data is None
     data = Path(tempfile.mkdtemp(prefix="sandbox-data-")) if own_data else args.data.resolve()
     data.mkdir(parents=True, exist_ok=True)
-    from .runner import run
-
     try:
-        return asyncio.run(run(args, data, load_controllers()))
+        return asyncio.run(cluster.run(config_of(args, data)))
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             print(
@@ -159,10 +144,3 @@ def main(argv: list[str] | None = None) -> int:
         if own_data:
             with contextlib.suppress(OSError):
                 shutil.rmtree(data)
-
-
-def install_signals(stopping: asyncio.Event) -> None:
-    """SIGINT and SIGTERM set `stopping`."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.controllers.meta import Obj, age, get_condition, set_condition, timestamp
+from sandbox.client.objects import Obj, age, get_condition, set_condition, timestamp
 from sandbox.controllers.rollout import fenceposts, spec_replicas, status_of
 
 COUNTERS = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sandbox.controllers.client import ApiError, path
-from sandbox.controllers.cluster import Cluster
+from sandbox.client.api import ApiError, path
+from sandbox.client.objects import Obj, controller_uid, owned, owner_ref
+from sandbox.client.view import ClusterView
 from sandbox.controllers.deploy_status import compute_status
-from sandbox.controllers.meta import Obj, controller_uid, owned, owner_ref
 from sandbox.controllers.rollout import (
     HASH_LABEL,
     REVISION,
@@ -66,7 +66,7 @@ def build_replicaset(deploy: Obj, pod_hash: str, replicas: int, revision: int) -
     }
 
 
-async def scale(cluster: Cluster, deploy: Obj, rs: Obj, replicas: int) -> Obj:
+async def scale(cluster: ClusterView, deploy: Obj, rs: Obj, replicas: int) -> Obj:
     """Set a ReplicaSet's replicas and record a ScalingReplicaSet event."""
     old = spec_replicas(rs)
     if old == replicas:
@@ -79,7 +79,7 @@ async def scale(cluster: Cluster, deploy: Obj, rs: Obj, replicas: int) -> Obj:
 
 
 async def ensure_new_rs(
-    cluster: Cluster, deploy: Obj, new_rs: Obj | None, old: list[Obj], replicas: int
+    cluster: ClusterView, deploy: Obj, new_rs: Obj | None, old: list[Obj], replicas: int
 ) -> tuple[Obj | None, str]:
     """Create the new ReplicaSet or bump its revision; return it and "created"/"found"/""."""
     top = max((revision_of(rs) for rs in old), default=0)
@@ -109,7 +109,7 @@ async def ensure_new_rs(
     return created, "created"
 
 
-async def resolve_collision(cluster: Cluster, deploy: Obj, body: Obj) -> None:
+async def resolve_collision(cluster: ClusterView, deploy: Obj, body: Obj) -> None:
     """A ReplicaSet of that name exists: ours (the cache is behind) or a hash collision."""
     meta = body["metadata"]
     existing = await cluster.api.get_or_none(path("replicasets", meta["namespace"], meta["name"]))
@@ -120,7 +120,7 @@ async def resolve_collision(cluster: Cluster, deploy: Obj, body: Obj) -> None:
 
 
 async def rolling_update(
-    cluster: Cluster, deploy: Obj, new_rs: Obj | None, old: list[Obj]
+    cluster: ClusterView, deploy: Obj, new_rs: Obj | None, old: list[Obj]
 ) -> tuple[Obj | None, str]:
     """One RollingUpdate step: grow the new RS within maxSurge, shrink old within maxUnavailable."""
     want = int(deploy["spec"].get("replicas", 1))
@@ -143,7 +143,7 @@ async def rolling_update(
 
 
 async def recreate(
-    cluster: Cluster, deploy: Obj, new_rs: Obj | None, old: list[Obj]
+    cluster: ClusterView, deploy: Obj, new_rs: Obj | None, old: list[Obj]
 ) -> tuple[Obj | None, str]:
     """Recreate: every old pod gone before the new ReplicaSet gets any replica."""
     for rs in old:
@@ -165,7 +165,7 @@ async def recreate(
     return new_rs, found
 
 
-async def cleanup(cluster: Cluster, deploy: Obj, old: list[Obj]) -> None:
+async def cleanup(cluster: ClusterView, deploy: Obj, old: list[Obj]) -> None:
     """Delete the oldest empty ReplicaSets beyond revisionHistoryLimit."""
     limit = int(deploy["spec"].get("revisionHistoryLimit", 10))
     empty = [rs for rs in old if spec_replicas(rs) == 0 and status_of(rs, "replicas") == 0]
@@ -183,7 +183,7 @@ def find_by_hash(sets: list[Obj], pod_hash: str) -> Obj | None:
 
 
 async def roll(
-    cluster: Cluster, deploy: Obj, new_rs: Obj | None, old: list[Obj]
+    cluster: ClusterView, deploy: Obj, new_rs: Obj | None, old: list[Obj]
 ) -> tuple[Obj | None, str]:
     """One step of the strategy; a paused Deployment only follows spec.replicas."""
     if deploy["spec"].get("paused"):  # no rollout; the one active ReplicaSet follows replicas
@@ -196,7 +196,7 @@ async def roll(
     return await rolling_update(cluster, deploy, new_rs, old)
 
 
-async def sync_deployment(cluster: Cluster, deploy: Obj) -> None:
+async def sync_deployment(cluster: ClusterView, deploy: Obj) -> None:
     """Reconcile one Deployment: ReplicaSets, revision annotation, status."""
     if deploy["metadata"].get("deletionTimestamp"):
         return
@@ -217,7 +217,7 @@ async def sync_deployment(cluster: Cluster, deploy: Obj) -> None:
     await cluster.write_status("deployments", deploy, compute_status(deploy, new_rs, all_rs, found))
 
 
-async def set_revision(cluster: Cluster, deploy: Obj, new_rs: Obj) -> Obj:
+async def set_revision(cluster: ClusterView, deploy: Obj, new_rs: Obj) -> Obj:
     """Copy the new ReplicaSet's revision onto the Deployment via /status (generation stays)."""
     revision = (new_rs["metadata"].get("annotations") or {}).get(REVISION)
     current: dict[str, Any] = deploy["metadata"].get("annotations") or {}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sandbox.controllers.client import ApiError, obj_path
-from sandbox.controllers.cluster import Cluster
-from sandbox.controllers.events import NODE_NAME
-from sandbox.controllers.meta import Obj
+from sandbox.client.api import ApiError, obj_path
+from sandbox.client.objects import NODE_NAME, Obj
+from sandbox.client.view import ClusterView
 
 
-async def schedule_pod(cluster: Cluster, pod: Obj) -> None:
+async def schedule_pod(cluster: ClusterView, pod: Obj) -> None:
     """Bind an unscheduled pod to the node: the binding subresource, or a patch when absent."""
     if pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
         return
@@ -30,7 +29,7 @@ async def schedule_pod(cluster: Cluster, pod: Obj) -> None:
             return
 
 
-async def bind_claim(cluster: Cluster, claim: Obj) -> None:
+async def bind_claim(cluster: ClusterView, claim: Obj) -> None:
     """Mark a PersistentVolumeClaim Bound (its folder is made when a pod first mounts it)."""
     status = claim.get("status") or {}
     if status.get("phase") == "Bound" or claim["metadata"].get("deletionTimestamp"):

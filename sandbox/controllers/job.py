@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sandbox.controllers.cluster import Cluster
-from sandbox.controllers.meta import (
+from sandbox.client.backoff import BackoffPolicy
+from sandbox.client.objects import (
     Obj,
     age,
     get_condition,
@@ -16,8 +16,8 @@ from sandbox.controllers.meta import (
     set_condition,
     timestamp,
 )
+from sandbox.client.view import ClusterView
 from sandbox.controllers.replicaset import build_pod
-from sandbox.kubelet.backoff import BackoffPolicy
 
 log = logging.getLogger(__name__)
 COMPONENT = "job-controller"
@@ -104,7 +104,7 @@ def is_finished(job: Obj) -> bool:
     )
 
 
-async def _create_pods(cluster: Cluster, job: Obj, count: int) -> None:
+async def _create_pods(cluster: ClusterView, job: Obj, count: int) -> None:
     """Create `count` pods for the job."""
     meta = job["metadata"]
     labels = {
@@ -131,7 +131,7 @@ def _wanted_active(job: Obj, status: dict[str, Any]) -> int:
     return max(0, min(parallelism, int(completions) - status.get("succeeded", 0)))
 
 
-async def sync_job(cluster: Cluster, job: Obj, backoff: BackoffPolicy) -> None:
+async def sync_job(cluster: ClusterView, job: Obj, backoff: BackoffPolicy) -> None:
     """Reconcile one Job: pods, counters, and the terminal conditions."""
     if is_finished(job) or job["metadata"].get("deletionTimestamp") or job["spec"].get("suspend"):
         return
@@ -177,7 +177,7 @@ def _finished_at(pod: Obj) -> str:
     return max(ends, default="")
 
 
-async def expire_finished(cluster: Cluster, job: Obj) -> None:
+async def expire_finished(cluster: ClusterView, job: Obj) -> None:
     """ttlSecondsAfterFinished: delete a finished job (and its pods) once the TTL passed."""
     ttl = job["spec"].get("ttlSecondsAfterFinished")
     if ttl is None or not is_finished(job) or job["metadata"].get("deletionTimestamp"):

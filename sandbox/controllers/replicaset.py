@@ -6,8 +6,7 @@ import copy
 import logging
 from typing import Any
 
-from sandbox.controllers.cluster import Cluster
-from sandbox.controllers.meta import (
+from sandbox.client.objects import (
     Obj,
     is_pod_active,
     is_pod_available,
@@ -15,6 +14,7 @@ from sandbox.controllers.meta import (
     owned,
     owner_ref,
 )
+from sandbox.client.view import ClusterView
 
 log = logging.getLogger(__name__)
 COMPONENT = "replicaset-controller"
@@ -83,7 +83,7 @@ def rs_status(rs: Obj, pods: list[Obj]) -> dict[str, Any]:
     return status
 
 
-async def sync_replicaset(cluster: Cluster, rs: Obj) -> None:
+async def sync_replicaset(cluster: ClusterView, rs: Obj) -> None:
     """Create or delete pods toward spec.replicas, then write the status."""
     namespace = rs["metadata"]["namespace"]
     pods = [p for p in owned(cluster.cache("pods").list(namespace), rs) if is_pod_active(p)]

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from sandbox.controllers.meta import Obj
+from sandbox.client.objects import Obj
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"

@@ -5,26 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import random
 from typing import Any
 
-from sandbox.controllers.cluster import Cluster
-from sandbox.controllers.meta import Obj, is_pod_active, is_pod_ready
+from sandbox.client.objects import Obj, is_pod_active, is_pod_ready, pod_ports
+from sandbox.client.view import ClusterView
 
 log = logging.getLogger(__name__)
-PORTS_ANNOTATION = "sandbox.myfoodbudget.dev/ports"
 NODE_PORT_RANGE = (30000, 32767)
-
-
-def pod_ports(pod: Obj) -> dict[str, int]:
-    """The kubelet's port allocation of a pod: container port name or number -> localhost port."""
-    raw = (pod["metadata"].get("annotations") or {}).get(PORTS_ANNOTATION)
-    try:
-        return {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
-    except (ValueError, AttributeError):
-        return {}
 
 
 def selects(service: Obj, pod: Obj) -> bool:
@@ -67,7 +56,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 class NodePorts:
     """One listening socket per service nodePort, forwarding to Ready selected pods."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: ClusterView) -> None:
         """No listeners yet."""
         self.cluster = cluster
         self.servers: dict[int, tuple[asyncio.Server, tuple[str, str, int]]] = {}

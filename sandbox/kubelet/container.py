@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from sandbox.controllers.client import ApiError
-from sandbox.controllers.meta import timestamp
+from sandbox.client.api import ApiError
+from sandbox.client.objects import timestamp
 from sandbox.kubelet import process
 from sandbox.kubelet.catalog import CatalogImage
 from sandbox.kubelet.probes import ProbeContext, run_probe, run_startup

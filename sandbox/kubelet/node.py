@@ -9,11 +9,10 @@ import shutil
 import time
 from typing import Any
 
-from sandbox.controllers.client import path
-from sandbox.controllers.cluster import Cluster
-from sandbox.controllers.events import NODE_NAME
-from sandbox.controllers.meta import Obj
-from sandbox.kubelet.backoff import BackoffPolicy
+from sandbox.client.api import path
+from sandbox.client.backoff import BackoffPolicy
+from sandbox.client.objects import NODE_NAME, Obj
+from sandbox.client.view import ClusterView
 from sandbox.kubelet.catalog import Catalog
 from sandbox.kubelet.owners import owners_gone
 from sandbox.kubelet.persist import persist
@@ -28,7 +27,7 @@ class Kubelet:
     """Starts a PodWorker per pod bound to the node, stops it when the pod goes."""
 
     def __init__(
-        self, cluster: Cluster, data_dir: pathlib.Path, catalog: Catalog, backoff: BackoffPolicy
+        self, cluster: ClusterView, data_dir: pathlib.Path, catalog: Catalog, backoff: BackoffPolicy
     ) -> None:
         """No pods yet."""
         self.cluster = cluster

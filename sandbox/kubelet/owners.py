@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.controllers.client import ApiError
-from sandbox.controllers.cluster import Cluster
-from sandbox.controllers.meta import Obj
+from sandbox.client.api import ApiError
+from sandbox.client.objects import Obj
+from sandbox.client.view import ClusterView
 
 _CACHED = {
     ("apps/v1", "ReplicaSet"): "replicasets",
@@ -16,7 +16,7 @@ _CACHED = {
 _plurals: dict[tuple[str, str], str | None] = {}
 
 
-async def _plural(cluster: Cluster, api_version: str, kind: str) -> str | None:
+async def _plural(cluster: ClusterView, api_version: str, kind: str) -> str | None:
     """The resource name of a kind, from discovery (cached)."""
     key = (api_version, kind)
     if key not in _plurals:
@@ -29,7 +29,7 @@ async def _plural(cluster: Cluster, api_version: str, kind: str) -> str | None:
     return _plurals[key]
 
 
-async def _exists(cluster: Cluster, namespace: str, ref: dict[str, Any]) -> bool:
+async def _exists(cluster: ClusterView, namespace: str, ref: dict[str, Any]) -> bool:
     """The owner named by ref exists with the same uid."""
     resource = _CACHED.get((ref.get("apiVersion", ""), ref.get("kind", "")))
     if resource is not None:
@@ -50,7 +50,7 @@ async def _exists(cluster: Cluster, namespace: str, ref: dict[str, Any]) -> bool
     return False
 
 
-async def owners_gone(cluster: Cluster, pod: Obj) -> bool:
+async def owners_gone(cluster: ClusterView, pod: Obj) -> bool:
     """True when the pod has owners and none of them exists any more."""
     refs = pod["metadata"].get("ownerReferences") or []
     if not refs:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from sandbox.controllers.client import ApiError
+from sandbox.client.api import ApiError
 
 log = logging.getLogger(__name__)
 RETRYABLE = {409, 429, 500, 502, 503, 504}

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from sandbox.controllers.client import ApiError
-from sandbox.controllers.meta import timestamp
-from sandbox.controllers.services import PORTS_ANNOTATION
+from sandbox.client.api import ApiError
+from sandbox.client.objects import PORTS_ANNOTATION, timestamp
 from sandbox.kubelet.container import ContainerRunner
 from sandbox.kubelet.persist import persist
 from sandbox.kubelet.spec import ConfigError

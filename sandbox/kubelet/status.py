@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.controllers.meta import set_condition
+from sandbox.client.objects import set_condition
 
 NODE_IP = "127.0.0.1"
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from sandbox.kubelet.backoff import BackoffPolicy
+from sandbox.client.backoff import BackoffPolicy
 from sandbox.kubelet.catalog import CatalogError, CatalogImage, load_catalog
 from sandbox.kubelet.paths import PathMap
 from sandbox.kubelet.spec import ConfigError, build_command, build_env, expand

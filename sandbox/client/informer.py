@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from sandbox.controllers.client import Api, ApiError, path, type_meta
+from sandbox.client.api import Api, ApiError, path, type_meta
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]

@@ -1,4 +1,4 @@
-"""The controllers' view of the cluster: the API client, the watch caches, and write helpers."""
+"""The controllers' and the kubelet's view of the cluster: the API client, watch caches, writes."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.controllers.client import Api, ApiError, obj_path, path
-from sandbox.controllers.events import Recorder
-from sandbox.controllers.informer import Informer
-from sandbox.controllers.meta import Obj
+from sandbox.client.api import Api, ApiError, obj_path, path
+from sandbox.client.events import Recorder
+from sandbox.client.informer import Informer
+from sandbox.client.objects import Obj
 
 log = logging.getLogger(__name__)
 WATCHED = ("pods", "replicasets", "deployments", "jobs", "services", "persistentvolumeclaims")
 
 
-class Cluster:
+class ClusterView:
     """Shared caches plus the write verbs, each write folded back into the cache."""
 
     def __init__(self, api: Api) -> None:

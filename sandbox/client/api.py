@@ -1,4 +1,4 @@
-"""A small Kubernetes HTTP API client (aiohttp) used by the controllers and the kubelet."""
+"""A small Kubernetes HTTP API client (aiohttp): paths, verbs, retries and watch streams."""
 
 from __future__ import annotations
 

@@ -1,11 +1,15 @@
-"""Helpers shared by the controllers: selectors, owner references, conditions, timestamps."""
+"""Object helpers of the controllers and the kubelet: selectors, owners, conditions, times."""
 
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 Obj = dict[str, Any]
+NODE_NAME = "sandbox"  # the one node: events come from it, the scheduler binds every pod to it
+# Where the kubelet reached each containerPort of a pod (read by the NodePort forwarder).
+PORTS_ANNOTATION = "sandbox.myfoodbudget.dev/ports"
 
 
 def now() -> datetime.datetime:
@@ -141,3 +145,12 @@ def is_pod_available(pod: Obj, min_ready_seconds: int) -> bool:
         return True
     cond = get_condition(pod.get("status") or {}, "Ready") or {}
     return age(cond.get("lastTransitionTime")) >= min_ready_seconds
+
+
+def pod_ports(pod: Obj) -> dict[str, int]:
+    """The kubelet's port allocation of a pod: container port name or number -> localhost port."""
+    raw = (pod["metadata"].get("annotations") or {}).get(PORTS_ANNOTATION)
+    try:
+        return {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
+    except (ValueError, AttributeError):
+        return {}

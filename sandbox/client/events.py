@@ -8,11 +8,10 @@ from typing import Any
 
 import aiohttp
 
-from sandbox.controllers.client import Api, ApiError, path
-from sandbox.controllers.meta import Obj, timestamp
+from sandbox.client.api import Api, ApiError, path
+from sandbox.client.objects import NODE_NAME, Obj, timestamp
 
 log = logging.getLogger(__name__)
-NODE_NAME = "sandbox"
 MAX_REMEMBERED = 4096
 
 

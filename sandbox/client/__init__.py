@@ -1,0 +1,1 @@
+"""How the controllers and the kubelet reach the API server: over HTTP, as any client does."""

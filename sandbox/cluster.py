@@ -1,0 +1,146 @@
+"""The sandbox cluster: the API server, then the controllers and the kubelet, until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from sandbox.client.api import Api
+from sandbox.client.backoff import BackoffPolicy
+from sandbox.client.view import ClusterView
+from sandbox.controllers.manager import reconcile, run_loop
+from sandbox.controllers.services import NodePorts
+from sandbox.kubelet.catalog import load_catalog
+from sandbox.kubelet.node import Kubelet
+from sandbox.server import make_app, seed
+from sandbox.state import State
+from sandbox.store import Store
+
+log = logging.getLogger("sandbox")
+STOP_TIMEOUT = 60.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """What `python -m sandbox up` was asked for, checked by the command line."""
+
+    kubeconfig: Path
+    data: Path
+    port: int = 0
+    images: Path | None = None
+    faults: dict[str, Any] = dataclasses.field(default_factory=dict)
+    watch_history: int = 100_000
+
+
+def install_signals(stopping: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set `stopping`."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+
+
+def write_kubeconfig(path: Path, url: str) -> None:
+    """Write a kubeconfig for the plain-HTTP, no-auth server (context `sandbox`)."""
+    config: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "sandbox", "cluster": {"server": url}}],
+        "users": [{"name": "sandbox", "user": {}}],
+        "contexts": [
+            {
+                "name": "sandbox",
+                "context": {"cluster": "sandbox", "user": "sandbox", "namespace": "default"},
+            }
+        ],
+        "current-context": "sandbox",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(yaml.safe_dump(config, sort_keys=False))
+    partial.replace(path)
+
+
+async def run_node(url: str, config: Config, stopping: asyncio.Event) -> None:
+    """The controllers and the kubelet until `stopping` is set; then stop every process."""
+    catalog = load_catalog(config.images)
+    backoff = BackoffPolicy.from_env()
+    config.data.mkdir(parents=True, exist_ok=True)
+    async with aiohttp.ClientSession() as session:
+        cluster = ClusterView(Api(url, session))
+        kubelet = Kubelet(cluster, config.data, catalog, backoff)
+        cluster.node_pods = kubelet.running_pods
+        node_ports = NodePorts(cluster)
+        steps = [lambda: reconcile(cluster, backoff), kubelet.sync, node_ports.sync]
+        tasks = [asyncio.create_task(i.run()) for i in cluster.informers.values()]
+        tasks.append(asyncio.create_task(run_loop(cluster, steps)))
+        try:
+            await stopping.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await kubelet.shutdown()
+            await node_ports.close()
+
+
+def build_state(config: Config) -> State:
+    """The server state with the fault settings asked for."""
+    state = State(store=Store(history=config.watch_history))
+    state.faults.update(config.faults)
+    return state
+
+
+async def _answers(url: str) -> None:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/version") as response:
+        response.raise_for_status()
+
+
+async def run(config: Config) -> int:
+    """Serve until SIGINT/SIGTERM, then stop the controllers and the server."""
+    state = build_state(config)
+    state.data_dir = config.data
+    stopping = asyncio.Event()
+    install_signals(stopping)
+    app = make_app(state)
+    access = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
+    # handler_cancellation: a watch whose client disconnected stops at once (and unsubscribes).
+    runner = web.AppRunner(app, access_log=access, handle_signals=False, handler_cancellation=True)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", config.port, shutdown_timeout=1.0)
+    try:
+        await site.start()
+        seed(state)
+        state.store.compact()  # like a real cluster: the versions of its bootstrap are long gone
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}"
+        await _answers(url)
+        write_kubeconfig(config.kubeconfig, url)
+        print(
+            f"sandbox: Kubernetes API listening on {url} (kubeconfig {config.kubeconfig}, "
+            f"data {config.data})",
+            flush=True,
+        )
+        task = asyncio.create_task(run_node(url, config, stopping))
+        task.add_done_callback(_report)
+        await stopping.wait()
+        await asyncio.wait({task}, timeout=STOP_TIMEOUT)
+    finally:
+        state.store.close_watchers()
+        await runner.cleanup()
+    return 0
+
+
+def _report(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        error = task.exception()
+        print(f"sandbox: the controllers stopped with an error: {error!r}", file=sys.stderr)
+        log.error("controllers failed", exc_info=error)
