@@ -19,8 +19,9 @@ from sandbox.client.backoff import BackoffPolicy
 from sandbox.client.view import ClusterView
 from sandbox.controllers.manager import reconcile, run_loop
 from sandbox.controllers.services import NodePorts
-from sandbox.kubelet.catalog import load_catalog
 from sandbox.kubelet.node import Kubelet
+from sandbox.kubelet.process.catalog import load_catalog
+from sandbox.kubelet.process.runtime import ProcessRuntime
 from sandbox.server import make_app, seed
 from sandbox.state import State
 from sandbox.store import Store
@@ -76,7 +77,8 @@ async def run_node(url: str, config: Config, stopping: asyncio.Event) -> None:
     config.data.mkdir(parents=True, exist_ok=True)
     async with aiohttp.ClientSession() as session:
         cluster = ClusterView(Api(url, session))
-        kubelet = Kubelet(cluster, config.data, catalog, backoff)
+        runtime = ProcessRuntime(config.data, catalog)
+        kubelet = Kubelet(cluster, config.data, runtime, backoff)
         cluster.node_pods = kubelet.running_pods
         node_ports = NodePorts(cluster)
         steps = [lambda: reconcile(cluster, backoff), kubelet.sync, node_ports.sync]

@@ -278,7 +278,7 @@ class ResourceHandler:
         tail = integer(query, "tailLines")
         text = ""
         if self.state.data_dir is not None:
-            from .kubelet.logs import read_log
+            from .kubelet.process.logs import read_log
 
             text = read_log(self.state.data_dir, pod, container, tail)
         return web.Response(text=text, content_type="text/plain")

@@ -1,1 +1,1 @@
-"""The process kubelet: runs the pods bound to the sandbox node as local processes."""
+"""The kubelet: runs the pods bound to the sandbox node through a container runtime."""

@@ -1,27 +1,31 @@
-"""One container: pull from the catalog, start, probe, restart with back-off, report status."""
+"""One container of a pod: pull, create, start, probe, restart with back-off, report status."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
+import pathlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
 from sandbox.client.api import ApiError
 from sandbox.client.objects import timestamp
-from sandbox.kubelet import process
-from sandbox.kubelet.catalog import CatalogImage
-from sandbox.kubelet.probes import ProbeContext, run_probe, run_startup
-from sandbox.kubelet.spec import ConfigError, build_command, build_env
-from sandbox.kubelet.volumes import container_paths, termination_file
-
-if TYPE_CHECKING:
-    from sandbox.kubelet.pod import PodWorker
+from sandbox.kubelet.context import PodSide
+from sandbox.kubelet.layout import container_dir, termination_file, termination_message
+from sandbox.kubelet.probes import run_probe, run_startup
+from sandbox.kubelet.runtime import (
+    ConfigError,
+    Container,
+    ContainerConfig,
+    Exit,
+    ImageError,
+    StartError,
+)
+from sandbox.kubelet.volumes import container_mounts
 
 log = logging.getLogger(__name__)
 # Without a readiness probe a container counts as ready once it has run this long, as the real
@@ -29,26 +33,17 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 1.0
 
 
-@dataclasses.dataclass
-class Launch:
-    """Everything needed to start the process once."""
-
-    argv: list[str]
-    ctx: ProbeContext
-
-
 class ContainerRunner:
-    """Runs one container of a pod and keeps its containerStatus current."""
+    """Runs one container of a pod through the runtime and keeps its containerStatus current."""
 
-    def __init__(self, worker: PodWorker, spec: dict[str, Any], *, init: bool = False) -> None:
+    def __init__(self, worker: PodSide, spec: dict[str, Any], *, init: bool = False) -> None:
         """Start in waiting (ContainerCreating, or PodInitializing behind init containers)."""
         self.worker = worker
         self.spec = spec
         self.init = init
         self.exit_code: int | None = None
         self.name: str = spec["name"]
-        self.dir = worker.dir / "containers" / self.name
-        self.log_file = worker.dir / "logs" / f"{self.name}.log"
+        self.dir = container_dir(worker.dir, self.name)
         self.status: dict[str, Any] = {
             "name": self.name,
             "image": spec.get("image", ""),
@@ -60,10 +55,9 @@ class ContainerRunner:
         }
         self.stopping = asyncio.Event()
         self.finished = False
-        self.pid: int | None = None
+        self.current: Container | None = None  # the last container started, if any
         self._pulled = False
         self._kill_reason = ""
-        self._log_start = 0
 
     def _update(self, **fields: Any) -> None:
         """Change status fields and tell the pod worker."""
@@ -84,38 +78,53 @@ class ContainerRunner:
         """The container's main loop; returns once it stops for good."""
         failures, pulls, runs = 0, 0, 0
         while not self.stopping.is_set():
-            image = self.worker.kubelet.catalog.resolve(self.spec.get("image", ""))
-            if image is None:
-                pulls += 1
-                await self._image_missing(pulls)
-                continue
             try:
-                launch = await self._prepare(image)
-            except ConfigError as exc:
-                self._waiting("CreateContainerConfigError", str(exc))
-                await self.worker.event("Failed", f"Error: {exc}", "Warning")
-                await self._pause(2)
+                image_id = await self.worker.node.runtime.pull(self.spec.get("image", ""))
+            except ImageError as exc:
+                pulls += 1
+                await self._image_missing(pulls, str(exc))
                 continue
-            except (ApiError, aiohttp.ClientError) as exc:  # reading a ConfigMap/Secret failed
-                log.debug("container %s: %s; retrying", self.name, exc)
-                await self._pause(1)
+            container = await self._create()
+            if container is None:
                 continue
             if runs:
                 self._update(restartCount=self.status["restartCount"] + 1)
             runs += 1
             began = time.monotonic()
-            code = await self._run_once(launch)
+            code = await self._run_once(container, image_id)
             if self.stopping.is_set() or not self._restarts(code):
                 self.finished = True
                 return
-            ran_long = time.monotonic() - began > self.worker.kubelet.backoff.reset_after
+            ran_long = time.monotonic() - began > self.worker.node.backoff.reset_after
             self.status["lastState"] = dict(self.status["state"])
             failures = 1 if ran_long else failures + 1
             await self._crash_loop(failures)
 
+    async def _create(self) -> Container | None:
+        """The runtime's container for one run; None (after waiting a little) when it cannot be."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            config = ContainerConfig(
+                pod=self.worker.pod,
+                spec=self.spec,
+                mounts=container_mounts(self.spec, self.worker.volumes, self.dir),
+                ports=self.worker.ports_of(self.spec),
+                pod_dir=self.worker.dir,
+                fetch=self.worker.node.fetch,
+            )
+            return await self.worker.node.runtime.create(config)
+        except ConfigError as exc:
+            self._waiting("CreateContainerConfigError", str(exc))
+            await self.worker.event("Failed", f"Error: {exc}", "Warning")
+            await self._pause(2)
+        except (ApiError, aiohttp.ClientError) as exc:  # reading a ConfigMap/Secret failed
+            log.debug("container %s: %s; retrying", self.name, exc)
+            await self._pause(1)
+        return None
+
     async def _crash_loop(self, failures: int) -> None:
         """Wait out the restart back-off (the first restart is immediate, as in the kubelet)."""
-        delay = self.worker.kubelet.backoff.delay(failures - 1)
+        delay = self.worker.node.backoff.delay(failures - 1)
         if delay <= 0:
             return
         pod = self.worker.pod["metadata"]
@@ -125,13 +134,9 @@ class ContainerRunner:
         await self.worker.event("BackOff", "Back-off restarting failed container", "Warning")
         await self._pause(delay)
 
-    async def _image_missing(self, pulls: int) -> None:
+    async def _image_missing(self, pulls: int, message: str) -> None:
         """ErrImagePull, then ImagePullBackOff for the back-off delay, then try again."""
         image = self.spec.get("image", "")
-        message = (
-            f'image "{image}" is not in the sandbox image catalog; '
-            'add an entry whose "match" covers it'
-        )
         self._waiting("ErrImagePull", message)
         await self.worker.event("Failed", f'Failed to pull image "{image}": {message}', "Warning")
         await self._pause(1)
@@ -139,30 +144,7 @@ class ContainerRunner:
             return
         self._waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
         await self.worker.event("BackOff", f'Back-off pulling image "{image}"', "Warning")
-        await self._pause(max(1.0, self.worker.kubelet.backoff.delay(pulls)))
-
-    async def _prepare(self, image: CatalogImage) -> Launch:
-        """Resolve paths, env, argv and working folder."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        paths = container_paths(self.spec, self.worker.volumes, self.dir)
-        ports = self.worker.ports_of(self.spec)
-        first = next(iter(ports.values()), None)
-        env = await build_env(
-            self.spec,
-            self.worker.pod,
-            image,
-            port=first,
-            home=str(self.worker.dir),
-            paths=paths,
-            fetch=self.worker.kubelet.fetch,
-        )
-        argv = build_command(self.spec, image, env, paths)
-        working = self.spec.get("workingDir")
-        cwd = paths.resolve(working) if working else None
-        return Launch(
-            argv=argv,
-            ctx=ProbeContext(ports=ports, env=env, cwd=cwd or str(image.workdir), paths=paths),
-        )
+        await self._pause(max(1.0, self.worker.node.backoff.delay(pulls)))
 
     def _restarts(self, code: int) -> bool:
         """Whether the restart policy restarts a container that exited with code."""
@@ -182,29 +164,27 @@ class ContainerRunner:
         await self.worker.event("Created", f"Created container {self.name}")
         await self.worker.event("Started", f"Started container {self.name}")
 
-    async def _run_once(self, launch: Launch) -> int:
-        """Start the process, probe it until it exits or is stopped; record the termination."""
+    async def _run_once(self, container: Container, image_id: str) -> int:
+        """Start the container, probe it until it exits or is stopped; record the termination."""
         term = termination_file(self.dir)
         term.unlink(missing_ok=True)
-        self._log_start = process.log_size(self.log_file)
         try:
-            proc = await process.start(launch.argv, launch.ctx.env, launch.ctx.cwd, self.log_file)
-        except OSError as exc:  # e.g. the catalog names a program or folder that does not exist
-            return await self._start_failed(launch, exc)
-        self.pid = proc.pid
+            await container.start()
+        except StartError as exc:
+            return await self._start_failed(str(exc))
+        self.current = container
         started_at = timestamp()
-        has_startup = "startupProbe" in self.spec
         self._update(
             state={"running": {"startedAt": started_at}},
-            containerID=f"sandbox://{proc.pid}",
-            imageID=f"sandbox-catalog://{self.spec.get('image', '')}",
-            started=not has_startup,
+            containerID=container.id,
+            imageID=image_id,
+            started="startupProbe" not in self.spec,
             ready=False,
         )
         await self._announce()
         killed = asyncio.Event()
-        probes = asyncio.create_task(self._probe(launch.ctx, killed))
-        waiter = asyncio.create_task(proc.wait())
+        probes = asyncio.create_task(self._probe(container, killed))
+        waiter = asyncio.create_task(container.wait())
         stopper = asyncio.create_task(self.stopping.wait())
         killer = asyncio.create_task(killed.wait())
         await asyncio.wait({waiter, stopper, killer}, return_when=asyncio.FIRST_COMPLETED)
@@ -215,41 +195,43 @@ class ContainerRunner:
                 "Killing",
                 f"Container {self.name} failed {self._kill_reason} probe, will be restarted",
             )
-        code = await process.stop(proc, self.worker.grace())
+        ended = await container.stop(self.worker.grace())
         waiter.cancel()
-        self._terminated(code, started_at, term)
-        return code
+        await self._terminated(ended, started_at, term, container)
+        return ended.code
 
-    async def _start_failed(self, launch: Launch, exc: OSError) -> int:
+    async def _start_failed(self, message: str) -> int:
         """Record a container that could not be started (StartError, exit code 128)."""
         now = timestamp()
-        message = f"failed to start {launch.argv[0]!r} in {launch.ctx.cwd}: {exc.strerror or exc}"
         terminated = {"exitCode": 128, "reason": "StartError", "message": message}
         self._update(state={"terminated": {**terminated, "startedAt": now, "finishedAt": now}})
         await self.worker.event("Failed", f"Error: {message}", "Warning")
         return 128
 
-    def _terminated(self, code: int, started_at: str, term: Any) -> None:
+    async def _terminated(
+        self, ended: Exit, started_at: str, term: pathlib.Path, container: Container
+    ) -> None:
         """Record the terminated state with its termination message."""
-        fallback = self.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
         terminated: dict[str, Any] = {
-            "exitCode": code,
-            "reason": "Completed" if code == 0 else "Error",
+            "exitCode": ended.code,
+            "reason": ended.reason or ("Completed" if ended.code == 0 else "Error"),
             "startedAt": started_at,
             "finishedAt": timestamp(),
             "containerID": self.status.get("containerID", ""),
         }
-        log_tail = (self.log_file, self._log_start) if fallback and code != 0 else None
-        message = process.termination_message(term, log_tail)
+        message = termination_message(term)
+        fallback = self.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
+        if not message and fallback and ended.code != 0:
+            message = await container.output_tail()
         if message:
             terminated["message"] = message
         self._update(state={"terminated": terminated}, ready=False, started=False)
 
-    async def _probe(self, ctx: ProbeContext, killed: asyncio.Event) -> None:
+    async def _probe(self, container: Container, killed: asyncio.Event) -> None:
         """Startup, then liveness and readiness probes, until cancelled."""
         startup = self.spec.get("startupProbe")
         if startup is not None:
-            if not await run_startup(startup, ctx, self._unhealthy("Startup")):
+            if not await run_startup(startup, container, self._unhealthy("Startup")):
                 self._kill_reason = "startup"
                 killed.set()
                 return
@@ -258,7 +240,7 @@ class ContainerRunner:
         tasks = [
             run_probe(
                 readiness,
-                ctx,
+                container,
                 lambda ok: self._update(ready=ok),
                 initial=False,
                 failed=self._unhealthy("Readiness"),
@@ -275,7 +257,7 @@ class ContainerRunner:
 
             liveness = self.spec["livenessProbe"]
             failed = self._unhealthy("Liveness")
-            tasks.append(run_probe(liveness, ctx, dead, initial=True, failed=failed))
+            tasks.append(run_probe(liveness, container, dead, initial=True, failed=failed))
         await asyncio.gather(*tasks)
 
     def _unhealthy(self, kind: str) -> Callable[[str], Awaitable[None]]:

@@ -1,4 +1,4 @@
-"""The node agent: one PodWorker per pod bound to the node."""
+"""The node agent: one PodWorker per pod bound to the node, containers run by the runtime."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import logging
 import pathlib
 import shutil
 import time
-from typing import Any
 
-from sandbox.client.api import path
 from sandbox.client.backoff import BackoffPolicy
 from sandbox.client.objects import NODE_NAME, Obj
 from sandbox.client.view import ClusterView
-from sandbox.kubelet.catalog import Catalog
+from sandbox.kubelet.context import Node
+from sandbox.kubelet.layout import pod_dir
 from sandbox.kubelet.owners import owners_gone
 from sandbox.kubelet.persist import persist
-from sandbox.kubelet.pod import PodWorker, pod_dir
+from sandbox.kubelet.pod import PodWorker
+from sandbox.kubelet.runtime import Runtime
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_CAP = 10.0
@@ -27,26 +27,22 @@ class Kubelet:
     """Starts a PodWorker per pod bound to the node, stops it when the pod goes."""
 
     def __init__(
-        self, cluster: ClusterView, data_dir: pathlib.Path, catalog: Catalog, backoff: BackoffPolicy
+        self, cluster: ClusterView, data_dir: pathlib.Path, runtime: Runtime, backoff: BackoffPolicy
     ) -> None:
         """No pods yet."""
         self.cluster = cluster
-        self.data_dir = data_dir
-        self.catalog = catalog
-        self.backoff = backoff
+        self.node = Node(cluster, data_dir, runtime, backoff)
         self.workers: dict[str, PodWorker] = {}
         self._ending: dict[str, asyncio.Task[None]] = {}
         self._owner_check = 0.0
-        self.closing = False
 
     def running_pods(self) -> list[Obj]:
         """Pods whose processes have not all ended yet."""
         return [w.pod for w in self.workers.values() if w.task is not None and not w.task.done()]
 
-    async def fetch(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
-        """Read a ConfigMap or Secret from the API."""
-        result = await self.cluster.api.get_or_none(path(resource, namespace, name))
-        return dict(result) if isinstance(result, dict) else None
+    async def logs(self, pod: Obj, container: str, tail_lines: int | None) -> str:
+        """What a container of the pod printed, as its runtime keeps it."""
+        return await self.node.runtime.logs(pod, container, tail_lines)
 
     async def sync(self) -> None:
         """Match workers to the pods bound to the node."""
@@ -63,7 +59,7 @@ class Kubelet:
                 "Succeeded",
                 "Failed",
             ):
-                worker = self.workers[uid] = PodWorker(self, pod)
+                worker = self.workers[uid] = PodWorker(self.node, pod)
                 worker.start()
             elif worker is not None:
                 worker.pod = pod
@@ -89,9 +85,9 @@ class Kubelet:
             await persist(
                 lambda: self.cluster.delete("pods", pod, grace=0),
                 f"final delete of pod {name}",
-                lambda: not self.closing,
+                lambda: not self.node.closing,
             )
-        shutil.rmtree(pod_dir(self.data_dir, pod), ignore_errors=True)
+        shutil.rmtree(pod_dir(self.node.data_dir, pod), ignore_errors=True)
         self.workers.pop(uid, None)
 
     async def _stop_orphans(self, pods: list[Obj]) -> None:
@@ -107,7 +103,7 @@ class Kubelet:
 
     async def shutdown(self) -> None:
         """Stop every process this kubelet started (grace capped so shutdown stays quick)."""
-        self.closing = True
+        self.node.closing = True
         for uid, worker in list(self.workers.items()):
             if uid not in self._ending:
                 grace = min(worker.grace(), SHUTDOWN_GRACE_CAP)

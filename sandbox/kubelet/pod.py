@@ -1,4 +1,4 @@
-"""One pod on the node: its folder, ports, volumes, containers and status reports."""
+"""One pod on the node: its folder, ports, volumes, init containers, containers and status."""
 
 from __future__ import annotations
 
@@ -6,23 +6,21 @@ import asyncio
 import contextlib
 import json
 import logging
+import pathlib
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
 from sandbox.client.api import ApiError
 from sandbox.client.objects import PORTS_ANNOTATION, timestamp
 from sandbox.kubelet.container import ContainerRunner
+from sandbox.kubelet.context import Node
+from sandbox.kubelet.layout import pod_dir
 from sandbox.kubelet.persist import persist
-from sandbox.kubelet.spec import ConfigError
+from sandbox.kubelet.runtime import ConfigError
 from sandbox.kubelet.status import pod_status
 from sandbox.kubelet.volumes import prepare_volumes
-
-if TYPE_CHECKING:
-    import pathlib
-
-    from sandbox.kubelet.node import Kubelet
 
 log = logging.getLogger(__name__)
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
@@ -49,20 +47,14 @@ def allocate_ports(containers: list[dict[str, Any]]) -> dict[str, dict[str, int]
     return result
 
 
-def pod_dir(data_dir: pathlib.Path, pod: dict[str, Any]) -> pathlib.Path:
-    """<data dir>/pods/<namespace>/<name>_<uid>: the pod's folder (logs/<container>.log inside)."""
-    meta = pod["metadata"]
-    return data_dir / "pods" / meta["namespace"] / f"{meta['name']}_{meta.get('uid', '')}"
-
-
 class PodWorker:
     """Runs a pod's containers and reports its status until stopped."""
 
-    def __init__(self, kubelet: Kubelet, pod: dict[str, Any]) -> None:
+    def __init__(self, node: Node, pod: dict[str, Any]) -> None:
         """Nothing starts before run()."""
-        self.kubelet = kubelet
+        self.node = node
         self.pod = pod
-        self.dir = pod_dir(kubelet.data_dir, pod)
+        self.dir = pod_dir(node.data_dir, pod)
         self.volumes: dict[str, pathlib.Path] = {}
         self.ports: dict[str, dict[str, int]] = {}
         self.runners = [ContainerRunner(self, c) for c in pod["spec"].get("containers") or []]
@@ -96,7 +88,7 @@ class PodWorker:
 
     async def event(self, reason: str, message: str, kind: str = "Normal") -> None:
         """An Event on this pod from the kubelet."""
-        await self.kubelet.cluster.event(self.pod, reason, message, kind, component="kubelet")
+        await self.node.cluster.event(self.pod, reason, message, kind, component="kubelet")
 
     def start(self) -> None:
         """Run the pod in the background."""
@@ -118,7 +110,7 @@ class PodWorker:
             deadline.cancel()
             name = self.pod["metadata"]["name"]
             await persist(
-                self._write_status, f"final status of pod {name}", lambda: not self.kubelet.closing
+                self._write_status, f"final status of pod {name}", lambda: not self.node.closing
             )
 
     async def _enforce_deadline(self) -> None:
@@ -151,10 +143,10 @@ class PodWorker:
         while not self.stopping.is_set():
             try:
                 if not annotated:
-                    await self.kubelet.cluster.patch("pods", self.pod, note)
+                    await self.node.cluster.patch("pods", self.pod, note)
                     annotated = True
                 self.volumes = await prepare_volumes(
-                    self.pod, self.dir, self.kubelet.data_dir, self.kubelet.fetch
+                    self.pod, self.dir, self.node.data_dir, self.node.fetch
                 )
                 return True
             except ConfigError as exc:
@@ -168,7 +160,7 @@ class PodWorker:
     def status(self) -> dict[str, Any]:
         """The pod status from the container runners."""
         policy = self.pod["spec"].get("restartPolicy", "Always")
-        if self.stopping.is_set() and all(r.finished or r.pid is None for r in self.runners):
+        if self.stopping.is_set() and all(r.finished or r.current is None for r in self.runners):
             policy = "Never"  # a deleted pod ends in a terminal phase
         statuses = [dict(r.status) for r in self.runners]
         inits = [dict(r.status) for r in self.inits]
@@ -186,7 +178,7 @@ class PodWorker:
         change = {k: status.get(k) for k in set(old) | set(status) if old.get(k) != status.get(k)}
         if (
             change
-            and await self.kubelet.cluster.patch("pods", self.pod, {"status": change}, sub="status")
+            and await self.node.cluster.patch("pods", self.pod, {"status": change}, sub="status")
             is not None
         ):
             self._written = status
@@ -212,7 +204,7 @@ class PodWorker:
             self.deletion_grace = grace
         self.stopping.set()
         for runner in [*self.inits, *self.runners]:
-            if runner.pid and not runner.finished:
+            if runner.current is not None and not runner.finished:
                 await self.event("Killing", f"Stopping container {runner.name}")
             await runner.stop()
         if self.task is not None:

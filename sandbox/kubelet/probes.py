@@ -1,45 +1,21 @@
-"""Readiness, liveness and startup probes over real sockets and processes."""
+"""Readiness, liveness and startup probes: timing and thresholds over the runtime's container."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
-import os
-import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
-from sandbox.kubelet.paths import PathMap
+from sandbox.kubelet.runtime import Container
 
 
-@dataclasses.dataclass
-class ProbeContext:
-    """What a probe needs from its container."""
-
-    ports: dict[str, int]
-    env: dict[str, str]
-    cwd: str
-    paths: PathMap
-
-
-def resolve_port(port: Any, ports: dict[str, int]) -> int:
-    """A probe's port (number or name) -> the allocated localhost port (unknown numbers stay)."""
-    key = str(port)
-    if key in ports:
-        return ports[key]
-    if key.isdigit():
-        return int(key)
-    raise ValueError(f"probe port {port!r} names no containerPort")
-
-
-async def _http(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> str | None:
+async def _http(spec: dict[str, Any], target: Container, timeout: float) -> str | None:
     """httpGet: any status from 200 to 399 succeeds (redirects are not followed)."""
-    port = resolve_port(spec.get("port", 80), ctx.ports)
+    host, port = target.address(spec.get("port", 80))
     scheme = str(spec.get("scheme", "HTTP")).lower()
-    url = f"{scheme}://127.0.0.1:{port}{spec.get('path', '/')}"
+    url = f"{scheme}://{host}:{port}{spec.get('path', '/')}"
     headers = {h["name"]: h["value"] for h in spec.get("httpHeaders") or []}
     headers.setdefault("User-Agent", "kube-probe/1.31")
     client_timeout = aiohttp.ClientTimeout(total=timeout)
@@ -54,52 +30,37 @@ async def _http(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> str 
         return f'Get "{url}": {exc or "timeout"}'
 
 
-async def _tcp(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> str | None:
+async def _tcp(spec: dict[str, Any], target: Container, timeout: float) -> str | None:
     """tcpSocket: a connection opens."""
-    port = resolve_port(spec.get("port"), ctx.ports)
+    wanted: Any = spec.get("port")  # required by the API; a probe without one fails to resolve
+    host, port = target.address(wanted)
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, TimeoutError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "i/o timeout"
-        return f"dial tcp 127.0.0.1:{port}: {reason}"
+        return f"dial tcp {host}:{port}: {reason}"
     writer.close()
     return None
 
 
-async def _exec(spec: dict[str, Any], ctx: ProbeContext, timeout: float) -> str | None:
-    """exec: the command (paths rewritten, container env and folder) exits 0."""
-    argv = [ctx.paths.rewrite(str(a)) for a in spec.get("command") or []]
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=ctx.cwd,
-        env=ctx.env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        output, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        return f"command {argv!r} timed out"
-    if proc.returncode == 0:
+async def _exec(spec: dict[str, Any], target: Container, timeout: float) -> str | None:
+    """exec: the command exits 0 in the container (its env, folder and paths)."""
+    code, output = await target.exec(list(spec.get("command") or []), timeout)
+    if code == 0:
         return None
-    return output.decode(errors="replace")[-1024:].strip() or f"exit status {proc.returncode}"
+    return output[-1024:].strip() or f"exit status {code}"
 
 
-async def attempt(probe: dict[str, Any], ctx: ProbeContext) -> str | None:
+async def attempt(probe: dict[str, Any], target: Container) -> str | None:
     """Run one probe attempt: None on success, else why it failed."""
     timeout = float(probe.get("timeoutSeconds", 1))
     try:
         if "httpGet" in probe:
-            return await asyncio.wait_for(_http(probe["httpGet"], ctx, timeout), timeout + 1)
+            return await asyncio.wait_for(_http(probe["httpGet"], target, timeout), timeout + 1)
         if "tcpSocket" in probe:
-            return await _tcp(probe["tcpSocket"], ctx, timeout)
+            return await _tcp(probe["tcpSocket"], target, timeout)
         if "exec" in probe:
-            return await _exec(probe["exec"], ctx, timeout)
+            return await _exec(probe["exec"], target, timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         return str(exc) or "timeout"
     return "unsupported probe (the sandbox runs httpGet, tcpSocket and exec probes)"
@@ -107,7 +68,7 @@ async def attempt(probe: dict[str, Any], ctx: ProbeContext) -> str | None:
 
 async def run_probe(
     probe: dict[str, Any],
-    ctx: ProbeContext,
+    target: Container,
     report: Callable[[bool], None],
     initial: bool,
     failed: Callable[[str], Awaitable[None]],
@@ -119,7 +80,7 @@ async def run_probe(
     need_fail = int(probe.get("failureThreshold", 3))
     result, streak_ok, streak_fail = initial, 0, 0
     while True:
-        why = await attempt(probe, ctx)
+        why = await attempt(probe, target)
         if why is None:
             streak_ok, streak_fail = streak_ok + 1, 0
             if streak_ok >= need_ok and not result:
@@ -135,14 +96,14 @@ async def run_probe(
 
 
 async def run_startup(
-    probe: dict[str, Any], ctx: ProbeContext, failed: Callable[[str], Awaitable[None]]
+    probe: dict[str, Any], target: Container, failed: Callable[[str], Awaitable[None]]
 ) -> bool:
     """A startup probe: True once it succeeds, False after failureThreshold failures."""
     await asyncio.sleep(float(probe.get("initialDelaySeconds", 0)))
     period = float(probe.get("periodSeconds", 10))
     failures = 0
     while True:
-        why = await attempt(probe, ctx)
+        why = await attempt(probe, target)
         if why is None:
             return True
         await failed(why)

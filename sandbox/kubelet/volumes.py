@@ -6,8 +6,8 @@ import base64
 import pathlib
 from typing import Any
 
-from sandbox.kubelet.paths import PathMap
-from sandbox.kubelet.spec import ConfigError, Fetch
+from sandbox.kubelet.layout import termination_file
+from sandbox.kubelet.runtime import ConfigError, Fetch
 
 DEFAULT_TERMINATION_PATH = "/dev/termination-log"
 
@@ -74,9 +74,9 @@ async def prepare_volumes(
     return result
 
 
-def container_paths(
+def container_mounts(
     container: dict[str, Any], volumes: dict[str, pathlib.Path], container_dir: pathlib.Path
-) -> PathMap:
+) -> dict[str, str]:
     """The container's mountPath -> host path map, including its termination message file."""
     mapping: dict[str, str] = {}
     for mount in container.get("volumeMounts") or []:
@@ -91,9 +91,4 @@ def container_paths(
     mapping[container.get("terminationMessagePath") or DEFAULT_TERMINATION_PATH] = str(
         termination_file(container_dir)
     )
-    return PathMap(mapping)
-
-
-def termination_file(container_dir: pathlib.Path) -> pathlib.Path:
-    """Where the container's termination message lands on the host."""
-    return container_dir / "termination-log"
+    return mapping

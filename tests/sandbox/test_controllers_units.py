@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.controllers.deploy_status import compute_status, max_unavailable
 from sandbox.client.objects import selector_matches, set_condition
+from sandbox.controllers.deploy_status import compute_status, max_unavailable
 from sandbox.controllers.rollout import fenceposts, new_rs_target, old_rs_targets, template_hash
 
 

@@ -20,7 +20,7 @@ from sandbox_workloads import (
     web_container,
 )
 
-from sandbox.kubelet.logs import read_log
+from sandbox.kubelet.process.logs import read_log
 
 __all__ = ["namespace", "sandbox"]
 pytestmark = pytest.mark.slow

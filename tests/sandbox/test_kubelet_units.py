@@ -10,9 +10,11 @@ import sys
 import pytest
 
 from sandbox.client.backoff import BackoffPolicy
-from sandbox.kubelet.catalog import CatalogError, CatalogImage, load_catalog
-from sandbox.kubelet.paths import PathMap
-from sandbox.kubelet.spec import ConfigError, build_command, build_env, expand
+from sandbox.kubelet.env import expand
+from sandbox.kubelet.process.catalog import CatalogError, CatalogImage, load_catalog
+from sandbox.kubelet.process.command import build_command, build_env
+from sandbox.kubelet.process.paths import PathMap
+from sandbox.kubelet.runtime import ConfigError
 from sandbox.kubelet.status import pod_phase
 
 DATA = PathMap(

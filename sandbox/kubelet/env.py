@@ -1,24 +1,15 @@
-"""Pure construction of a container's command line and environment from the pod spec and catalog."""
+"""A container's declared environment: envFrom, then env in order, with Kubernetes' $(VAR)."""
 
 from __future__ import annotations
 
 import base64
-import os
 import re
-import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from sandbox.kubelet.catalog import CatalogImage
-from sandbox.kubelet.paths import PathMap
+from sandbox.kubelet.runtime import ConfigError, Fetch
 
 _VAR = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
-# Fetch a ConfigMap or Secret: (resource, namespace, name) -> object or None.
-Fetch = Callable[[str, str, str], Awaitable[dict[str, Any] | None]]
-
-
-class ConfigError(Exception):
-    """The container cannot start because a referenced ConfigMap/Secret key is missing."""
 
 
 def expand(text: str, env: Mapping[str, str]) -> str:
@@ -31,29 +22,6 @@ def expand(text: str, env: Mapping[str, str]) -> str:
         return env[name] if name in env else match.group(0)
 
     return _VAR.sub(sub, text)
-
-
-def build_command(
-    container: dict[str, Any], image: CatalogImage, env: Mapping[str, str], paths: PathMap
-) -> list[str]:
-    """The argv: the pod's command replaces the catalog's, args appended; $(VAR); paths."""
-    command = container.get("command")
-    argv = [*(command if command else image.command), *(container.get("args") or [])]
-    if not argv:
-        raise ConfigError(
-            f"image {container.get('image')!r} has no command in the catalog "
-            "and the container sets none"
-        )
-    words = [expand(str(a), env) for a in argv]
-    if words[0] in ("python", sys.executable):  # the interpreter's own path is a host path
-        return [sys.executable, *(paths.rewrite(w) for w in words[1:])]
-    return [paths.rewrite(w) for w in words]
-
-
-def base_env(home: str) -> dict[str, str]:
-    """What Python needs to run, and nothing from the developer's shell."""
-    bin_dir = os.path.dirname(sys.executable)
-    return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home}
 
 
 async def _key(fetch: Fetch, resource: str, namespace: str, ref: dict[str, Any]) -> str | None:
@@ -117,19 +85,11 @@ async def _env_from(sources: list[dict[str, Any]], namespace: str, fetch: Fetch)
     return env
 
 
-async def build_env(
-    container: dict[str, Any],
-    pod: dict[str, Any],
-    image: CatalogImage,
-    *,
-    port: int | None,
-    home: str,
-    paths: PathMap,
-    fetch: Fetch,
+async def declared_env(
+    container: dict[str, Any], pod: dict[str, Any], image_env: Mapping[str, str], fetch: Fetch
 ) -> dict[str, str]:
-    """Base < catalog env < envFrom < env (in order, $(VAR)) < PORT; container paths rewritten."""
-    base = base_env(home)
-    env = {**base, **image.env}
+    """The image's env < envFrom < env (in order, each $(VAR) over what came before)."""
+    env = dict(image_env)
     env.update(await _env_from(container.get("envFrom") or [], pod["metadata"]["namespace"], fetch))
     for var in container.get("env") or []:
         if "valueFrom" in var:
@@ -139,11 +99,4 @@ async def build_env(
         else:
             value = expand(str(var.get("value", "")), env)
         env[var["name"]] = value
-    if port is not None:
-        env["PORT"] = str(port)
-    # the base values are host paths already; everything else speaks container paths
-    result = {k: v if base.get(k) == v else paths.rewrite(v) for k, v in env.items()}
-    tmp = paths.resolve("/tmp")  # noqa: S108  # nosec B108 - a container path
-    if tmp is not None:
-        result.setdefault("TMPDIR", tmp)
-    return result
+    return env

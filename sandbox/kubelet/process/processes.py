@@ -1,4 +1,4 @@
-"""Start and stop one container process (its own session, output to a log file)."""
+"""Start and stop one container process: its own session, its output appended to a log file."""
 
 from __future__ import annotations
 
@@ -90,16 +90,3 @@ def tail(path: pathlib.Path, start: int = 0, lines: int = 80, limit: int = 2048)
         return ""
     text = b"\n".join(data.splitlines()[-lines:])[-limit:]
     return text.decode(errors="replace")
-
-
-MESSAGE_LIMIT = 4096
-
-
-def termination_message(term: pathlib.Path, log_tail: tuple[pathlib.Path, int] | None) -> str:
-    """The termination-message file (at most 4096 bytes), else the log tail when asked."""
-    message = ""
-    with contextlib.suppress(OSError):
-        message = term.read_text(errors="replace")[:MESSAGE_LIMIT]
-    if not message and log_tail is not None:
-        message = tail(*log_tail)
-    return message

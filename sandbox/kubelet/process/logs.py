@@ -1,11 +1,11 @@
-"""Container logs as the kubelet writes them: <data dir>/pods/<ns>/<pod>_<uid>/logs/<name>.log."""
+"""Container logs as the process runtime writes them: <pod folder>/logs/<container>.log."""
 
 from __future__ import annotations
 
 import pathlib
 from typing import Any
 
-from sandbox.kubelet.pod import pod_dir
+from sandbox.kubelet.layout import pod_dir
 
 
 def log_file(

@@ -1,0 +1,1 @@
+"""The process runtime: containers as local processes from an image catalog, no isolation."""

@@ -1,0 +1,59 @@
+"""A container as a local process: its argv and environment from the pod spec and the catalog."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from sandbox.kubelet.env import declared_env, expand
+from sandbox.kubelet.process.catalog import CatalogImage
+from sandbox.kubelet.process.paths import PathMap
+from sandbox.kubelet.runtime import ConfigError, Fetch
+
+
+def build_command(
+    container: dict[str, Any], image: CatalogImage, env: Mapping[str, str], paths: PathMap
+) -> list[str]:
+    """The argv: the pod's command replaces the catalog's, args appended; $(VAR); paths."""
+    command = container.get("command")
+    argv = [*(command if command else image.command), *(container.get("args") or [])]
+    if not argv:
+        raise ConfigError(
+            f"image {container.get('image')!r} has no command in the catalog "
+            "and the container sets none"
+        )
+    words = [expand(str(a), env) for a in argv]
+    if words[0] in ("python", sys.executable):  # the interpreter's own path is a host path
+        return [sys.executable, *(paths.rewrite(w) for w in words[1:])]
+    return [paths.rewrite(w) for w in words]
+
+
+def base_env(home: str) -> dict[str, str]:
+    """What Python needs to run, and nothing from the developer's shell."""
+    bin_dir = os.path.dirname(sys.executable)
+    return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home}
+
+
+async def build_env(
+    container: dict[str, Any],
+    pod: dict[str, Any],
+    image: CatalogImage,
+    *,
+    port: int | None,
+    home: str,
+    paths: PathMap,
+    fetch: Fetch,
+) -> dict[str, str]:
+    """Base < catalog env < envFrom < env (in order, $(VAR)) < PORT; container paths rewritten."""
+    base = base_env(home)
+    env = await declared_env(container, pod, {**base, **image.env}, fetch)
+    if port is not None:
+        env["PORT"] = str(port)
+    # the base values are host paths already; everything else speaks container paths
+    result = {k: v if base.get(k) == v else paths.rewrite(v) for k, v in env.items()}
+    tmp = paths.resolve("/tmp")  # noqa: S108  # nosec B108 - a container path
+    if tmp is not None:
+        result.setdefault("TMPDIR", tmp)
+    return result

@@ -1,0 +1,151 @@
+"""The process runtime: each container a local process chosen by the image catalog."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pathlib
+import signal
+from typing import Any
+
+from sandbox.kubelet.process import processes
+from sandbox.kubelet.process.catalog import Catalog, CatalogImage
+from sandbox.kubelet.process.command import build_command, build_env
+from sandbox.kubelet.process.logs import read_log
+from sandbox.kubelet.process.paths import PathMap
+from sandbox.kubelet.runtime import ContainerConfig, Exit, ImageError, StartError
+
+HOST = "127.0.0.1"
+
+
+def resolve_port(port: Any, ports: dict[str, int]) -> int:
+    """A port (number or name) -> the allocated localhost port (unknown numbers stay)."""
+    key = str(port)
+    if key in ports:
+        return ports[key]
+    if key.isdigit():
+        return int(key)
+    raise ValueError(f"probe port {port!r} names no containerPort")
+
+
+class ProcessContainer:
+    """One run of a container: a process in a session of its own, its output appended to a log."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str,
+        paths: PathMap,
+        config: ContainerConfig,
+    ) -> None:
+        """Nothing runs before start()."""
+        self.argv, self.env, self.cwd, self.paths = argv, env, cwd, paths
+        self.ports = dict(config.ports)
+        self.log_file = config.pod_dir / "logs" / f"{config.spec['name']}.log"
+        self._proc: asyncio.subprocess.Process | None = None
+        self._log_start = 0
+
+    @property
+    def id(self) -> str:
+        """`sandbox://<pid>` once started."""
+        return f"sandbox://{self._proc.pid}" if self._proc is not None else ""
+
+    @property
+    def _process(self) -> asyncio.subprocess.Process:
+        if self._proc is None:
+            raise RuntimeError("the container has not been started")
+        return self._proc
+
+    async def start(self) -> None:
+        """Start argv in the container's folder, env and log."""
+        self._log_start = processes.log_size(self.log_file)
+        try:
+            self._proc = await processes.start(self.argv, self.env, self.cwd, self.log_file)
+        except OSError as exc:  # e.g. the catalog names a program or folder that does not exist
+            why = exc.strerror or exc
+            raise StartError(f"failed to start {self.argv[0]!r} in {self.cwd}: {why}") from exc
+
+    async def wait(self) -> Exit:
+        """Wait for the main process to exit."""
+        return Exit(processes.exit_code(await self._process.wait()))
+
+    async def stop(self, grace: float) -> Exit:
+        """SIGTERM the session, SIGKILL after grace; the group ends with its main process."""
+        return Exit(await processes.stop(self._process, grace))
+
+    async def exec(self, argv: list[str], timeout: float) -> tuple[int, str]:
+        """Run a command (paths rewritten) in the container's folder and environment."""
+        argv = [self.paths.rewrite(str(a)) for a in argv]
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            output, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            raise TimeoutError(f"command {argv!r} timed out") from None
+        return int(proc.returncode or 0), output.decode(errors="replace")
+
+    def address(self, port: int | str) -> tuple[str, int]:
+        """127.0.0.1 and the port the kubelet allocated for that containerPort."""
+        return HOST, resolve_port(port, self.ports)
+
+    async def output_tail(self) -> str:
+        """The last lines of this run's output."""
+        return processes.tail(self.log_file, self._log_start)
+
+
+class ProcessRuntime:
+    """Images from the catalog, containers as local processes, logs as files in the pod folder."""
+
+    def __init__(self, data_dir: pathlib.Path, catalog: Catalog) -> None:
+        """Serve the pods whose folders live under data_dir."""
+        self.data_dir = data_dir
+        self.catalog = catalog
+
+    def _image(self, image: str) -> CatalogImage:
+        entry = self.catalog.resolve(image)
+        if entry is None:
+            raise ImageError(
+                f'image "{image}" is not in the sandbox image catalog; '
+                'add an entry whose "match" covers it'
+            )
+        return entry
+
+    async def pull(self, image: str) -> str:
+        """The catalog entry's imageID (no registry is contacted)."""
+        self._image(image)
+        return f"sandbox-catalog://{image}"
+
+    async def create(self, config: ContainerConfig) -> ProcessContainer:
+        """Resolve paths, env, argv and working folder of one run."""
+        image = self._image(config.spec.get("image", ""))
+        paths = PathMap(config.mounts)
+        first = next(iter(config.ports.values()), None)
+        env = await build_env(
+            config.spec,
+            config.pod,
+            image,
+            port=first,
+            home=str(config.pod_dir),
+            paths=paths,
+            fetch=config.fetch,
+        )
+        argv = build_command(config.spec, image, env, paths)
+        working = config.spec.get("workingDir")
+        cwd = paths.resolve(working) if working else None
+        return ProcessContainer(argv, env, cwd or str(image.workdir), paths, config)
+
+    async def logs(self, pod: dict[str, Any], container: str, tail_lines: int | None) -> str:
+        """The container's log file: every run appended."""
+        return read_log(self.data_dir, pod, container, tail_lines)
