@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from sandbox import cluster
-from sandbox.faults import parse_codes
+from sandbox.apiserver.faults import parse_codes
 
 
 def _add_fault_flags(up: argparse.ArgumentParser) -> None:

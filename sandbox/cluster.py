@@ -14,6 +14,9 @@ import aiohttp
 import yaml
 from aiohttp import web
 
+from sandbox.apiserver.app import make_app, seed
+from sandbox.apiserver.state import State
+from sandbox.apiserver.store import Store
 from sandbox.client.api import Api
 from sandbox.client.backoff import BackoffPolicy
 from sandbox.client.view import ClusterView
@@ -22,9 +25,6 @@ from sandbox.controllers.services import NodePorts
 from sandbox.kubelet.node import Kubelet
 from sandbox.kubelet.process.catalog import load_catalog
 from sandbox.kubelet.process.runtime import ProcessRuntime
-from sandbox.server import make_app, seed
-from sandbox.state import State
-from sandbox.store import Store
 
 log = logging.getLogger("sandbox")
 STOP_TIMEOUT = 60.0

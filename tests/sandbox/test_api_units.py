@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import jsonpath, patching, schema
-from sandbox.errors import APIError
-from sandbox.selectors import field_selector, label_selector, match_label_selector
-from sandbox.tables import human_duration
+from sandbox.apiserver import jsonpath, patch_types, schema
+from sandbox.apiserver.errors import APIError
+from sandbox.apiserver.selectors import field_selector, label_selector, match_label_selector
+from sandbox.apiserver.tables import human_duration
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ from sandbox.tables import human_duration
     ],
 )
 def test_merge_patch(target, patch, expected):
-    assert patching.merge_patch(target, patch) == expected
+    assert patch_types.merge_patch(target, patch) == expected
 
 
 def test_json_patch_operations():
@@ -37,7 +37,7 @@ def test_json_patch_operations():
         {"op": "move", "from": "/d", "path": "/e~1f"},
         {"op": "remove", "path": "/a/b/0"},
     ]
-    assert patching.json_patch(doc, ops) == {"a": {"b": [9, 2, 3]}, "c": "y", "e/f": "y"}
+    assert patch_types.json_patch(doc, ops) == {"a": {"b": [9, 2, 3]}, "c": "y", "e/f": "y"}
     assert doc == {"a": {"b": [1, 2]}, "c": "x"}
 
 
@@ -51,7 +51,7 @@ def test_json_patch_operations():
 )
 def test_json_patch_failures_are_422(op):
     with pytest.raises(APIError) as caught:
-        patching.json_patch({"c": "x"}, [op])
+        patch_types.json_patch({"c": "x"}, [op])
     assert caught.value.code == 422
 
 
@@ -67,12 +67,12 @@ def test_strategic_merge_directives():
         "volumes": [{"name": "w"}, {"$patch": "replace"}],
         "$setElementOrder/containers": [{"name": "a"}],
     }
-    assert patching.strategic_merge(live, patch) == {
+    assert patch_types.strategic_merge(live, patch) == {
         "containers": [{"name": "a", "image": "1", "args": ["y"]}],
         "finalizers": ["f1", "f2"],
         "volumes": [{"name": "w"}],
     }
-    dropped = patching.strategic_merge(live, {"$deleteFromPrimitiveList/finalizers": ["f1"]})
+    dropped = patch_types.strategic_merge(live, {"$deleteFromPrimitiveList/finalizers": ["f1"]})
     assert dropped["finalizers"] == []
 
 

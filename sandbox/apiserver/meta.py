@@ -8,7 +8,7 @@ import re
 import uuid
 from typing import Any
 
-from .errors import bad_request, cause
+from sandbox.apiserver.errors import bad_request, cause
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .errors import APIError, bad_request
+from sandbox.apiserver.errors import APIError, bad_request
 
 # Lists merged by a key in strategic merge patches of built-in kinds (field name -> key).
 MERGE_KEYS = {

@@ -7,11 +7,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from . import meta
-from .api import API, Options
-from .errors import bad_request, conflict
-from .registry import ResourceType
-from .store import Obj
+from sandbox.apiserver import meta
+from sandbox.apiserver.errors import bad_request, conflict
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.store import Obj
+from sandbox.apiserver.verbs import API, Options
 
 POLICIES = ("Background", "Foreground", "Orphan")
 

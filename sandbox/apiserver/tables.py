@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import jsonpath, meta
-from .columns import BUILTIN_COLUMNS
-from .columns_access import ACCESS_COLUMNS
-from .registry import ResourceType
+from sandbox.apiserver import jsonpath, meta
+from sandbox.apiserver.columns import BUILTIN_COLUMNS
+from sandbox.apiserver.columns_access import ACCESS_COLUMNS
+from sandbox.apiserver.registry import ResourceType
 
 Obj = dict[str, Any]
 

@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import crds, discovery, openapi, rbac
-from .api import Options
-from .errors import APIError
-from .gc import Collector
-from .handlers import ResourceHandler, read_body, respond
-from .registry import Registry
-from .state import State
+from sandbox.apiserver import crds, discovery, openapi, rbac
+from sandbox.apiserver.errors import APIError
+from sandbox.apiserver.gc import Collector
+from sandbox.apiserver.registry import Registry
+from sandbox.apiserver.resources import ResourceHandler, read_body, respond
+from sandbox.apiserver.state import State
+from sandbox.apiserver.verbs import Options
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

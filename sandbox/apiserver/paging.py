@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import APIError, bad_request
-from .store import Key, Obj, Store
+from sandbox.apiserver.errors import APIError, bad_request
+from sandbox.apiserver.store import Key, Obj, Store
 
 TOO_OLD = (
     "The provided continue parameter is too old to display a consistent list result. You can "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import Obj, Store
+from sandbox.apiserver.store import Obj, Store
 
 ROLES = ("rbac.authorization.k8s.io", "roles")
 CLUSTER_ROLES = ("rbac.authorization.k8s.io", "clusterroles")

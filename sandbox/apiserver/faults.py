@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .errors import APIError
+from sandbox.apiserver.errors import APIError
 
 REASONS = {
     409: ("Conflict", "injected fault: conflict"),

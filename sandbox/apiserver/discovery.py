@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .registry import VERBS, Registry, ResourceType
+from sandbox.apiserver.registry import VERBS, Registry, ResourceType
 
 VERSION = {
     "major": "1",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .api import API
-from .faults import Faults
-from .registry import Registry
-from .store import Store
+from sandbox.apiserver.faults import Faults
+from sandbox.apiserver.registry import Registry
+from sandbox.apiserver.store import Store
+from sandbox.apiserver.verbs import API
 
 
 @dataclass

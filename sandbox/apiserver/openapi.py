@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from .registry import Registry, ResourceType
+from sandbox.apiserver.registry import Registry, ResourceType
 
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 METADATA_DESCRIPTION = (

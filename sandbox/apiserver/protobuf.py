@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .errors import APIError
+from sandbox.apiserver.errors import APIError
 
 MAGIC = b"k8s\x00"
 Spec = dict[int, tuple[str, str]]

@@ -7,8 +7,8 @@ import itertools
 import random
 from typing import Any
 
-from .errors import cause
-from .selectors import match_label_selector
+from sandbox.apiserver.errors import cause
+from sandbox.apiserver.selectors import match_label_selector
 
 Obj = dict[str, Any]
 _cluster_ips = itertools.count(10)

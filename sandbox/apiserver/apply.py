@@ -6,11 +6,11 @@ import copy
 import json
 from typing import Any
 
-from . import meta, patching
-from .api import API, Options
-from .errors import APIError, bad_request, conflict
-from .registry import ResourceType
-from .store import Obj
+from sandbox.apiserver import meta, patch_types
+from sandbox.apiserver.errors import APIError, bad_request, conflict
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.store import Obj
+from sandbox.apiserver.verbs import API, Options
 
 Path = tuple[str, ...]
 _META_OWNED = ("labels", "annotations", "finalizers", "ownerReferences")
@@ -30,9 +30,9 @@ def field_paths(node: Any, custom: bool, prefix: Path = ()) -> set[Path]:
                 continue
             if prefix == ("f:metadata",) and key not in _META_OWNED:
                 continue
-            merge_key = None if custom else patching.MERGE_KEYS.get(key)
+            merge_key = None if custom else patch_types.MERGE_KEYS.get(key)
             if key == "ports" and not custom:
-                merge_key = patching._merge_key(key, value if isinstance(value, list) else [])
+                merge_key = patch_types._merge_key(key, value if isinstance(value, list) else [])
             if isinstance(value, dict) and value:
                 paths |= field_paths(value, custom, path)
             elif isinstance(value, list) and merge_key and all(isinstance(v, dict) for v in value):
@@ -188,7 +188,7 @@ def _merged(
     others = set().union(*(p for m, p in managers.items() if m != manager))
     for path in managers.get(manager, set()) - mine - others:
         _remove(new, path)
-    merge = patching.merge_patch if rtype.custom else patching.strategic_merge
+    merge = patch_types.merge_patch if rtype.custom else patch_types.strategic_merge
     body = {k: v for k, v in config.items() if k not in ("apiVersion", "kind")}
     body["metadata"] = {k: v for k, v in (config.get("metadata") or {}).items() if k in _META_OWNED}
     result: Obj = merge(new, body)

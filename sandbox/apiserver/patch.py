@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import apply, patching
-from .api import API, Options
-from .convert import from_storage, to_storage
-from .errors import bad_request, unsupported_media
-from .registry import ResourceType
-from .store import Obj
+from sandbox.apiserver import apply, patch_types
+from sandbox.apiserver.convert import from_storage, to_storage
+from sandbox.apiserver.errors import bad_request, unsupported_media
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.store import Obj
+from sandbox.apiserver.verbs import API, Options
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -36,13 +36,13 @@ def patch_object(
     old = api.get(rtype, namespace, name)
     view = from_storage(rtype, old)
     if content_type == JSON_PATCH:
-        patched = patching.json_patch(view, body)
+        patched = patch_types.json_patch(view, body)
     elif not isinstance(body, dict):
         raise bad_request("a merge patch must be a JSON object")
     elif content_type == MERGE_PATCH:
-        patched = patching.merge_patch(view, body)
+        patched = patch_types.merge_patch(view, body)
     else:
-        patched = patching.strategic_merge(view, body)
+        patched = patch_types.strategic_merge(view, body)
     if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
         raise bad_request("the patched object must be a JSON object with metadata")
     if (patched.get("kind"), patched.get("apiVersion")) != (view["kind"], view["apiVersion"]):

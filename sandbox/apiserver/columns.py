@@ -10,7 +10,7 @@ Column = tuple[str, str, int, Callable[[Obj], Any]]
 
 
 def _age(obj: Obj, key: str = "creationTimestamp") -> Any:
-    from .tables import age
+    from sandbox.apiserver.tables import age
 
     return age(obj["metadata"].get(key))
 
@@ -59,7 +59,7 @@ def pod_state(obj: Obj) -> tuple[int, int, str, int]:
 
 
 def _restarts(obj: Obj) -> str:
-    from .tables import age
+    from sandbox.apiserver.tables import age
 
     restarts = pod_state(obj)[3]
     last = [
@@ -84,7 +84,7 @@ def _job_status(obj: Obj) -> str:
 
 
 def _job_duration(obj: Obj) -> str:
-    from .tables import human_duration, since
+    from sandbox.apiserver.tables import human_duration, since
 
     start = since(_status(obj).get("startTime"))
     end = since(_status(obj).get("completionTime"))
@@ -102,7 +102,7 @@ def _ports(obj: Obj) -> str:
 
 
 def _last_seen(obj: Obj) -> Any:
-    from .tables import age
+    from sandbox.apiserver.tables import age
 
     series = (obj.get("series") or {}).get("lastObservedTime")
     when = series or obj.get("lastTimestamp") or obj.get("eventTime")

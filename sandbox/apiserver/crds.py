@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import meta, schema
-from .api import Options
-from .errors import bad_request, cause, invalid
-from .registry import ResourceType
-from .state import State
-from .store import Event, Obj
+from sandbox.apiserver import meta, schema
+from sandbox.apiserver.errors import bad_request, cause, invalid
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.state import State
+from sandbox.apiserver.store import Event, Obj
+from sandbox.apiserver.verbs import Options
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 CLEANUP = "customresourcecleanup.apiextensions.k8s.io"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import patching
-from .api import API, Options
-from .errors import bad_request, conflict
-from .registry import ResourceType
-from .selectors import field_value
-from .store import Obj
+from sandbox.apiserver import patch_types
+from sandbox.apiserver.errors import bad_request, conflict
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.selectors import field_value
+from sandbox.apiserver.store import Obj
+from sandbox.apiserver.verbs import API, Options
 
 
 def _paths(rtype: ResourceType) -> dict[str, str]:
@@ -63,9 +63,9 @@ def update_scale(
     current = get_scale(rtype, old)
     if method == "PATCH":
         if "json-patch" in content_type:
-            scale = patching.json_patch(current, body)
+            scale = patch_types.json_patch(current, body)
         else:
-            scale = patching.merge_patch(current, body)
+            scale = patch_types.merge_patch(current, body)
     else:
         scale = body
     rv = (scale.get("metadata") or {}).get("resourceVersion")

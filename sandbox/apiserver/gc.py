@@ -7,11 +7,11 @@ import copy
 import logging
 from collections.abc import Callable
 
-from . import deletion
-from .api import API, Options
-from .errors import APIError
-from .registry import ResourceType
-from .store import Event, Obj
+from sandbox.apiserver import deletion
+from sandbox.apiserver.errors import APIError
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.store import Event, Obj
+from sandbox.apiserver.verbs import API, Options
 
 log = logging.getLogger(__name__)
 FOREGROUND, ORPHAN = "foregroundDeletion", "orphan"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .api import Options
-from .errors import bad_request
+from sandbox.apiserver.errors import bad_request
+from sandbox.apiserver.verbs import Options
 
 TRUE = ("true", "True", "1")
 

@@ -14,7 +14,7 @@ def _name(obj: Obj) -> str:
 
 
 def _age(obj: Obj) -> Any:
-    from .tables import age
+    from sandbox.apiserver.tables import age
 
     return age(obj["metadata"].get("creationTimestamp"))
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .errors import bad_request, gone
-from .query import flag, integer
-from .registry import ResourceType
-from .store import Event, Obj, Store
+from sandbox.apiserver.errors import bad_request, gone
+from sandbox.apiserver.query import flag, integer
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.store import Event, Obj, Store
 
 BOOKMARK_SECONDS = 5.0
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .registry import ResourceType
+from sandbox.apiserver.registry import ResourceType
 
 Obj = dict[str, Any]
 

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from .errors import cause
+from sandbox.apiserver.errors import cause
 
 Schema = dict[str, Any]
 _ROOT_KEEP = ("apiVersion", "kind", "metadata")

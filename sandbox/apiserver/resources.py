@@ -9,17 +9,17 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import deletion, paging, protobuf, tables
-from .convert import from_storage
-from .errors import APIError, bad_request, method_not_allowed, not_found
-from .patches import patch_object
-from .query import flag, integer, wants, write_options
-from .registry import ResourceType
-from .scale import get_scale, update_scale
-from .selectors import field_selector, label_selector
-from .state import State
-from .store import Obj
-from .watch import WatchStream
+from sandbox.apiserver import deletion, paging, protobuf, tables
+from sandbox.apiserver.convert import from_storage
+from sandbox.apiserver.errors import APIError, bad_request, method_not_allowed, not_found
+from sandbox.apiserver.patch import patch_object
+from sandbox.apiserver.query import flag, integer, wants, write_options
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.scale import get_scale, update_scale
+from sandbox.apiserver.selectors import field_selector, label_selector
+from sandbox.apiserver.state import State
+from sandbox.apiserver.store import Obj
+from sandbox.apiserver.watch import WatchStream
 
 FIELD_LABELS = {
     "Event": {
@@ -278,7 +278,7 @@ class ResourceHandler:
         tail = integer(query, "tailLines")
         text = ""
         if self.state.data_dir is not None:
-            from .kubelet.process.logs import read_log
+            from sandbox.kubelet.process.logs import read_log
 
             text = read_log(self.state.data_dir, pod, container, tail)
         return web.Response(text=text, content_type="text/plain")

@@ -7,11 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import builtins, immutable, meta, strict
-from .convert import to_storage
-from .errors import already_exists, bad_request, cause, conflict, forbidden, invalid, not_found
-from .registry import Registry, ResourceType
-from .store import Obj, Store
+from sandbox.apiserver import builtins, immutable, meta, strict
+from sandbox.apiserver.convert import to_storage
+from sandbox.apiserver.errors import (
+    already_exists,
+    bad_request,
+    cause,
+    conflict,
+    forbidden,
+    invalid,
+    not_found,
+)
+from sandbox.apiserver.registry import Registry, ResourceType
+from sandbox.apiserver.store import Obj, Store
 
 
 @dataclass

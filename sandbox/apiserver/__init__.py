@@ -1,0 +1,1 @@
+"""The API server: HTTP, storage, watch, patches, apply, tables, OpenAPI, in-server controllers."""
