@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
-from aiohttp import web
 
-from sandbox.apiserver.app import make_app, seed
+from sandbox.apiserver.app import make_app
+from sandbox.apiserver.bootstrap import seed
+from sandbox.apiserver.registry import Registry
+from sandbox.apiserver.serving import listen, write_kubeconfig
 from sandbox.apiserver.state import State
 from sandbox.apiserver.store import Store
 from sandbox.client.api import Api
@@ -22,6 +23,7 @@ from sandbox.client.backoff import BackoffPolicy
 from sandbox.client.view import ClusterView
 from sandbox.controllers.manager import reconcile, run_loop
 from sandbox.controllers.services import NodePorts
+from sandbox.kinds import BUILTIN
 from sandbox.kubelet.node import Kubelet
 from sandbox.kubelet.process.catalog import load_catalog
 from sandbox.kubelet.process.runtime import ProcessRuntime
@@ -49,28 +51,7 @@ def install_signals(stopping: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stopping.set)
 
 
-def write_kubeconfig(path: Path, url: str) -> None:
-    """Write a kubeconfig for the plain-HTTP, no-auth server (context `sandbox`)."""
-    config: dict[str, Any] = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "sandbox", "cluster": {"server": url}}],
-        "users": [{"name": "sandbox", "user": {}}],
-        "contexts": [
-            {
-                "name": "sandbox",
-                "context": {"cluster": "sandbox", "user": "sandbox", "namespace": "default"},
-            }
-        ],
-        "current-context": "sandbox",
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(yaml.safe_dump(config, sort_keys=False))
-    partial.replace(path)
-
-
-async def run_node(url: str, config: Config, stopping: asyncio.Event) -> None:
+async def run_node(url: str, config: Config, state: State, stopping: asyncio.Event) -> None:
     """The controllers and the kubelet until `stopping` is set; then stop every process."""
     catalog = load_catalog(config.images)
     backoff = BackoffPolicy.from_env()
@@ -79,6 +60,7 @@ async def run_node(url: str, config: Config, stopping: asyncio.Event) -> None:
         cluster = ClusterView(Api(url, session))
         runtime = ProcessRuntime(config.data, catalog)
         kubelet = Kubelet(cluster, config.data, runtime, backoff)
+        state.kubelet = kubelet  # pods/log reaches the containers through it
         cluster.node_pods = kubelet.running_pods
         node_ports = NodePorts(cluster)
         steps = [lambda: reconcile(cluster, backoff), kubelet.sync, node_ports.sync]
@@ -96,48 +78,34 @@ async def run_node(url: str, config: Config, stopping: asyncio.Event) -> None:
 
 def build_state(config: Config) -> State:
     """The server state with the fault settings asked for."""
-    state = State(store=Store(history=config.watch_history))
+    state = State(registry=Registry(BUILTIN), store=Store(history=config.watch_history))
     state.faults.update(config.faults)
     return state
-
-
-async def _answers(url: str) -> None:
-    async with aiohttp.ClientSession() as session, session.get(f"{url}/version") as response:
-        response.raise_for_status()
 
 
 async def run(config: Config) -> int:
     """Serve until SIGINT/SIGTERM, then stop the controllers and the server."""
     state = build_state(config)
-    state.data_dir = config.data
     stopping = asyncio.Event()
     install_signals(stopping)
-    app = make_app(state)
-    access = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
-    # handler_cancellation: a watch whose client disconnected stops at once (and unsubscribes).
-    runner = web.AppRunner(app, access_log=access, handle_signals=False, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", config.port, shutdown_timeout=1.0)
+    server = await listen(make_app(state), config.port)
     try:
-        await site.start()
         seed(state)
         state.store.compact()  # like a real cluster: the versions of its bootstrap are long gone
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}"
-        await _answers(url)
-        write_kubeconfig(config.kubeconfig, url)
+        await server.answers()
+        write_kubeconfig(config.kubeconfig, server.url)
         print(
-            f"sandbox: Kubernetes API listening on {url} (kubeconfig {config.kubeconfig}, "
+            f"sandbox: Kubernetes API listening on {server.url} (kubeconfig {config.kubeconfig}, "
             f"data {config.data})",
             flush=True,
         )
-        task = asyncio.create_task(run_node(url, config, stopping))
+        task = asyncio.create_task(run_node(server.url, config, state, stopping))
         task.add_done_callback(_report)
         await stopping.wait()
         await asyncio.wait({task}, timeout=STOP_TIMEOUT)
     finally:
         state.store.close_watchers()
-        await runner.cleanup()
+        await server.close()
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -12,9 +11,9 @@ from sandbox.apiserver import crds, discovery, openapi, rbac
 from sandbox.apiserver.errors import APIError
 from sandbox.apiserver.gc import Collector
 from sandbox.apiserver.registry import Registry
-from sandbox.apiserver.resources import ResourceHandler, read_body, respond
+from sandbox.apiserver.resources import ResourceHandler
 from sandbox.apiserver.state import State
-from sandbox.apiserver.verbs import Options
+from sandbox.apiserver.wire import read_body, respond
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -149,27 +148,8 @@ def _resources(handler: ResourceHandler, core: bool) -> Handler:
     return serve
 
 
-def seed(state: State) -> None:
-    """Create the objects every cluster starts with."""
-    api, lookup = state.api, state.registry.lookup
-    namespaces, nodes = lookup("", "v1", "namespaces"), lookup("", "v1", "nodes")
-    assert namespaces is not None
-    assert nodes is not None
-    for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
-        api.create(
-            namespaces,
-            "",
-            {"metadata": {"name": name}},
-            Options(),
-        )
-    node = json.loads(json.dumps(crds.NODE))
-    created = api.create(nodes, "", node, Options())  # create drops status, as in Kubernetes
-    api.update(nodes, "", created["metadata"]["name"], node, Options(), subresource="status")
-
-
-def make_app(state: State | None = None) -> web.Application:
-    """Build the API server application with its seeded state."""
-    state = state or State()
+def make_app(state: State) -> web.Application:
+    """The API server's application over this state (its registry holds the built-in kinds)."""
     app = web.Application(middlewares=[errors_middleware], client_max_size=64 * 1024**2)
     app[STATE] = state
     crds.install(state)

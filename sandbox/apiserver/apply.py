@@ -8,9 +8,10 @@ from typing import Any
 
 from sandbox.apiserver import meta, patch_types
 from sandbox.apiserver.errors import APIError, bad_request, conflict
-from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.query import Options
+from sandbox.apiserver.registry import ResourceType, Target
 from sandbox.apiserver.store import Obj
-from sandbox.apiserver.verbs import API, Options
+from sandbox.apiserver.verbs import API
 
 Path = tuple[str, ...]
 _META_OWNED = ("labels", "annotations", "finalizers", "ownerReferences")
@@ -126,16 +127,9 @@ def _conflict_error(rtype: ResourceType, name: str, found: dict[str, set[Path]])
     return conflict(rtype.plural, name, rtype.group, why)
 
 
-def server_side_apply(
-    api: API,
-    rtype: ResourceType,
-    namespace: str,
-    name: str,
-    config: Any,
-    opts: Options,
-    sub: str = "",
-) -> tuple[Obj, bool]:
+def server_side_apply(api: API, target: Target, config: Any, opts: Options) -> tuple[Obj, bool]:
     """Apply a configuration for `opts.field_manager`; create the object when missing."""
+    rtype, name, sub = target.rtype, target.name, target.sub
     if not opts.field_manager:
         raise bad_request("PATCH with apply requires fieldManager (the fieldManager parameter)")
     if not isinstance(config, dict) or (config.get("metadata") or {}).get("name") != name:
@@ -144,18 +138,20 @@ def server_side_apply(
         )
     mine = field_paths(config, rtype.custom)
     entry = _entry(rtype, opts.field_manager, mine, sub)
-    live = api.store.get(rtype.key, namespace if rtype.namespaced else "", name)
+    live = api.store.get(rtype.key, target.ns if rtype.namespaced else "", name)
     if live is None:
         body = copy.deepcopy(config)
         body.setdefault("metadata", {})["managedFields"] = [entry]
-        return api.create(rtype, namespace, body, opts), True
+        return api.create(rtype, target.ns, body, opts), True
     managers = _managers(live)
     found = _conflicts(live, config, mine, managers, opts.field_manager)
     if found and not opts.force:
         raise _conflict_error(rtype, name, found)
     for other, paths in found.items():
         managers[other] -= paths
-    new = _merged(rtype, live, config, mine, managers, opts.field_manager)
+    others = set().union(*(p for m, p in managers.items() if m != opts.field_manager))
+    dropped = managers.get(opts.field_manager, set()) - mine - others
+    new = _merged(rtype, live, config, dropped)
     new["metadata"]["managedFields"] = _entries(live, managers, opts.field_manager, entry)
     return api.replace(rtype, live, new, opts, sub), False
 
@@ -175,18 +171,10 @@ def _entry(rtype: ResourceType, manager: str, mine: set[Path], sub: str) -> dict
     return entry
 
 
-def _merged(
-    rtype: ResourceType,
-    live: Obj,
-    config: Obj,
-    mine: set[Path],
-    managers: dict[str, set[Path]],
-    manager: str,
-) -> Obj:
+def _merged(rtype: ResourceType, live: Obj, config: Obj, dropped: set[Path]) -> Obj:
     """Live object minus the fields this manager dropped, plus the applied configuration."""
     new = copy.deepcopy(live)
-    others = set().union(*(p for m, p in managers.items() if m != manager))
-    for path in managers.get(manager, set()) - mine - others:
+    for path in dropped:
         _remove(new, path)
     merge = patch_types.merge_patch if rtype.custom else patch_types.strategic_merge
     body = {k: v for k, v in config.items() if k not in ("apiVersion", "kind")}

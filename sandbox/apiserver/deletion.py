@@ -9,9 +9,10 @@ from typing import Any
 
 from sandbox.apiserver import meta
 from sandbox.apiserver.errors import bad_request, conflict
-from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.query import Options
+from sandbox.apiserver.registry import ResourceType, Target
 from sandbox.apiserver.store import Obj
-from sandbox.apiserver.verbs import API, Options
+from sandbox.apiserver.verbs import API
 
 POLICIES = ("Background", "Foreground", "Orphan")
 
@@ -29,14 +30,14 @@ def _policy(body: dict[str, Any], query: Mapping[str, str]) -> str:
 
 
 def _grace(rtype: ResourceType, obj: Obj, body: dict[str, Any], query: Mapping[str, str]) -> int:
+    """The grace period asked for, or the kind's default; 0 for what is deleted at once."""
     value = body.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
-    if rtype.kind != "Pod":
-        return 0
-    phase = (obj.get("status") or {}).get("phase")
-    if not (obj.get("spec") or {}).get("nodeName") or phase in ("Succeeded", "Failed"):
+    graceful = rtype.strategy.deletion_grace
+    default = graceful(obj) if graceful is not None else None
+    if default is None:
         return 0
     if value is None:
-        value = obj["spec"].get("terminationGracePeriodSeconds", 30)
+        value = default
     try:
         return max(0, int(value))
     except ValueError:
@@ -62,16 +63,11 @@ def _check_preconditions(rtype: ResourceType, obj: Obj, body: dict[str, Any]) ->
 
 
 def delete(
-    api: API,
-    rtype: ResourceType,
-    namespace: str,
-    name: str,
-    body: dict[str, Any],
-    query: Mapping[str, str],
-    opts: Options,
+    api: API, target: Target, body: dict[str, Any], query: Mapping[str, str], opts: Options
 ) -> Obj:
     """Delete now, or mark for deletion while finalizers or a grace period remain."""
-    old = api.get(rtype, namespace, name)
+    rtype = target.rtype
+    old = api.get(rtype, target.ns, target.name)
     _check_preconditions(rtype, old, body)
     policy, grace = _policy(body, query), _grace(rtype, old, body, query)
     new = copy.deepcopy(old)
@@ -110,14 +106,10 @@ def _has_dependents(api: API, uid: str) -> bool:
     )
 
 
-# Kinds whose DELETE answers the deleted object itself (ReturnDeletedObject in Kubernetes).
-RETURN_DELETED = {"Pod", "Service", "Namespace", "Node"}
-
-
 def answers_status(rtype: ResourceType, obj: Obj) -> bool:
     """Whether a DELETE that removed `obj` answers a `Status` rather than the object."""
     gone = not obj["metadata"].get("deletionTimestamp")
-    return gone and not rtype.custom and rtype.kind not in RETURN_DELETED
+    return gone and not rtype.custom and not rtype.strategy.returns_deleted
 
 
 def success(rtype: ResourceType, obj: Obj) -> dict[str, Any]:

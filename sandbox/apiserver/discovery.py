@@ -63,7 +63,18 @@ def api_group(registry: Registry, name: str) -> dict[str, Any] | None:
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
 
 
+def _subresource(rtype: ResourceType, name: str, kind: str, verbs: list[str]) -> dict[str, Any]:
+    return {
+        "name": f"{rtype.plural}/{name}",
+        "singularName": "",
+        "namespaced": rtype.namespaced,
+        "kind": kind,
+        "verbs": verbs,
+    }
+
+
 def _resource(rtype: ResourceType) -> list[dict[str, Any]]:
+    """The APIResource entries of one type: itself, then its subresources."""
     main: dict[str, Any] = {
         "name": rtype.plural,
         "singularName": rtype.singular,
@@ -77,37 +88,12 @@ def _resource(rtype: ResourceType) -> list[dict[str, Any]]:
         main["categories"] = list(rtype.categories)
     found = [main]
     if rtype.status:
-        found.append(
-            {
-                "name": f"{rtype.plural}/status",
-                "singularName": "",
-                "namespaced": rtype.namespaced,
-                "kind": rtype.kind,
-                "verbs": ["get", "patch", "update"],
-            }
-        )
+        found.append(_subresource(rtype, "status", rtype.kind, ["get", "patch", "update"]))
     if rtype.scale:
-        found.append(
-            {
-                "name": f"{rtype.plural}/scale",
-                "singularName": "",
-                "namespaced": rtype.namespaced,
-                "group": "autoscaling",
-                "version": "v1",
-                "kind": "Scale",
-                "verbs": ["get", "patch", "update"],
-            }
-        )
-    if rtype.kind == "Pod":
-        found.append(
-            {
-                "name": "pods/binding",
-                "singularName": "",
-                "namespaced": True,
-                "kind": "Binding",
-                "verbs": ["create"],
-            }
-        )
+        scale = _subresource(rtype, "scale", "Scale", ["get", "patch", "update"])
+        found.append({**scale, "group": "autoscaling", "version": "v1"})
+    for sub in rtype.strategy.subresources:
+        found.append(_subresource(rtype, sub.name, sub.kind, list(sub.verbs)))
     return found
 
 

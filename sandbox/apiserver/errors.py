@@ -15,10 +15,10 @@ class APIError(Exception):
         message: str,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-        meta: dict[str, Any] | None = None,
     ) -> None:
+        """The HTTP code, the Status reason and message; optional details and headers."""
         super().__init__(message)
-        self.meta = meta or {}
+        self.meta: dict[str, Any] = {}  # the Status's list metadata (e.g. a fresh `continue`)
         self.code = code
         self.reason = reason
         self.message = message

@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 from sandbox.apiserver import deletion
 from sandbox.apiserver.errors import APIError
-from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.query import Options
+from sandbox.apiserver.registry import ResourceType, Target
 from sandbox.apiserver.store import Event, Obj
-from sandbox.apiserver.verbs import API, Options
+from sandbox.apiserver.verbs import API
 
 log = logging.getLogger(__name__)
 FOREGROUND, ORPHAN = "foregroundDeletion", "orphan"
@@ -66,9 +67,8 @@ class Collector:
         md = obj["metadata"]
         if rtype is not None and not md.get("deletionTimestamp"):
             body = {"propagationPolicy": policy}
-            deletion.delete(
-                self.api, rtype, md.get("namespace", ""), md["name"], body, {}, Options()
-            )
+            target = Target(rtype, md.get("namespace", ""), md["name"])
+            deletion.delete(self.api, target, body, {}, Options())
 
     def _orphaned(self, uid: str) -> None:
         """Delete dependents whose owners are all gone; drop refs to gone owners otherwise."""

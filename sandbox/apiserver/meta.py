@@ -124,14 +124,24 @@ def new_uid() -> str:
     return str(uuid.uuid4())
 
 
-def name_causes(name: str, kind: str) -> list[dict[str, str]]:
-    """Validation causes for `metadata.name`."""
-    if kind in ("Namespace",):
-        pattern, limit, what = _LABEL, 63, "RFC 1123 label"
-    elif kind == "Service":
-        pattern, limit, what = _LABEL_1035, 63, "DNS-1035 label"
-    else:
-        pattern, limit, what = _SUBDOMAIN, 253, "RFC 1123 subdomain"
+def subdomain_name(name: str) -> list[dict[str, str]]:
+    """Causes for a `metadata.name` that is no RFC 1123 subdomain (most kinds)."""
+    return _name_causes(name, _SUBDOMAIN, 253, "RFC 1123 subdomain")
+
+
+def label_name(name: str) -> list[dict[str, str]]:
+    """Causes for a `metadata.name` that is no RFC 1123 label (Namespaces)."""
+    return _name_causes(name, _LABEL, 63, "RFC 1123 label")
+
+
+def dns1035_name(name: str) -> list[dict[str, str]]:
+    """Causes for a `metadata.name` that is no DNS-1035 label (Services)."""
+    return _name_causes(name, _LABEL_1035, 63, "DNS-1035 label")
+
+
+def _name_causes(
+    name: str, pattern: re.Pattern[str], limit: int, what: str
+) -> list[dict[str, str]]:
     if len(name) <= limit and pattern.match(name):
         return []
     message = (

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.apiserver.errors import APIError, bad_request
+from sandbox.apiserver.registry import Target
 from sandbox.apiserver.store import Key, Obj, Store
 
 TOO_OLD = (
@@ -84,13 +85,13 @@ def _limit(query: Mapping[str, str]) -> int:
 
 def page(
     store: Store,
-    key: Key,
-    namespace: str | None,
+    target: Target,
     query: Mapping[str, str],
     match: Callable[[Obj], bool],
     filtered: bool,
 ) -> Page:
     """The objects of one list request, honouring limit and continue."""
+    key, namespace = target.rtype.key, target.namespace
     limit, token = _limit(query), query.get("continue", "")
     if token and query.get("resourceVersion"):
         raise bad_request("specifying resource version is not allowed when using continue")
@@ -98,7 +99,9 @@ def page(
     if token:
         rv, start = decode(token)
         if rv > 0 and rv < store.oldest:
-            raise APIError(410, "Expired", TOO_OLD, meta={"continue": encode(-1, start)})
+            expired = APIError(410, "Expired", TOO_OLD)
+            expired.meta["continue"] = encode(-1, start)
+            raise expired
         if rv < 0:
             rv = store.rv
     elif query.get("resourceVersion") == "0":

@@ -1,13 +1,24 @@
-"""Query-string and header parsing shared by the HTTP handlers."""
+"""Query-string and header parsing shared by the HTTP handlers, and the write options."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sandbox.apiserver.errors import bad_request
-from sandbox.apiserver.verbs import Options
 
 TRUE = ("true", "True", "1")
+
+
+@dataclass
+class Options:
+    """Per-request write options from the query string."""
+
+    dry_run: bool = False
+    field_manager: str = ""
+    field_validation: str = "Warn"
+    force: bool = False
+    warnings: list[str] = field(default_factory=list)
 
 
 def flag(query: Mapping[str, str], name: str) -> bool:

@@ -1,11 +1,15 @@
-"""Resource types served by the sandbox: the built-in kinds and those added by CRDs."""
+"""Resource types served by the sandbox: the built-in kinds it is given and those CRDs add."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.apiserver.strategy import Strategy
+
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+Key = tuple[str, str]  # (group, plural): where objects are stored, shared by all versions
 
 
 @dataclass(frozen=True)
@@ -16,7 +20,7 @@ class ResourceType:
     version: str
     kind: str
     plural: str
-    namespaced: bool
+    namespaced: bool = True
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     status: bool = False
@@ -27,6 +31,8 @@ class ResourceType:
     columns: tuple[dict[str, Any], ...] = ()
     scale_paths: dict[str, str] = field(default_factory=dict)
     storage_version: str = ""
+    stored_as: Key | None = None  # another resource's storage (events.k8s.io Events are core's)
+    strategy: Strategy = field(default_factory=Strategy)
 
     @property
     def singular(self) -> str:
@@ -39,11 +45,9 @@ class ResourceType:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> Key:
         """Storage key: (group, plural), shared by all versions (and by both Event APIs)."""
-        if self.group == "events.k8s.io":
-            return ("", "events")
-        return (self.group, self.plural)
+        return self.stored_as or (self.group, self.plural)
 
     @property
     def qualified(self) -> str:
@@ -51,114 +55,28 @@ class ResourceType:
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
 
-def _t(group: str, version: str, kind: str, plural: str, namespaced: bool = True, **kw: Any):
-    return ResourceType(group, version, kind, plural, namespaced, **kw)
+@dataclass(frozen=True)
+class Target:
+    """What a request names: a served type, a namespace (None: all), an object, a subresource."""
 
+    rtype: ResourceType
+    namespace: str | None = None
+    name: str = ""
+    sub: str = ""
 
-BUILTINS: list[ResourceType] = [
-    _t("", "v1", "Namespace", "namespaces", False, short_names=("ns",), status=True),
-    _t("", "v1", "Node", "nodes", False, short_names=("no",), status=True),
-    _t("", "v1", "ConfigMap", "configmaps", short_names=("cm",)),
-    _t("", "v1", "Secret", "secrets"),
-    _t("", "v1", "Service", "services", short_names=("svc",), status=True, categories=("all",)),
-    _t("", "v1", "ServiceAccount", "serviceaccounts", short_names=("sa",)),
-    _t(
-        "",
-        "v1",
-        "PersistentVolumeClaim",
-        "persistentvolumeclaims",
-        short_names=("pvc",),
-        status=True,
-    ),
-    _t(
-        "",
-        "v1",
-        "Pod",
-        "pods",
-        short_names=("po",),
-        status=True,
-        generation=True,
-        categories=("all",),
-    ),
-    _t("", "v1", "Event", "events", short_names=("ev",)),
-    _t("events.k8s.io", "v1", "Event", "events", short_names=("ev",)),
-    _t(
-        "apps",
-        "v1",
-        "Deployment",
-        "deployments",
-        short_names=("deploy",),
-        status=True,
-        scale=True,
-        generation=True,
-        categories=("all",),
-    ),
-    _t(
-        "apps",
-        "v1",
-        "ReplicaSet",
-        "replicasets",
-        short_names=("rs",),
-        status=True,
-        scale=True,
-        generation=True,
-        categories=("all",),
-    ),
-    _t("batch", "v1", "Job", "jobs", status=True, generation=True, categories=("all",)),
-    _t(
-        "batch",
-        "v1",
-        "CronJob",
-        "cronjobs",
-        short_names=("cj",),
-        status=True,
-        generation=True,
-        categories=("all",),
-    ),
-    _t(
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        "ingresses",
-        short_names=("ing",),
-        status=True,
-        generation=True,
-    ),
-    _t(
-        "networking.k8s.io",
-        "v1",
-        "NetworkPolicy",
-        "networkpolicies",
-        short_names=("netpol",),
-        generation=True,
-    ),
-    _t("rbac.authorization.k8s.io", "v1", "Role", "roles"),
-    _t("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
-    _t("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
-    _t("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
-    _t(
-        "apiextensions.k8s.io",
-        "v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        False,
-        short_names=("crd", "crds"),
-        status=True,
-        generation=True,
-        categories=("api-extensions",),
-    ),
-]
-
-# Kinds that must never be strategic-merge patched are custom; built-ins accept it.
-CORE_GROUPS = {t.group for t in BUILTINS}
+    @property
+    def ns(self) -> str:
+        """The namespace, "" for cluster-scoped objects and all-namespace requests."""
+        return self.namespace or ""
 
 
 class Registry:
     """Lookup of resource types by path and by kind."""
 
-    def __init__(self) -> None:
+    def __init__(self, builtins: Iterable[ResourceType] = ()) -> None:
+        """Serve the built-in types (in this order); CRDs add theirs later."""
         self._types: dict[tuple[str, str, str], ResourceType] = {}
-        for rtype in BUILTINS:
+        for rtype in builtins:
             self.add(rtype)
 
     def add(self, rtype: ResourceType) -> None:
@@ -182,7 +100,7 @@ class Registry:
                 return rtype
         return None
 
-    def for_key(self, key: tuple[str, str]) -> ResourceType | None:
+    def for_key(self, key: Key) -> ResourceType | None:
         """Any served type stored under (group, plural), preferring the storage version."""
         found = [t for t in self._types.values() if t.key == key]
         found.sort(key=lambda t: t.version != (t.storage_version or t.version))

@@ -7,10 +7,11 @@ from typing import Any
 
 from sandbox.apiserver import patch_types
 from sandbox.apiserver.errors import bad_request, conflict
-from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.query import Options
+from sandbox.apiserver.registry import ResourceType, Target
 from sandbox.apiserver.selectors import field_value
 from sandbox.apiserver.store import Obj
-from sandbox.apiserver.verbs import API, Options
+from sandbox.apiserver.verbs import API
 
 
 def _paths(rtype: ResourceType) -> dict[str, str]:
@@ -49,25 +50,18 @@ def get_scale(rtype: ResourceType, obj: Obj) -> dict[str, Any]:
 
 
 def update_scale(
-    api: API,
-    rtype: ResourceType,
-    namespace: str,
-    name: str,
-    method: str,
-    content_type: str,
-    body: Any,
-    opts: Options,
+    api: API, target: Target, body: Any, opts: Options, patch_type: str | None = None
 ) -> Obj:
-    """Set spec.replicas through the Scale view (PUT or merge/JSON patch)."""
-    old = api.get(rtype, namespace, name)
+    """Set spec.replicas through the Scale view: a PUT, or a merge or JSON patch of it."""
+    rtype, name = target.rtype, target.name
+    old = api.get(rtype, target.ns, name)
     current = get_scale(rtype, old)
-    if method == "PATCH":
-        if "json-patch" in content_type:
-            scale = patch_types.json_patch(current, body)
-        else:
-            scale = patch_types.merge_patch(current, body)
-    else:
+    if patch_type is None:
         scale = body
+    elif "json-patch" in patch_type:
+        scale = patch_types.json_patch(current, body)
+    else:
+        scale = patch_types.merge_patch(current, body)
     rv = (scale.get("metadata") or {}).get("resourceVersion")
     if rv and rv != old["metadata"]["resourceVersion"]:
         raise conflict(rtype.plural, name, rtype.group)

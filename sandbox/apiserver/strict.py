@@ -11,12 +11,11 @@ import re
 from typing import Any
 
 VERSION = "1.37.0"
-SKIPPED = {"CustomResourceDefinition"}  # JSONSchemaProps are too loose to check this way
 
 
 @functools.cache
 def _validator(api_version: str, kind: str) -> Any:
-    try:
+    try:  # optional, and slow to import: loaded with the first check
         import jsonschema
         from kubernetes_validate import utils
         from referencing import Registry, Resource
@@ -42,8 +41,6 @@ def _path(parts: Any) -> str:
 
 def unknown_fields(obj: dict[str, Any]) -> list[str]:
     """Dotted paths of the fields a built-in object sets that its kind does not have."""
-    if obj.get("kind") in SKIPPED:
-        return []
     validator = _validator(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
     if validator is None:
         return []

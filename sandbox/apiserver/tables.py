@@ -1,4 +1,4 @@
-"""Server-side Table output (`kubectl get`), built-in columns and CRD printer columns."""
+"""Server-side Table output (`kubectl get`): the kinds' columns and CRD printer columns."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox.apiserver import jsonpath, meta
-from sandbox.apiserver.columns import BUILTIN_COLUMNS
-from sandbox.apiserver.columns_access import ACCESS_COLUMNS
 from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.strategy import Column
 
 Obj = dict[str, Any]
 
@@ -23,23 +22,35 @@ def human_duration(seconds: float) -> str:
         return "0s"
     if s < 120:
         return f"{s}s"
-    minutes, hours = s // 60, s // 3600
+    if s < 8 * 3600:
+        return _minutes_and_hours(s)
+    return _days_and_years(s // 3600)
+
+
+def _pair(big: int, unit: str, small: int, small_unit: str) -> str:
+    return f"{big}{unit}" if small == 0 else f"{big}{unit}{small}{small_unit}"
+
+
+def _minutes_and_hours(s: int) -> str:
+    minutes = s // 60
     if minutes < 10:
-        return f"{minutes}m" if s % 60 == 0 else f"{minutes}m{s % 60}s"
+        return _pair(minutes, "m", s % 60, "s")
     if minutes < 180:
         return f"{minutes}m"
-    if hours < 8:
-        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
+    return _pair(s // 3600, "h", minutes % 60, "m")
+
+
+def _days_and_years(hours: int) -> str:
+    days, years = hours // 24, hours // (24 * 365)
     if hours < 48:
         return f"{hours}h"
     if hours < 24 * 8:
-        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours // 24}d{hours % 24}h"
+        return _pair(days, "d", hours % 24, "h")
     if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
+        return f"{days}d"
     if hours < 24 * 365 * 8:
-        days = hours // 24 % 365
-        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
-    return f"{hours // 24 // 365}y"
+        return _pair(years, "y", days % 365, "d")
+    return f"{years}y"
 
 
 def age(value: Any) -> Any:
@@ -104,12 +115,10 @@ def columns_for(rtype: ResourceType) -> list[tuple[dict, Callable[[Obj], Any]]]:
     """Column definitions with their cell functions."""
     if rtype.custom:
         return _crd_columns(rtype)
-    specs = BUILTIN_COLUMNS.get(rtype.kind) or ACCESS_COLUMNS.get(rtype.kind)
-    if specs is None:
-        specs = [
-            ("Name", "string", 0, lambda o: o["metadata"]["name"]),
-            ("Age", "string", 0, lambda o: age(o["metadata"].get("creationTimestamp"))),
-        ]
+    specs = rtype.strategy.columns or (
+        Column("Name", "string", 0, lambda o: o["metadata"]["name"]),
+        Column("Age", "string", 0, lambda o: age(o["metadata"].get("creationTimestamp"))),
+    )
     return [(_column(n, t, p, "name" if n == "Name" else ""), fn) for n, t, p, fn in specs]
 
 

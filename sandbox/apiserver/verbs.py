@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.apiserver import builtins, immutable, meta, strict
+from sandbox.apiserver import meta
+from sandbox.apiserver.admission import admit
 from sandbox.apiserver.convert import to_storage
 from sandbox.apiserver.errors import (
     already_exists,
@@ -18,32 +17,18 @@ from sandbox.apiserver.errors import (
     invalid,
     not_found,
 )
-from sandbox.apiserver.registry import Registry, ResourceType
+from sandbox.apiserver.query import Options
+from sandbox.apiserver.registry import Registry, ResourceType, Target
 from sandbox.apiserver.store import Obj, Store
-
-
-@dataclass
-class Options:
-    """Per-request write options from the query string."""
-
-    dry_run: bool = False
-    field_manager: str = ""
-    field_validation: str = "Warn"
-    force: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-
-Admit = Callable[[ResourceType, Obj, "Obj | None", Options], Obj]
 
 
 class API:
     """Create, update and patch objects with the API server's metadata rules."""
 
     def __init__(self, registry: Registry, store: Store) -> None:
+        """Verbs over this registry's types and this store."""
         self.registry = registry
         self.store = store
-        self.custom_admit: Admit | None = None
-        self.kind_admit: dict[str, Admit] = {}
 
     def get(self, rtype: ResourceType, namespace: str, name: str) -> Obj:
         """The stored object, or 404."""
@@ -117,57 +102,14 @@ class API:
             md["generation"] = 1
         if rtype.status:
             obj.pop("status", None)
-        obj = self.admit(rtype, obj, None, opts)
+        obj = admit(rtype, obj, None, opts)
         return self.commit(rtype, None, obj, opts)
 
-    def admit(self, rtype: ResourceType, obj: Obj, old: Obj | None, opts: Options) -> Obj:
-        """Defaults, validation and output normalisation for one kind."""
-        causes = meta.name_causes(obj["metadata"]["name"], rtype.kind)
-        causes += meta.label_causes(obj["metadata"])
-        if causes:
-            raise invalid(rtype.kind, obj["metadata"]["name"], rtype.group, causes)
-        hook = self.kind_admit.get(rtype.kind) if not rtype.custom else self.custom_admit
-        if rtype.custom:
-            if hook is not None:
-                obj = hook(rtype, obj, old, opts)
-        else:
-            self._check_fields(obj, opts)
-            obj = meta.drop_nulls(obj)
-            builtins.apply_defaults(obj, old is None)
-            causes = builtins.causes_for(obj)
-            if causes:
-                raise invalid(rtype.kind, obj["metadata"]["name"], rtype.group, causes)
-            if hook is not None:
-                obj = hook(rtype, obj, old, opts)
-            builtins.omit_zero_status(obj)
-            meta.normalize_times(obj)
-        meta.normalize_times(obj["metadata"])
-        meta.omit_empty_meta(obj["metadata"])
-        return obj
-
-    def _check_fields(self, obj: Obj, opts: Options) -> None:
-        """`fieldValidation`: unknown fields of built-ins fail (Strict) or warn (Warn)."""
-        if opts.field_validation == "Ignore":
-            return
-        unknown = strict.unknown_fields(obj)
-        if unknown and opts.field_validation == "Strict":
-            shown = ", ".join(f'unknown field "{u}"' for u in unknown)
-            raise bad_request(f"strict decoding error: {shown}")
-        opts.warnings.extend(f'unknown field "{u}"' for u in unknown)
-
-    def update(
-        self,
-        rtype: ResourceType,
-        namespace: str,
-        name: str,
-        body: Any,
-        opts: Options,
-        subresource: str = "",
-    ) -> Obj:
+    def update(self, target: Target, body: Any, opts: Options) -> Obj:
         """PUT: replace the object (or its status), honouring resourceVersion."""
-        old = self.get(rtype, namespace, name)
-        new = self._body(rtype, namespace, body)
-        return self.replace(rtype, old, new, opts, subresource)
+        old = self.get(target.rtype, target.ns, target.name)
+        new = self._body(target.rtype, target.ns, body)
+        return self.replace(target.rtype, old, new, opts, target.sub)
 
     def replace(
         self, rtype: ResourceType, old: Obj, new: Obj, opts: Options, subresource: str = ""
@@ -190,12 +132,11 @@ class API:
         md = new["metadata"]
         md["resourceVersion"] = old_md["resourceVersion"]
         self._check_finalizers(rtype, old, new)
-        new = self.admit(rtype, new, old, opts)
+        new = admit(rtype, new, old, opts)
         if not subresource:
-            if not rtype.custom:
-                causes = immutable.update_causes(rtype.kind, old, new)
-                if causes:
-                    raise invalid(rtype.kind, old_md["name"], rtype.group, causes)
+            causes = rtype.strategy.immutable(old, new)
+            if causes:
+                raise invalid(rtype.kind, old_md["name"], rtype.group, causes)
             self._bump_generation(rtype, old, new)
         return self.commit(rtype, old, new, opts)
 
@@ -218,9 +159,10 @@ class API:
             new.pop("status", None)
             if "status" in old:
                 new["status"] = copy.deepcopy(old["status"])
-        if rtype.kind == "Service":
+        kept = rtype.strategy.kept_on_update
+        if kept:
             spec, old_spec = new.setdefault("spec", {}), old.get("spec", {})
-            for key in ("clusterIP", "clusterIPs", "type"):
+            for key in kept:
                 if key in old_spec:
                     spec.setdefault(key, old_spec[key])
 
@@ -247,7 +189,7 @@ class API:
             out = {k: v for k, v in obj.items() if k not in ("metadata", "apiVersion", "kind")}
             if rtype.status:
                 out.pop("status", None)
-            if rtype.kind == "Deployment":
+            if rtype.strategy.annotations_bump_generation:
                 out["annotations"] = obj["metadata"].get("annotations")
             return out
 

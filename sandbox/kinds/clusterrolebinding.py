@@ -1,0 +1,16 @@
+"""ClusterRoleBinding: subjects bound to a ClusterRole in every namespace."""
+
+from __future__ import annotations
+
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.strategy import Strategy
+from sandbox.kinds.common import AGE, NAME, ROLE
+
+KIND = ResourceType(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "ClusterRoleBinding",
+    "clusterrolebindings",
+    namespaced=False,
+    strategy=Strategy(columns=(NAME, ROLE, AGE)),
+)

@@ -1,0 +1,15 @@
+"""RoleBinding: subjects bound to a Role or ClusterRole within one namespace."""
+
+from __future__ import annotations
+
+from sandbox.apiserver.registry import ResourceType
+from sandbox.apiserver.strategy import Strategy
+from sandbox.kinds.common import AGE, NAME, ROLE
+
+KIND = ResourceType(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "RoleBinding",
+    "rolebindings",
+    strategy=Strategy(columns=(NAME, ROLE, AGE)),
+)
