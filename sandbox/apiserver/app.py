@@ -46,7 +46,7 @@ def _registry(request: web.Request) -> Registry:
     return request.app[STATE].registry
 
 
-async def version(request: web.Request) -> web.Response:
+async def version(_request: web.Request) -> web.Response:
     """GET /version."""
     return respond(discovery.VERSION)
 
@@ -88,7 +88,7 @@ async def access_review(request: web.Request) -> web.Response:
     return respond(rbac.review(request.app[STATE].store, body, user, groups), 201)
 
 
-async def healthz(request: web.Request) -> web.Response:
+async def healthz(_request: web.Request) -> web.Response:
     """GET /healthz, /readyz, /livez."""
     return web.Response(text="ok")
 
@@ -111,7 +111,7 @@ async def openapi_v3(request: web.Request) -> web.Response:
     return respond(found)
 
 
-async def not_served(request: web.Request) -> web.Response:
+async def not_served(_request: web.Request) -> web.Response:
     """The OpenAPI v2 document is not served (kubectl falls back)."""
     raise _not_found()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.apiserver.errors import APIError, bad_request
@@ -114,6 +115,31 @@ def _remove(doc: Any, path: str) -> Any:
     return doc
 
 
+def _test(doc: Any, op: dict[str, Any]) -> Any:
+    if _get(doc, op["path"]) != op.get("value"):
+        raise _fail(f"testing value {op['path']} failed: test failed")
+    return doc
+
+
+def _move(doc: Any, op: dict[str, Any]) -> Any:
+    value = copy.deepcopy(_get(doc, op["from"]))
+    return _add(_remove(doc, op["from"]), op["path"], value)
+
+
+def _copy(doc: Any, op: dict[str, Any]) -> Any:
+    return _add(doc, op["path"], copy.deepcopy(_get(doc, op["from"])))
+
+
+OPERATIONS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "test": _test,
+    "add": lambda doc, op: _add(doc, op["path"], copy.deepcopy(op.get("value"))),
+    "replace": lambda doc, op: _add(doc, op["path"], copy.deepcopy(op.get("value")), True),
+    "remove": lambda doc, op: _remove(doc, op["path"]),
+    "move": _move,
+    "copy": _copy,
+}
+
+
 def json_patch(target: Any, ops: Any) -> Any:
     """Apply an RFC 6902 JSON patch; a failed `test` answers 422."""
     if not isinstance(ops, list):
@@ -122,23 +148,10 @@ def json_patch(target: Any, ops: Any) -> Any:
     for op in ops:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise bad_request(f"invalid JSON patch operation: {op!r}")
-        kind, path = op["op"], op["path"]
-        if kind == "test":
-            if _get(doc, path) != op.get("value"):
-                raise _fail(f"testing value {path} failed: test failed")
-        elif kind == "add":
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
-        elif kind == "replace":
-            doc = _add(doc, path, copy.deepcopy(op.get("value")), replace=True)
-        elif kind == "remove":
-            doc = _remove(doc, path)
-        elif kind in ("move", "copy"):
-            value = copy.deepcopy(_get(doc, op["from"]))
-            if kind == "move":
-                doc = _remove(doc, op["from"])
-            doc = _add(doc, path, value)
-        else:
-            raise bad_request(f"unexpected JSON patch operation {kind!r}")
+        operation = OPERATIONS.get(op["op"])
+        if operation is None:
+            raise bad_request(f"unexpected JSON patch operation {op['op']!r}")
+        doc = operation(doc, op)
     return doc
 
 
@@ -191,28 +204,33 @@ def strategic_merge(target: Any, patch: Any) -> Any:
     if patch.get("$patch") == "delete":
         return None
     result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    retain = patch.get("$retainKeys")
     for key, value in patch.items():
-        if key.startswith("$setElementOrder/") or key in ("$patch", "$retainKeys"):
-            continue
-        if key.startswith("$deleteFromPrimitiveList/"):
-            name = key.split("/", 1)[1]
-            result[name] = [v for v in result.get(name) or [] if v not in value]
-        elif value is None:
-            result.pop(key, None)
-        elif isinstance(value, list) and isinstance(result.get(key), list):
-            if any(isinstance(v, dict) and v.get("$patch") == "replace" for v in value):
-                result[key] = [v for v in value if not _is_directive(v)]
-            else:
-                result[key] = _strategic_list(key, result[key], value)
-        elif isinstance(value, list):
-            result[key] = _strategic_list(key, [], value)
-        else:
-            merged = strategic_merge(result.get(key), value)
-            if merged is None:
-                result.pop(key, None)
-            else:
-                result[key] = merged
+        if not key.startswith("$setElementOrder/") and key not in ("$patch", "$retainKeys"):
+            _merge_field(result, key, value)
+    retain = patch.get("$retainKeys")
     if isinstance(retain, list):
         result = {k: v for k, v in result.items() if k in retain}
     return result
+
+
+def _merge_field(result: dict[str, Any], key: str, value: Any) -> None:
+    """Merge one field of a strategic merge patch into result."""
+    if key.startswith("$deleteFromPrimitiveList/"):
+        name = key.split("/", 1)[1]
+        result[name] = [v for v in result.get(name) or [] if v not in value]
+    elif value is None:
+        result.pop(key, None)
+    elif isinstance(value, list):
+        current = result.get(key)
+        if not isinstance(current, list):
+            result[key] = _strategic_list(key, [], value)
+        elif any(isinstance(v, dict) and v.get("$patch") == "replace" for v in value):
+            result[key] = [v for v in value if not _is_directive(v)]
+        else:
+            result[key] = _strategic_list(key, current, value)
+    else:
+        merged = strategic_merge(result.get(key), value)
+        if merged is None:
+            result.pop(key, None)
+        else:
+            result[key] = merged

@@ -26,32 +26,36 @@ def prune(node: Any, schema: Schema, path: str, unknown: list[str], root: bool =
     if schema.get("x-kubernetes-preserve-unknown-fields") and "properties" not in schema:
         return node
     if isinstance(node, dict):
-        props = schema.get("properties") or {}
-        extra = schema.get("additionalProperties")
-        keep_unknown = schema.get("x-kubernetes-preserve-unknown-fields")
-        embedded = schema.get("x-kubernetes-embedded-resource")
-        out = {}
-        for key, value in node.items():
-            if root and key in _ROOT_KEEP:
-                out[key] = value  # apiVersion, kind and metadata are never pruned
-                continue
-            sub = props.get(key)
-            if root and key == "metadata":  # ObjectMeta is never pruned by a CRD's schema
-                sub = None
-            if sub is None and isinstance(extra, dict):
-                sub = extra
-            if value is None and not (sub or {}).get("nullable"):
-                continue
-            if sub is not None:
-                out[key] = prune(value, sub, _join(path, key), unknown)
-            elif keep_unknown or extra is True or ((root or embedded) and key in _ROOT_KEEP):
-                out[key] = value
-            else:
-                unknown.append(_join(path, key))
-        return out
+        return _prune_object(node, schema, path, unknown, root)
     if isinstance(node, list) and isinstance(schema.get("items"), dict):
         return [prune(v, schema["items"], f"{path}[{i}]", unknown) for i, v in enumerate(node)]
     return node
+
+
+def _prune_object(
+    node: dict[str, Any], schema: Schema, path: str, unknown: list[str], root: bool
+) -> dict[str, Any]:
+    props = schema.get("properties") or {}
+    extra = schema.get("additionalProperties")
+    keep_unknown = schema.get("x-kubernetes-preserve-unknown-fields")
+    embedded = schema.get("x-kubernetes-embedded-resource")
+    out = {}
+    for key, value in node.items():
+        if root and key in _ROOT_KEEP:
+            out[key] = value  # apiVersion, kind and metadata (ObjectMeta) are never pruned
+            continue
+        sub = props.get(key)
+        if sub is None and isinstance(extra, dict):
+            sub = extra
+        if value is None and not (sub or {}).get("nullable"):
+            continue
+        if sub is not None:
+            out[key] = prune(value, sub, _join(path, key), unknown)
+        elif keep_unknown or extra is True or (embedded and key in _ROOT_KEEP):
+            out[key] = value
+        else:
+            unknown.append(_join(path, key))
+    return out
 
 
 def apply_defaults(node: Any, schema: Schema) -> Any:
@@ -84,7 +88,7 @@ def _type_ok(value: Any, kind: str) -> bool:
         "object": lambda v: isinstance(v, dict),
         "array": lambda v: isinstance(v, list),
     }
-    return checks.get(kind, lambda v: True)(value)
+    return checks.get(kind, lambda _v: True)(value)
 
 
 def _bad(path: str, value: Any, message: str) -> dict[str, str]:
@@ -98,29 +102,41 @@ def _scalar_causes(value: Any, schema: Schema, path: str) -> list[dict[str, str]
         message = f"Unsupported value: {_show(value)}: supported values: {shown}"
         causes.append(cause(path, "FieldValueNotSupported", message))
     if isinstance(value, str):
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            causes.append(_bad(path, value, f"{path} in body should match '{schema['pattern']}'"))
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            message = f"{path} in body should be at least {schema['minLength']} chars long"
-            causes.append(_bad(path, value, message))
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            message = f"Too long: may not be more than {schema['maxLength']} bytes"
-            causes.append(cause(path, "FieldValueTooLong", message))
+        causes += _string_causes(value, schema, path)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        for key, op, word in (
-            ("minimum", "__lt__", "greater than or equal to"),
-            ("maximum", "__gt__", "less than or equal to"),
-        ):
-            if key in schema:
-                exclusive = schema.get(f"exclusive{key.title()}")
-                limit = schema[key]
-                failed = getattr(value, op)(limit) or (exclusive and value == limit)
-                if failed:
-                    word = word.replace(" or equal to", "") if exclusive else word
-                    causes.append(_bad(path, value, f"{path} in body should be {word} {limit}"))
-        if schema.get("multipleOf") and value % schema["multipleOf"]:
-            message = f"{path} in body should be a multiple of {schema['multipleOf']}"
-            causes.append(_bad(path, value, message))
+        causes += _number_causes(value, schema, path)
+    return causes
+
+
+def _string_causes(value: str, schema: Schema, path: str) -> list[dict[str, str]]:
+    causes = []
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        causes.append(_bad(path, value, f"{path} in body should match '{schema['pattern']}'"))
+    if "minLength" in schema and len(value) < schema["minLength"]:
+        message = f"{path} in body should be at least {schema['minLength']} chars long"
+        causes.append(_bad(path, value, message))
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        message = f"Too long: may not be more than {schema['maxLength']} bytes"
+        causes.append(cause(path, "FieldValueTooLong", message))
+    return causes
+
+
+def _number_causes(value: float, schema: Schema, path: str) -> list[dict[str, str]]:
+    causes = []
+    for key, op, word in (
+        ("minimum", "__lt__", "greater than or equal to"),
+        ("maximum", "__gt__", "less than or equal to"),
+    ):
+        if key in schema:
+            exclusive = schema.get(f"exclusive{key.title()}")
+            limit = schema[key]
+            failed = getattr(value, op)(limit) or (exclusive and value == limit)
+            if failed:
+                word = word.replace(" or equal to", "") if exclusive else word
+                causes.append(_bad(path, value, f"{path} in body should be {word} {limit}"))
+    if schema.get("multipleOf") and value % schema["multipleOf"]:
+        message = f"{path} in body should be a multiple of {schema['multipleOf']}"
+        causes.append(_bad(path, value, message))
     return causes
 
 

@@ -52,7 +52,7 @@ def _label_term(term: str) -> Callable[[dict[str, str]], bool]:
 def label_selector(text: str | None) -> Predicate:
     """A predicate on objects for a `labelSelector` query value."""
     if not text:
-        return lambda obj: True
+        return lambda _obj: True
     terms = [_label_term(t) for t in _split_terms(text)]
     return lambda obj: all(t(obj["metadata"].get("labels") or {}) for t in terms)
 
@@ -92,7 +92,7 @@ def field_value(obj: dict[str, Any], path: str) -> str:
 def field_selector(text: str | None, allowed: set[str] | None = None) -> Predicate:
     """A predicate on objects for a `fieldSelector` query value."""
     if not text:
-        return lambda obj: True
+        return lambda _obj: True
     checks: list[tuple[str, str, str]] = []
     for term in _split_terms(text):
         match = re.match(r"^\s*([A-Za-z0-9_.]+)\s*(==|!=|=)\s*(.*?)\s*$", term)

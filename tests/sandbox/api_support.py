@@ -93,23 +93,28 @@ def unique(prefix: str) -> str:
 
 
 def _url(api: client.ApiClient, path: str, query: list[tuple[str, str]] | None) -> str:
-    return api.configuration.host + path + ("?" + urlencode(query) if query else "")
+    return api.configuration.host + with_query(path, query)
+
+
+def with_query(path: str, query: list[tuple[str, str]] | None) -> str:
+    """The path with its query string."""
+    return path + ("?" + urlencode(query) if query else "")
 
 
 def raw(
     api: client.ApiClient,
     method: str,
     path: str,
-    query: list[tuple[str, str]] | None = None,
     body: Any = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
-    """Call the API and return (status, parsed JSON body) without model conversion."""
+    """Call the API (path with its query string, see with_query) and return (status, parsed
+    JSON body) without model conversion."""
     headers = {"Accept": "application/json", **(headers or {})}
     if body is not None:
         headers.setdefault("Content-Type", "application/json")
     try:
-        response = api.call_api(method, _url(api, path, query), header_params=headers, body=body)
+        response = api.call_api(method, _url(api, path, None), header_params=headers, body=body)
         status, data = response.status, response.read()
     except client.ApiException as error:
         status, data = error.status, error.body

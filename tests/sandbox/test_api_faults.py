@@ -57,7 +57,8 @@ def test_injected_errors_are_status_objects(sandbox, api):
     assert caught.value.status == 503
 
 
-def test_fault_endpoint_is_never_faulted_and_validates(sandbox, api):
+@pytest.mark.usefixtures("api")  # clears the faults afterwards
+def test_fault_endpoint_is_never_faulted_and_validates(sandbox):
     sandbox.set_faults(rate=1.0, codes=[500])
     assert _get(f"{sandbox.url}/sandbox/faults")[2]["rate"] == 1.0
     sandbox.clear_faults()

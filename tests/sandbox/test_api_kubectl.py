@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -51,7 +52,8 @@ def test_apply_crd_and_wait_established(cluster, tmp_path):
     _ok(cluster, "delete", "-f", str(path), "--wait=true", "--timeout=30s")
 
 
-def test_get_custom_resources_with_printer_columns(cluster, kube, widgets, kube_namespace):
+@pytest.mark.usefixtures("widgets")
+def test_get_custom_resources_with_printer_columns(cluster, kube, kube_namespace):
     custom = client.CustomObjectsApi(kube)
     custom.create_namespaced_custom_object(
         GROUP, VERSION, kube_namespace, PLURAL, widget("w1", size=3, color="blue")
@@ -65,7 +67,8 @@ def test_get_custom_resources_with_printer_columns(cluster, kube, widgets, kube_
     assert wide[1][3] == "blue"
 
 
-def test_wait_for_condition_on_a_custom_resource(cluster, kube, widgets, kube_namespace):
+@pytest.mark.usefixtures("widgets")
+def test_wait_for_condition_on_a_custom_resource(cluster, kube, kube_namespace):
     custom = client.CustomObjectsApi(kube)
     custom.create_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, widget("w2"))
     ready = {
@@ -92,9 +95,10 @@ def test_wait_for_condition_on_a_custom_resource(cluster, kube, widgets, kube_na
     assert rows[1][2] == "True"
 
 
-def test_describe_lists_the_objects_events(cluster, kube, widgets, kube_namespace):
+@pytest.mark.usefixtures("widgets")
+def test_describe_lists_the_objects_events(cluster, kube, kube_namespace):
     custom = client.CustomObjectsApi(kube)
-    obj = custom.create_namespaced_custom_object(
+    obj: Any = custom.create_namespaced_custom_object(
         GROUP, VERSION, kube_namespace, PLURAL, widget("w3")
     )
     ref = {
@@ -188,7 +192,8 @@ def test_server_side_apply_and_delete(cluster, kube_namespace):
     assert "NotFound" in missing.stderr
 
 
-def test_strict_validation_rejects_unknown_fields(cluster, widgets, kube_namespace):
+@pytest.mark.usefixtures("widgets")
+def test_strict_validation_rejects_unknown_fields(cluster, kube_namespace):
     manifest = json.dumps(widget("strict", bogus=1))
     done = cluster.kubectl("create", "-n", kube_namespace, "-f", "-", input=manifest)
     assert done.returncode != 0
@@ -274,7 +279,7 @@ def test_auth_can_i_follows_the_stored_rbac_rules(cluster):
         _ok(cluster, "delete", "namespace", ns, "--wait=false")
 
 
-def test_explain_a_custom_resource_field_from_its_crd_schema(cluster, tmp_path):
+def test_explain_a_custom_resource_field_from_its_crd_schema(cluster):
     """kubectl explain reads the CRD's schema from /openapi/v3 (descriptions included)."""
     crd = ROOT / "manifests" / "crds" / "releases.yaml"
     _ok(cluster, "apply", "-f", str(crd))

@@ -6,7 +6,7 @@ import json
 import uuid
 
 import pytest
-from api_support import raw, wait_for
+from api_support import raw, wait_for, with_query
 from kubernetes import client
 
 pytestmark = pytest.mark.e2e
@@ -227,8 +227,7 @@ def _apply(kube, ns, body, manager, force=False):
     return raw(
         kube,
         "PATCH",
-        path,
-        query=query,
+        with_query(path, query),
         body=json.dumps(body),
         headers={"Content-Type": "application/apply-patch+yaml"},
     )
@@ -256,8 +255,10 @@ def test_server_side_apply_creates_owns_conflicts_and_prunes(kube, kube_namespac
     dry = raw(
         kube,
         "PATCH",
-        f"/api/v1/namespaces/{kube_namespace}/configmaps/new",
-        query=[("fieldManager", "one"), ("dryRun", "All")],
+        with_query(
+            f"/api/v1/namespaces/{kube_namespace}/configmaps/new",
+            [("fieldManager", "one"), ("dryRun", "All")],
+        ),
         body=json.dumps({**config, "metadata": {"name": "new"}}),
         headers={"Content-Type": "application/apply-patch+yaml"},
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from api_support import compact_history, raw
+from api_support import compact_history, raw, with_query
 from kubernetes import client
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def five(kube, kube_namespace) -> str:
 
 
 def _page(kube, path: str, *query: tuple[str, str]) -> dict:
-    status, body = raw(kube, "GET", path, list(query))
+    status, body = raw(kube, "GET", with_query(path, list(query)))
     assert status == 200, body
     return body
 
@@ -66,10 +66,12 @@ def test_selectors_page_without_a_remaining_count(kube, five):
 
 def test_bad_continue_tokens_answer_400(kube, five):
     token = _page(kube, five, ("limit", "1"))["metadata"]["continue"]
-    status, body = raw(kube, "GET", five, [("continue", token), ("resourceVersion", "5")])
+    status, body = raw(
+        kube, "GET", with_query(five, [("continue", token), ("resourceVersion", "5")])
+    )
     assert (status, body["reason"]) == (400, "BadRequest")
     assert "resource version is not allowed when using continue" in body["message"]
-    status, body = raw(kube, "GET", five, [("limit", "1"), ("continue", "not-a-token")])
+    status, body = raw(kube, "GET", with_query(five, [("limit", "1"), ("continue", "not-a-token")]))
     assert (status, body["reason"]) == (400, "BadRequest")
 
 
@@ -81,7 +83,7 @@ def test_a_compacted_continue_token_answers_410_with_a_fresh_token(cluster, kube
         "cm-2", five.split("/")[4], {"data": {"v": "after"}}
     )
     compact_history(cluster)
-    status, body = raw(kube, "GET", five, [("limit", "2"), ("continue", token)])
+    status, body = raw(kube, "GET", with_query(five, [("limit", "2"), ("continue", token)]))
     assert (status, body["reason"], body["code"]) == (410, "Expired", 410)
     assert "too old to display a consistent list" in body["message"]
     rest = _page(kube, five, ("limit", "10"), ("continue", body["metadata"]["continue"]))
@@ -89,7 +91,8 @@ def test_a_compacted_continue_token_answers_410_with_a_fresh_token(cluster, kube
     assert _data(rest, "cm-2") == {"v": "after"}  # inconsistent: the current state
 
 
-def test_kubectl_follows_continue_tokens(cluster, kube_namespace, five):
+@pytest.mark.usefixtures("five")
+def test_kubectl_follows_continue_tokens(cluster, kube_namespace):
     done = cluster.kubectl(
         "get", "configmaps", "-n", kube_namespace, "--chunk-size=2", "-o", "name"
     )

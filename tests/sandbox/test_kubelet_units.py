@@ -14,7 +14,7 @@ from sandbox.kubelet.env import expand
 from sandbox.kubelet.process.catalog import CatalogError, CatalogImage, load_catalog
 from sandbox.kubelet.process.command import build_command, build_env
 from sandbox.kubelet.process.paths import PathMap
-from sandbox.kubelet.runtime import ConfigError
+from sandbox.kubelet.runtime import ConfigError, ContainerConfig, Fetch
 from sandbox.kubelet.status import pod_phase
 
 DATA = PathMap(
@@ -116,6 +116,15 @@ def make_image(tmp_path: pathlib.Path) -> CatalogImage:
     return image
 
 
+def config(
+    container: dict, fetch: Fetch, home: str = "/h", port: int | None = None
+) -> ContainerConfig:
+    """One run of a container of pod `p` in namespace `ns` (its first containerPort at port)."""
+    pod = {"metadata": {"name": "p", "namespace": "ns"}, "spec": {}}
+    ports = {} if port is None else {"80": port}
+    return ContainerConfig(pod, container, {}, ports, pathlib.Path(home), fetch)
+
+
 def test_command_replaces_catalog_entrypoint_and_args_append(tmp_path: pathlib.Path) -> None:
     image = make_image(tmp_path)
     env = {"DB": "/data/x.db"}
@@ -142,10 +151,9 @@ def test_env_is_clean_resolved_and_rewritten(
         ("configmaps", "c"): {"data": {"mode": "fast"}},
     }
 
-    async def fetch(resource: str, namespace: str, name: str) -> dict | None:
+    async def fetch(resource: str, _namespace: str, name: str) -> dict | None:
         return objects.get((resource, name))
 
-    pod = {"metadata": {"name": "p", "namespace": "ns"}, "spec": {}}
     container = {
         "env": [
             {"name": "URL", "value": "sqlite:////data/app.db"},
@@ -157,9 +165,7 @@ def test_env_is_clean_resolved_and_rewritten(
             {"name": "PORT", "value": "80"},
         ]
     }
-    env = asyncio.run(
-        build_env(container, pod, image, port=4321, home="/h", paths=DATA, fetch=fetch)
-    )
+    env = asyncio.run(build_env(config(container, fetch, port=4321), image, DATA))
     assert env["URL"] == "sqlite:////tmp/v/data/app.db"
     assert (env["PW"], env["MODE"], env["BOTH"], env["PORT"]) == ("hunter2", "fast", "p.ns", "4321")
     assert env["CAT"] == "/tmp/v/data/c"
@@ -171,7 +177,7 @@ def test_env_is_clean_resolved_and_rewritten(
     }
     missing = {"env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "nope"}}}]}
     with pytest.raises(ConfigError, match="nope"):
-        asyncio.run(build_env(missing, pod, image, port=None, home="/h", paths=DATA, fetch=fetch))
+        asyncio.run(build_env(config(missing, fetch), image, DATA))
 
 
 def running() -> dict:
@@ -219,14 +225,11 @@ def test_host_paths_of_the_sandbox_itself_are_never_rewritten(tmp_path: pathlib.
     # a /tmp mount whose container path is a prefix of the host's own paths
     paths = PathMap({"/tmp": "/scratch/tmpvol", interpreter_dir: "/elsewhere"})
 
-    async def fetch(resource: str, namespace: str, name: str) -> dict | None:
+    async def fetch(_resource: str, _namespace: str, _name: str) -> dict | None:
         return None
 
-    pod = {"metadata": {"name": "p", "namespace": "ns"}, "spec": {}}
     container = {"env": [{"name": "CACHE", "value": "/tmp/cache"}]}
-    env = asyncio.run(
-        build_env(container, pod, image, port=None, home="/tmp/pods/p", paths=paths, fetch=fetch)
-    )
+    env = asyncio.run(build_env(config(container, fetch, home="/tmp/pods/p"), image, paths))
     assert env["HOME"] == "/tmp/pods/p"
     assert env["PATH"].startswith(interpreter_dir + ":")
     assert env["CACHE"] == "/scratch/tmpvol/cache"

@@ -10,7 +10,7 @@ from typing import Any
 from sandbox.kubelet.env import declared_env, expand
 from sandbox.kubelet.process.catalog import CatalogImage
 from sandbox.kubelet.process.paths import PathMap
-from sandbox.kubelet.runtime import ConfigError, Fetch
+from sandbox.kubelet.runtime import ConfigError, ContainerConfig
 
 
 def build_command(
@@ -36,19 +36,14 @@ def base_env(home: str) -> dict[str, str]:
     return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home}
 
 
-async def build_env(
-    container: dict[str, Any],
-    pod: dict[str, Any],
-    image: CatalogImage,
-    *,
-    port: int | None,
-    home: str,
-    paths: PathMap,
-    fetch: Fetch,
-) -> dict[str, str]:
-    """Base < catalog env < envFrom < env (in order, $(VAR)) < PORT; container paths rewritten."""
-    base = base_env(home)
-    env = await declared_env(container, pod, {**base, **image.env}, fetch)
+async def build_env(config: ContainerConfig, image: CatalogImage, paths: PathMap) -> dict[str, str]:
+    """Base < catalog env < envFrom < env (in order, $(VAR)) < PORT; container paths rewritten.
+
+    HOME is the pod's folder; PORT the node port of the container's first containerPort.
+    """
+    base = base_env(str(config.pod_dir))
+    env = await declared_env(config.spec, config.pod, {**base, **image.env}, config.fetch)
+    port = next(iter(config.ports.values()), None)
     if port is not None:
         env["PORT"] = str(port)
     # the base values are host paths already; everything else speaks container paths

@@ -131,16 +131,7 @@ class ProcessRuntime:
         """Resolve paths, env, argv and working folder of one run."""
         image = self._image(config.spec.get("image", ""))
         paths = PathMap(config.mounts)
-        first = next(iter(config.ports.values()), None)
-        env = await build_env(
-            config.spec,
-            config.pod,
-            image,
-            port=first,
-            home=str(config.pod_dir),
-            paths=paths,
-            fetch=config.fetch,
-        )
+        env = await build_env(config, image, paths)
         argv = build_command(config.spec, image, env, paths)
         working = config.spec.get("workingDir")
         cwd = paths.resolve(working) if working else None

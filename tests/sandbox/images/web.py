@@ -6,7 +6,7 @@ import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SICK = []
+SICK: list[bool] = []  # set once /sicken was asked: /healthz answers 500 from then on
 
 
 class Handler(BaseHTTPRequestHandler):
