@@ -13,7 +13,6 @@ from app.db import get_db
 from app.models import budget as bud
 from app.pagecache import page_cache
 from app.validation import FORM_EXTRA, ValidationError, month, validate
-from app.web import money
 
 bp = Blueprint("budget", __name__)
 RECENT_PURCHASES = 25
@@ -42,7 +41,7 @@ def render_dashboard(errors: dict[str, str] | None = None) -> tuple[str, int]:
         "budget/dashboard.html",
         s=summary,
         by_category=by_category,
-        bars=build_bars(totals, budgets, money),
+        bars=build_bars(totals, budgets),
         chart_size=(WIDTH, HEIGHT),
         purchases=bud.list_purchases(db, user_id, name, limit=RECENT_PURCHASES),
         prev_month=bud.shift_month(name, -1),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from app.money import fmt_money
+
 WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 600, 240, 20, 30, 10
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -23,9 +25,7 @@ class Bar:
     budget_y: float | None
 
 
-def build_bars(
-    totals: list[tuple[str, Fraction]], budgets: dict[str, Fraction], fmt: object
-) -> list[Bar]:
+def build_bars(totals: list[tuple[str, Fraction]], budgets: dict[str, Fraction]) -> list[Bar]:
     """Lay out one bar per month, scaled to the largest total or budget."""
     top_value = max([t for _, t in totals] + list(budgets.values()) + [Fraction(1)])
     plot_h = HEIGHT - TOP - BOTTOM
@@ -41,7 +41,7 @@ def build_bars(
                 width=round(slot * 0.7, 1),
                 height=round(h, 1),
                 label=f"{MONTH_NAMES[int(month[5:7]) - 1]} {month[2:4]}",
-                value=fmt(total) if callable(fmt) else str(total),
+                value=fmt_money(total),
                 over=budget is not None and total > budget,
                 budget_y=None
                 if budget is None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
-CENT = Decimal("0.01")
 MAX_MONEY = Decimal("1000000000")
 MAX_QUANTITY = Decimal("1000000000")
 
@@ -44,16 +44,16 @@ def parse_quantity(value: object) -> Decimal:
     return number.normalize() if number == number.to_integral() else number
 
 
-def round_cents(amount: Decimal) -> Decimal:
-    """Round an exact amount half-up to cents."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+def fmt_money(amount: Fraction | Decimal | int) -> str:
+    """Format money as a decimal string with two places, like 12.50 or -3.10.
 
-
-def fmt_money(amount: Decimal | int) -> str:
-    """Format an exact amount (or whole cents, when an int) as a decimal string like 12.50."""
-    if isinstance(amount, int):
-        amount = Decimal(amount) / 100
-    return str(round_cents(amount))
+    An int is whole cents; a Fraction or Decimal is an exact amount, rounded here, and only
+    here, half-up (away from zero) to cents. Every page, the chart and the API use this one.
+    """
+    exact = Fraction(amount, 100) if isinstance(amount, int) else Fraction(amount)
+    cents = int(abs(exact) * 100 + Fraction(1, 2))
+    sign = "-" if exact < 0 and cents else ""
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def fmt_quantity(quantity: Decimal) -> str:

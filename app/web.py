@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from flask import Flask, Response, render_template, request
@@ -11,7 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
 from app.models import NotFound
-from app.models.ingredients import round_fraction
+from app.money import fmt_money
 
 csrf = CSRFProtect()
 
@@ -20,14 +19,6 @@ class IdConverter(IntegerConverter):
     """A row id: at most 18 digits, so it always fits SQLite's 64-bit integers."""
 
     regex = r"\d{1,18}"
-
-
-def money(value: Fraction | int) -> str:
-    """Format an exact amount (or whole cents, when an int) for display."""
-    if isinstance(value, int):
-        sign, cents = ("-" if value < 0 else ""), abs(value)
-        return f"{sign}{cents // 100}.{cents % 100:02d}"
-    return ("-" if value < 0 else "") + round_fraction(abs(value))
 
 
 def handle_http_error(exc: HTTPException) -> Any:
@@ -65,7 +56,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(Exception, handle_unexpected)
-    app.add_template_filter(money, "money")
+    app.add_template_filter(fmt_money, "money")
 
     @app.after_request
     def no_store_for_pages(response: Response) -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from fractions import Fraction
 from typing import Any
 
 from flask import Response, g, jsonify, request, url_for
@@ -11,15 +10,10 @@ from flask import Response, g, jsonify, request, url_for
 from app.api import bp, json_body
 from app.db import get_db
 from app.models import budget as bud
-from app.models.ingredients import round_fraction
+from app.money import fmt_money
 from app.validation import ValidationError, month, validate
 
 MONTH_ARGS = {"month": (month, False)}
-
-
-def money_out(value: Fraction) -> str:
-    """An exact amount as a cents string, negative amounts included."""
-    return ("-" + round_fraction(-value)) if value < 0 else round_fraction(value)
 
 
 def _month(value: str) -> str:
@@ -34,8 +28,8 @@ def summary_out(summary: dict[str, Any]) -> dict[str, Any]:
     """A month summary in the API's shape."""
     out = {k: summary[k] for k in ("month",)}
     for key in ("amount", "spent", "remaining", "daily_average", "projected"):
-        out[key] = money_out(summary[key])
-    out["by_category"] = {k: money_out(v) for k, v in summary["by_category"].items()}
+        out[key] = fmt_money(summary[key])
+    out["by_category"] = {k: fmt_money(v) for k, v in summary["by_category"].items()}
     return out
 
 
@@ -44,7 +38,7 @@ def purchase_out(row: Any) -> dict[str, Any]:
     return {
         "id": row["id"],
         "date": row["date"],
-        "amount": money_out(Fraction(row["amount_cents"], 100)),
+        "amount": fmt_money(row["amount_cents"]),
         "store": row["store"],
         "category": row["category"],
         "note": row["note"],

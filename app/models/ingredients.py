@@ -9,7 +9,7 @@ from typing import Any
 
 from app.db import transaction
 from app.models import Conflict, owned_row
-from app.money import fmt_quantity
+from app.money import fmt_money, fmt_quantity
 from app.units import convert, dimension, price_unit
 from app.validation import ValidationError, money, quantity, text, unit
 
@@ -22,12 +22,6 @@ SPEC = {
     "package_price": (money, True),
 }
 COLUMNS = {"package_price": "package_price_cents"}
-
-
-def round_fraction(value: Fraction) -> str:
-    """Round an exact non-negative amount half-up to cents and format it."""
-    cents = (value * 100 + Fraction(1, 2)).__floor__()
-    return str((Decimal(cents) / 100).quantize(Decimal("0.01")))
 
 
 def unit_price(row: sqlite3.Row) -> Fraction:
@@ -47,8 +41,8 @@ def to_api(row: sqlite3.Row) -> dict[str, Any]:
         "category": row["category"],
         "package_quantity": fmt_quantity(Decimal(row["package_quantity"])),
         "package_unit": row["package_unit"],
-        "package_price": round_fraction(Fraction(row["package_price_cents"], 100)),
-        "unit_price": round_fraction(unit_price(row)),
+        "package_price": fmt_money(row["package_price_cents"]),
+        "unit_price": fmt_money(unit_price(row)),
         "unit": price_unit(row["package_unit"]),
     }
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from app.db import transaction
 from app.models import owned_row
-from app.models.ingredients import round_fraction
-from app.money import fmt_quantity
+from app.money import fmt_money, fmt_quantity
 from app.units import IncompatibleUnits, convert
 from app.validation import ValidationError, integer, quantity, text, unit, validate
 
@@ -81,12 +80,12 @@ def to_api(recipe: sqlite3.Row, lines: list[sqlite3.Row]) -> dict[str, Any]:
                 "ingredient_name": line["ingredient_name"],
                 "quantity": fmt_quantity(Decimal(line["quantity"])),
                 "unit": line["unit"],
-                "cost": round_fraction(cost),
+                "cost": fmt_money(cost),
             }
             for line, cost in zip(lines, costs, strict=True)
         ],
-        "total_cost": round_fraction(total),
-        "cost_per_serving": round_fraction(total / recipe["servings"]),
+        "total_cost": fmt_money(total),
+        "cost_per_serving": fmt_money(total / recipe["servings"]),
     }
 
 

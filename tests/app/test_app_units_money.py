@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.models.ingredients import round_fraction
-from app.money import fmt_money, fmt_quantity, parse_money, parse_quantity, round_cents
+from app.money import fmt_money, fmt_quantity, parse_money, parse_quantity
 from app.units import IncompatibleUnits, convert, price_unit
 from app.validation import ValidationError, date, month, validate
 
@@ -56,18 +55,23 @@ def test_quantities_must_be_positive_with_three_decimals_at_most() -> None:
     [(Decimal("0.005"), "0.01"), (Decimal("0.0049"), "0.00"), (Decimal("2.675"), "2.68")],
 )
 def test_rounding_is_half_up_to_cents(amount: Decimal, shown: str) -> None:
-    assert str(round_cents(amount)) == shown
-    assert round_fraction(Fraction(amount)) == shown
+    assert fmt_money(amount) == shown
+    assert fmt_money(Fraction(amount)) == shown
+    assert fmt_money(-amount) == (f"-{shown}" if shown != "0.00" else shown)
 
 
 def test_fmt_money_takes_cents_or_exact_amounts() -> None:
     assert fmt_money(1250) == "12.50"
+    assert fmt_money(-5) == "-0.05"
     assert fmt_money(Decimal("1.5")) == "1.50"
+    assert fmt_money(Fraction(-4999, 100)) == "-49.99"
 
 
-@given(st.integers(min_value=0, max_value=10**9))
-def test_round_fraction_of_whole_cents_is_exact(cents: int) -> None:
-    assert Decimal(round_fraction(Fraction(cents, 100))) * 100 == cents
+@given(st.integers(min_value=-(10**9), max_value=10**9))
+def test_whole_cents_format_exactly_however_given(cents: int) -> None:
+    shown = fmt_money(cents)
+    assert Decimal(shown) * 100 == cents
+    assert fmt_money(Fraction(cents, 100)) == fmt_money(Decimal(cents) / 100) == shown
 
 
 @pytest.mark.parametrize(
