@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import tempfile
+from typing import Any
 
 _port = os.environ.get("PORT", "8000")
 _host = os.environ.get("BIND_HOST", "0.0.0.0")  # noqa: S104  (a container listens on all)
@@ -31,14 +32,14 @@ _metrics_dir = os.environ.setdefault(
 )
 
 
-def on_starting(server: object) -> None:
+def on_starting(_server: object) -> None:
     """Start with an empty metrics directory."""
     os.makedirs(_metrics_dir, exist_ok=True)
     for name in os.listdir(_metrics_dir):
         os.remove(os.path.join(_metrics_dir, name))
 
 
-def post_fork(server: object, worker: object) -> None:
+def post_fork(_server: object, _worker: object) -> None:
     """A booting worker dies at once on SIGTERM.
 
     A forked worker inherits the master's SIGTERM handler, which only queues the signal for the
@@ -48,14 +49,15 @@ def post_fork(server: object, worker: object) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def child_exit(server: object, worker: object) -> None:
+def child_exit(_server: object, worker: Any) -> None:
     """Drop a dead worker's live metrics."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+    # prometheus_client's multiprocess helpers carry no annotations
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
-def on_exit(server: object) -> None:
+def on_exit(_server: object) -> None:
     """Remove the metrics directory this server made."""
     if _own_metrics_dir:
         shutil.rmtree(_metrics_dir, ignore_errors=True)

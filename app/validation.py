@@ -40,12 +40,12 @@ def text(max_len: int, *, required: bool = True) -> Parser:
         """Check and strip one string."""
         if not isinstance(value, str):
             raise ValueError("must be a string")
-        value = utf8(value).strip()
-        if required and not value:
+        stripped = utf8(value).strip()
+        if required and not stripped:
             raise ValueError("must not be empty")
-        if len(value) > max_len:
+        if len(stripped) > max_len:
             raise ValueError(f"must be at most {max_len} characters")
-        return value
+        return stripped
 
     return parse
 

@@ -38,7 +38,7 @@ def handle_not_found(exc: NotFound) -> Any:
     return render_template("error.html", error={"code": 404, "description": str(exc)}), 404
 
 
-def handle_unexpected(exc: Exception) -> Any:
+def handle_unexpected(_exc: Exception) -> Any:
     """Log an unexpected error and answer 500 without details."""
     from flask import current_app
 

@@ -110,7 +110,7 @@ def test_recipe_costs_convert_units_and_stay_exact(api: Api) -> None:
         "/ingredients",
         {"name": "Eggs", "package_quantity": "3", "package_unit": "pcs", "package_price": "1.00"},
     )
-    body = {
+    body: dict[str, Any] = {
         "name": "Rice pudding",
         "servings": 3,
         "instructions": "Simmer.",
@@ -138,7 +138,7 @@ def test_recipe_costs_convert_units_and_stay_exact(api: Api) -> None:
 
 def test_incompatible_units_say_which_line_and_why(api: Api) -> None:
     rice = create(api, "/ingredients", RICE)
-    body = {
+    body: dict[str, Any] = {
         "name": "Bad",
         "servings": 2,
         "items": [

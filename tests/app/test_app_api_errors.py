@@ -15,24 +15,24 @@ from app import create_app
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "status", "error"),
+    ("request_", "status", "error"),
     [
-        ("POST", "/ingredients", None, 400, "bad_request"),
-        ("POST", "/ingredients", [1, 2], 400, "bad_request"),
-        ("POST", "/ingredients", {**RICE, "package_unit": "cup"}, 422, "validation_error"),
-        ("POST", "/ingredients", {**RICE, "package_price": "1.999"}, 422, "validation_error"),
-        ("PUT", "/budgets/2025-13", {"amount": "1"}, 422, "validation_error"),
-        ("PUT", "/budgets/2025-01", {"amount": "-1"}, 422, "validation_error"),
-        ("GET", "/ingredients/1234567890123456789012", None, 404, "not_found"),
-        ("GET", "/nothing-here", None, 404, "not_found"),
-        ("PUT", "/ingredients", None, 405, "method_not_allowed"),
-        ("POST", "/purchases", {"date": "yesterday", "amount": "1"}, 422, "validation_error"),
+        (("POST", "/ingredients", None), 400, "bad_request"),
+        (("POST", "/ingredients", [1, 2]), 400, "bad_request"),
+        (("POST", "/ingredients", {**RICE, "package_unit": "cup"}), 422, "validation_error"),
+        (("POST", "/ingredients", {**RICE, "package_price": "1.999"}), 422, "validation_error"),
+        (("PUT", "/budgets/2025-13", {"amount": "1"}), 422, "validation_error"),
+        (("PUT", "/budgets/2025-01", {"amount": "-1"}), 422, "validation_error"),
+        (("GET", "/ingredients/1234567890123456789012", None), 404, "not_found"),
+        (("GET", "/nothing-here", None), 404, "not_found"),
+        (("PUT", "/ingredients", None), 405, "method_not_allowed"),
+        (("POST", "/purchases", {"date": "yesterday", "amount": "1"}), 422, "validation_error"),
     ],
 )
 def test_bad_requests_get_json_errors(
-    api: Api, method: str, path: str, body: Any, status: int, error: str
+    api: Api, request_: tuple[str, str, Any], status: int, error: str
 ) -> None:
-    resp = api.call(method, path, body)
+    resp = api.call(*request_)
     assert resp.status_code == status
     assert resp.get_json()["error"] == error
     assert set(resp.get_json()) == {"error", "message", "fields"}

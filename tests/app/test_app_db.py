@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from apphelpers import Server, app_env, flask_cli
 from flask import Flask
+from flask.testing import FlaskCliRunner
 
 from app import create_app
 from app.db import SCHEMA_VERSION, SchemaTooNewError, connect, schema_version, transaction, upgrade
@@ -181,8 +182,8 @@ def test_readyz_names_a_missing_database_and_an_old_schema(tmp_path: Path) -> No
     assert "run flask --app app db upgrade" in body["checks"]["schema"]
 
 
-def test_cli_upgrade_and_version(runner: object, tmp_path: Path) -> None:
-    result = runner.invoke(args=["db", "upgrade"])  # type: ignore[attr-defined]
+def test_cli_upgrade_and_version(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["db", "upgrade"])
     assert f"version {SCHEMA_VERSION} (was {SCHEMA_VERSION})" in result.output
-    result = runner.invoke(args=["db", "version"])  # type: ignore[attr-defined]
+    result = runner.invoke(args=["db", "version"])
     assert result.output.strip() == f"database {SCHEMA_VERSION}, this build {SCHEMA_VERSION}"

@@ -23,7 +23,7 @@ def test_healthz_does_not_touch_the_database(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.db").exists()
 
 
-def test_version_reports_image_and_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_version_reports_image_and_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_IMAGE", "ghcr.io/o/myfoodbudget:sha-1@sha256:ab")
     monkeypatch.setenv("GIT_COMMIT", "1a2b3c4")
     app = create_app({"APP_ENV": "testing"})

@@ -19,7 +19,7 @@ def renders(app: Flask) -> Iterator[list[str]]:
     """The names of the templates the app renders, in order."""
     names: list[str] = []
 
-    def record(sender: Flask, template: object, context: object, **extra: object) -> None:
+    def record(_sender: Flask, template: object, **_context: object) -> None:
         """Remember one rendered template."""
         names.append(getattr(template, "name", "?"))
 
@@ -36,7 +36,7 @@ def dashboard_renders(client: FlaskClient, renders: list[str], path: str = "/") 
 
 
 def test_the_page_is_reused_until_a_write_changes_it(
-    app: Flask, client: FlaskClient, auth: AuthActions, renders: list[str]
+    client: FlaskClient, auth: AuthActions, renders: list[str]
 ) -> None:
     auth.register()
     client.get("/")  # shows the welcome message: never stored
@@ -65,7 +65,7 @@ def test_writes_through_the_api_change_the_page_too(
     assert "99.00" in client.get("/?month=2025-02").get_data(as_text=True)
 
 
-def test_each_user_and_session_gets_its_own_page(app: Flask, renders: list[str]) -> None:
+def test_each_user_and_session_gets_its_own_page(app: Flask) -> None:
     first, second = app.test_client(), app.test_client()
     AuthActions(first).register("first")
     Api(app.test_client(), "second")
@@ -86,7 +86,7 @@ def test_a_zero_size_cache_stores_nothing(tmp_path: Path) -> None:
     AuthActions(client).register()
     names: list[str] = []
 
-    def record(sender: Flask, template: object, context: object, **extra: object) -> None:
+    def record(_sender: Flask, template: object, **_context: object) -> None:
         """Remember one rendered template."""
         names.append(getattr(template, "name", "?"))
 
