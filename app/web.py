@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
@@ -13,12 +13,21 @@ from app.models import NotFound
 from app.money import fmt_money
 
 csrf = CSRFProtect()
+# short paths people type, and the page each leads to
+SHORT_PATHS = {"/login": "auth.login", "/register": "auth.register"}
 
 
 class IdConverter(IntegerConverter):
     """A row id: at most 18 digits, so it always fits SQLite's 64-bit integers."""
 
     regex = r"\d{1,18}"
+
+
+def short_path() -> Any:
+    """Send /login and /register on to their pages under /auth/, query string kept."""
+    target = url_for(SHORT_PATHS[request.path])
+    query = request.query_string.decode("latin-1")
+    return redirect(f"{target}?{query}" if query else target, 301)
 
 
 def handle_http_error(exc: HTTPException) -> Any:
@@ -57,6 +66,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(Exception, handle_unexpected)
     app.add_template_filter(fmt_money, "money")
+    for path in SHORT_PATHS:
+        app.add_url_rule(path, endpoint=f"short{path.replace('/', '_')}", view_func=short_path)
 
     @app.after_request
     def no_store_for_pages(response: Response) -> Response:

@@ -237,3 +237,12 @@ def test_the_session_lasts_session_lifetime_minutes(tmp_path: Path) -> None:
     assert expires is not None
     lifetime = parsedate_to_datetime(expires.group(1)) - dt.datetime.now(dt.UTC)
     assert dt.timedelta(minutes=29) < lifetime <= dt.timedelta(minutes=30)
+
+
+def test_short_paths_lead_to_the_account_pages(client: FlaskClient) -> None:
+    for short, page in (("/login", "/auth/login"), ("/register", "/auth/register")):
+        resp = client.get(short)
+        assert (resp.status_code, resp.headers["Location"]) == (301, page)
+        assert "<form" in client.get(short, follow_redirects=True).get_data(as_text=True)
+    kept = client.get("/login?next=/recipes/")
+    assert kept.headers["Location"] == "/auth/login?next=/recipes/"
