@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -16,6 +17,26 @@ from app.validation import FORM_EXTRA, ValidationError, month, validate
 
 bp = Blueprint("budget", __name__)
 RECENT_PURCHASES = 25
+# a projection from the first few days says little (one shop on the 1st is a month's worth)
+PROJECTION_MIN_DAYS = 7
+
+
+def today() -> dt.date:
+    """The date the dashboard is shown for."""
+    return dt.date.today()
+
+
+def projection(summary: dict[str, Any]) -> tuple[Fraction | None, str]:
+    """The month's projected spending (None while too early to say) and what it is based on."""
+    elapsed, days = summary["elapsed_days"], summary["days_in_month"]
+    if elapsed == 0:
+        return None, "the month has not started"
+    if elapsed == days:
+        return summary["projected"], f"all {days} days"
+    if elapsed < PROJECTION_MIN_DAYS:
+        so_far = "1 day" if elapsed == 1 else f"{elapsed} days"
+        return None, f"shown from day {PROJECTION_MIN_DAYS} ({so_far} so far)"
+    return summary["projected"], f"based on {elapsed} of {days} days"
 
 
 def selected_month() -> str:
@@ -23,13 +44,13 @@ def selected_month() -> str:
     try:
         return month(request.args.get("month", ""))
     except ValueError:
-        return dt.date.today().strftime("%Y-%m")
+        return today().strftime("%Y-%m")
 
 
 def render_dashboard(errors: dict[str, str] | None = None) -> tuple[str, int]:
     """Render the dashboard for the selected month."""
     db, user_id, name = get_db(), g.user["id"], selected_month()
-    summary = bud.month_summary(db, user_id, name, dt.date.today())
+    summary = bud.month_summary(db, user_id, name, today())
     totals = bud.monthly_totals(db, user_id, name)
     budgets = bud.budgets_between(db, user_id, totals[0][0], name)
     spent = summary["spent"]
@@ -40,13 +61,14 @@ def render_dashboard(errors: dict[str, str] | None = None) -> tuple[str, int]:
     return render_template(
         "budget/dashboard.html",
         s=summary,
+        projection=projection(summary),
         by_category=by_category,
         bars=build_bars(totals, budgets),
         chart_size=(WIDTH, HEIGHT),
         purchases=bud.list_purchases(db, user_id, name, limit=RECENT_PURCHASES),
         prev_month=bud.shift_month(name, -1),
         next_month=bud.shift_month(name, 1),
-        today=dt.date.today().isoformat(),
+        today=today().isoformat(),
         errors=errors or {},
         form=request.form,
     ), 422 if errors else 200
@@ -57,7 +79,7 @@ def cache_key(name: str) -> tuple[object, ...] | None:
     csrf_token = session.get("csrf_token")
     if csrf_token is None:
         return None
-    return (g.user["id"], g.user["data_revision"], name, dt.date.today(), csrf_token)
+    return (g.user["id"], g.user["data_revision"], name, today(), csrf_token)
 
 
 @bp.get("/")

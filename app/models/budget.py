@@ -89,6 +89,8 @@ def month_summary(
         "daily_average": daily,
         "projected": max(projected, spent),
         "by_category": by_category,
+        "elapsed_days": elapsed,
+        "days_in_month": days,
     }
 
 

@@ -8,6 +8,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from apphelpers import AuthActions
 from flask import Flask
 from flask.testing import FlaskClient
@@ -246,3 +247,33 @@ def test_short_paths_lead_to_the_account_pages(client: FlaskClient) -> None:
         assert "<form" in client.get(short, follow_redirects=True).get_data(as_text=True)
     kept = client.get("/login?next=/recipes/")
     assert kept.headers["Location"] == "/auth/login?next=/recipes/"
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (dt.date(2025, 3, 1), ("—", "shown from day 7 (1 day so far)")),
+        (dt.date(2025, 3, 6), ("—", "shown from day 7 (6 days so far)")),
+        (dt.date(2025, 3, 7), ("231.75", "based on 7 of 31 days")),  # 52.33 / 7 * 31 = 231.747
+        (dt.date(2025, 4, 2), ("52.33", "all 31 days")),
+        (dt.date(2025, 2, 27), ("—", "the month has not started")),
+    ],
+)
+def test_the_projection_says_what_it_is_based_on(
+    client: FlaskClient,
+    auth: AuthActions,
+    monkeypatch: pytest.MonkeyPatch,
+    today: dt.date,
+    expected: tuple[str, str],
+) -> None:
+    """The clock is replaced (app.budget.today): the one input a test cannot set otherwise."""
+    auth.register()
+    client.post("/budget?month=2025-03", data={"amount": "250"})
+    client.post("/purchases", data={"date": "2025-03-01", "amount": "52.33"})
+    monkeypatch.setattr("app.budget.today", lambda: today)
+    page = client.get("/?month=2025-03").get_data(as_text=True)
+    stat = re.search(r'class="stat projection">(.*?)</div>', page, re.S)
+    assert stat is not None
+    shown, basis = expected
+    assert f"<strong>{shown}</strong><small>{basis}</small>" in stat.group(1)
+    assert "1622.23" not in page  # what one day extrapolated to 31 would say
