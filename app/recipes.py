@@ -15,6 +15,9 @@ from app.validation import ValidationError, validate
 
 bp = Blueprint("recipes", __name__, url_prefix="/recipes")
 BLANK_LINES = 3
+MORE_LINES = "more_lines"  # the submit button that asks for more blank lines
+# a line's form fields (item-N-FIELD), by the key a recipe line uses
+LINE_FIELDS = {"ingredient_id": "ingredient", "quantity": "quantity", "unit": "unit"}
 
 
 @bp.get("/")
@@ -33,34 +36,40 @@ def show(item_id: int) -> str:
     )
 
 
+def posted_lines() -> list[dict[str, str]]:
+    """The numbered ingredient lines as posted, blank ones included (one past the maximum)."""
+    form = request.form
+    lines: list[dict[str, str]] = []
+    while f"item-{len(lines)}-ingredient" in form and len(lines) <= rec.MAX_ITEMS:
+        prefix = f"item-{len(lines)}-"
+        lines.append({k: form.get(prefix + field, "") for k, field in LINE_FIELDS.items()})
+    return lines
+
+
 def form_data() -> dict[str, Any]:
     """Turn the form's fields and numbered lines into an API-shaped body."""
     form = request.form
     body: dict[str, Any] = {k: form.get(k, "") for k in ("name", "servings", "instructions")}
-    lines = []
-    for index in range(rec.MAX_ITEMS):
-        ingredient = form.get(f"item-{index}-ingredient", "")
-        if f"item-{index}-ingredient" not in form:
-            break
-        if ingredient:
-            lines.append(
-                {
-                    "ingredient_id": ingredient,
-                    "quantity": form.get(f"item-{index}-quantity", ""),
-                    "unit": form.get(f"item-{index}-unit", ""),
-                }
-            )
-    body["items"] = lines
+    body["items"] = [line for line in posted_lines() if line["ingredient_id"]]
     return body
 
 
-def _form(recipe: dict[str, Any], errors: dict[str, str], editing: bool) -> tuple[str, int]:
-    """Render the add/edit form with a few blank lines to fill in."""
-    lines = list(recipe.get("items", [])) + [{}] * BLANK_LINES
+def _form(
+    recipe: dict[str, Any],
+    errors: dict[str, str],
+    editing: bool,
+    lines: list[dict[str, Any]] | None = None,
+) -> tuple[str, int]:
+    """Render the add/edit form: the recipe's lines (or the given ones) and a few blank ones."""
+    shown = list(recipe.get("items", []) if lines is None else lines)
+    shown += [{}] * max(0, min(BLANK_LINES, rec.MAX_ITEMS - len(shown)))
+    if len(shown) > rec.MAX_ITEMS:
+        errors = {**errors, "items": f"a recipe has at most {rec.MAX_ITEMS} lines"}
     return render_template(
         "recipes/form.html",
         recipe=recipe,
-        lines=lines,
+        lines=shown,
+        max_lines=rec.MAX_ITEMS,
         errors=errors,
         editing=editing,
         units=list(UNITS),
@@ -69,8 +78,14 @@ def _form(recipe: dict[str, Any], errors: dict[str, str], editing: bool) -> tupl
 
 
 def _save(item_id: int | None) -> Any:
-    """Validate and store the posted recipe, or show the form again with the problems."""
+    """Validate and store the posted recipe, or show the form again with the problems.
+
+    "More lines" (without JavaScript) sends the form back with three more blank lines and
+    saves nothing.
+    """
     body = form_data()
+    if MORE_LINES in request.form:
+        return _form(body, {}, item_id is not None, posted_lines())
     try:
         clean = validate(body, rec.SPEC)
         if item_id is None:

@@ -277,3 +277,39 @@ def test_the_projection_says_what_it_is_based_on(
     shown, basis = expected
     assert f"<strong>{shown}</strong><small>{basis}</small>" in stat.group(1)
     assert "1622.23" not in page  # what one day extrapolated to 31 would say
+
+
+def test_more_lines_sends_the_form_back_with_three_more_and_saves_nothing(
+    client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.register()
+    add_ingredient(client)
+    rice = ids(client, "/ingredients/", r"/ingredients/(\d+)/edit")[0]
+    lines = {f"item-{i}-{f}": "" for i in range(3) for f in ("ingredient", "quantity", "unit")}
+    form = {**lines, "name": "Pilaf", "servings": "2", "more_lines": "1"}
+    form.update({"item-1-ingredient": str(rice), "item-1-quantity": "300", "item-1-unit": "g"})
+    resp = client.post("/recipes/new", data=form)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert page.count('class="row line"') == 6
+    assert 'name="item-5-ingredient"' in page
+    assert 'value="Pilaf"' in page
+    assert 'name="item-1-quantity" value="300"' in page
+    assert "Pilaf" not in client.get("/recipes/").get_data(as_text=True)
+    form.pop("more_lines")
+    form.update({f"item-{i}-{f}": "" for i in (3, 4) for f in ("ingredient", "quantity", "unit")})
+    form.update({"item-5-ingredient": str(rice), "item-5-quantity": "0.2", "item-5-unit": "kg"})
+    saved = client.post("/recipes/new", data=form)
+    assert saved.status_code == 302
+    shown = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "1.25" in shown  # 0.5 kg of rice at 2.49
+
+
+def test_a_recipe_form_stops_at_the_line_limit(client: FlaskClient, auth: AuthActions) -> None:
+    auth.register()
+    full = {f"item-{i}-ingredient": "" for i in range(100)}
+    page = client.post("/recipes/new", data={**full, "name": "Big", "more_lines": "1"})
+    assert page.get_data(as_text=True).count('class="row line"') == 100
+    over = client.post("/recipes/new", data={**full, "item-100-ingredient": "", "more_lines": "1"})
+    assert over.status_code == 422
+    assert "a recipe has at most 100 lines" in over.get_data(as_text=True)
