@@ -22,6 +22,13 @@ from prometheus_client import (
 REQUESTS = Counter(
     "myfoodbudget_http_requests_total", "HTTP requests handled", ["method", "endpoint", "status"]
 )
+# what a bake window reads: every response but the operations endpoints' (probes and scrapes
+# would dilute the error ratio), by status class; summed over gunicorn workers at /metrics
+RESPONSES = Counter(
+    "myfoodbudget_http_responses_total",
+    "HTTP responses by status class, operations endpoints (probes, /metrics) excluded",
+    ["status_class"],
+)
 LATENCY = Histogram(
     "myfoodbudget_http_request_duration_seconds",
     "Time spent handling HTTP requests",
@@ -86,6 +93,8 @@ def _finish(response: Response) -> Response:
     endpoint = request.endpoint or "unmatched"
     REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
     LATENCY.labels(request.method, endpoint).observe(elapsed)
+    if request.blueprint != "ops":
+        RESPONSES.labels(f"{response.status_code // 100}xx").inc()
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -96,5 +96,5 @@ def version() -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Prometheus metrics: request counts and latency histograms by endpoint."""
+    """Prometheus metrics: responses by status class, requests and latency by endpoint."""
     return metrics_response()
