@@ -91,15 +91,14 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "")[:100]
         key, limiter = limiter_key(username), login_limiter()
-        wait = limiter.blocked(key)
+        wait = limiter.attempt(get_db(), key)
         user = None if wait else authenticate(get_db(), username, request.form.get("password", ""))
         if wait:
             error = f"Too many failed logins. Try again in {wait} seconds."
         elif user is None:
-            limiter.failed(key)
             error = "Wrong username or password."
         else:
-            limiter.succeeded(key)
+            limiter.succeeded(get_db(), key)
             session.clear()
             session.permanent = True
             session["user_id"] = user["id"]

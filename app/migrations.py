@@ -79,4 +79,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN data_revision TEXT NOT NULL DEFAULT '';
     """,
+    # 6: failed logins, kept where every gunicorn worker counts them
+    """
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX ix_login_failures_key_at ON login_failures(key, at);
+    CREATE INDEX ix_login_failures_at ON login_failures(at);
+    """,
 )

@@ -26,16 +26,15 @@ def issue_token() -> tuple[Response, int]:
     if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
         return error_response(401, "send your username and password with HTTP Basic auth")
     limiter, key = login_limiter(), limiter_key(auth.username)
-    wait = limiter.blocked(key)
+    wait = limiter.attempt(get_db(), key)
     if wait:
         resp, status = error_response(429, f"too many failed logins: try again in {wait} s")
         resp.headers["Retry-After"] = str(wait)
         return resp, status
     user = authenticate(get_db(), auth.username, auth.password)
     if user is None:
-        limiter.failed(key)
         return error_response(401, "wrong username or password")
-    limiter.succeeded(key)
+    limiter.succeeded(get_db(), key)
     return jsonify(token=create_token(get_db(), user["id"])), 201
 
 

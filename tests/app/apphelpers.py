@@ -58,12 +58,17 @@ def flask_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
 class Server:
     """A gunicorn serving the app from the repository root, as the container does."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        """Start gunicorn on a free port, its output going to log."""
+    def __init__(self, env: dict[str, str], log: Path, workers: int = 2) -> None:
+        """Start gunicorn with this many workers on a free port, its output going to log."""
         self.log = log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**env, "PORT": str(self.port), "BIND_HOST": "127.0.0.1", "WEB_CONCURRENCY": "2"}
+        env = {
+            **env,
+            "PORT": str(self.port),
+            "BIND_HOST": "127.0.0.1",
+            "WEB_CONCURRENCY": str(workers),
+        }
         with log.open("w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "app/gunicorn.conf.py", "app.wsgi:app"],

@@ -37,6 +37,7 @@ SAMPLE_ROWS = {
     "budgets": {"user_id": 1, "month": "2025-01", "amount_cents": 30000},
     "purchases": {"user_id": 1, "date": "2025-01-05", "amount_cents": 1999, "category": "food"},
     "api_tokens": {"user_id": 1, "token_hash": "abc"},
+    "login_failures": {"key": "old|127.0.0.1", "at": 1735689600.0},
 }
 NEWER = "newer than this build knows"
 

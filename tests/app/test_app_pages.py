@@ -14,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.db import get_db
+from app.ratelimit import LoginRateLimiter
 
 
 def add_ingredient(client: FlaskClient, **fields: str) -> Any:
@@ -313,3 +315,20 @@ def test_a_recipe_form_stops_at_the_line_limit(client: FlaskClient, auth: AuthAc
     over = client.post("/recipes/new", data={**full, "item-100-ingredient": "", "more_lines": "1"})
     assert over.status_code == 422
     assert "a recipe has at most 100 lines" in over.get_data(as_text=True)
+
+
+def test_the_login_limit_forgets_failures_after_its_window(app: Flask) -> None:
+    now = [1_000_000.0]
+    limiter = LoginRateLimiter(limit=2, window=60, clock=lambda: now[0])
+    with app.app_context():
+        db = get_db()
+        assert [limiter.attempt(db, "ana|1.2.3.4") for _ in range(3)] == [0, 0, 60]
+        assert limiter.attempt(db, "bo|1.2.3.4") == 0  # another key has its own count
+        now[0] += 45.5
+        assert limiter.attempt(db, "ana|1.2.3.4") == 15
+        now[0] += 15
+        assert limiter.attempt(db, "ana|1.2.3.4") == 0
+        assert limiter.attempt(db, "bo|1.2.3.4") == 0
+        limiter.succeeded(db, "ana|1.2.3.4")  # bo's first failure fell out of the window
+        rows = db.execute("SELECT key FROM login_failures ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == ["bo|1.2.3.4"]
