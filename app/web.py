@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, Response, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
@@ -30,16 +30,22 @@ def short_path() -> Any:
     return redirect(f"{target}?{query}" if query else target, 301)
 
 
-def handle_http_error(exc: HTTPException) -> Any:
-    """JSON errors under /api/, a small HTML page elsewhere."""
+def handle_http_error(exc: HTTPException) -> Response:
+    """JSON errors under /api/, a small HTML page elsewhere; the error's headers kept (Allow)."""
     from app.api import http_error
 
     if request.path.startswith("/api/"):
-        return http_error(exc)
-    if isinstance(exc, CSRFError):
-        exc.description = "The form expired or was sent from elsewhere: reload the page and retry."
-    status = exc.code or 500
-    return render_template("error.html", error=exc), status
+        resp = make_response(http_error(exc))
+    else:
+        if isinstance(exc, CSRFError):
+            exc.description = (
+                "The form expired or was sent from elsewhere: reload the page and retry."
+            )
+        resp = make_response(render_template("error.html", error=exc), exc.code or 500)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            resp.headers[name] = value
+    return resp
 
 
 def handle_not_found(exc: NotFound) -> Any:

@@ -109,3 +109,13 @@ def test_random_bodies_in_process_never_get_a_5xx(
     assert resp.status_code < 500, resp.get_data(as_text=True)
     if resp.status_code >= 400:
         assert set(resp.get_json()) == {"error", "message", "fields"}
+
+
+def test_a_wrong_method_says_which_are_allowed(api: Api, client: FlaskClient) -> None:
+    resp = api.call("PUT", "/ingredients")
+    assert resp.status_code == 405
+    assert {"GET", "POST"} <= set(resp.headers["Allow"].split(", "))
+    page = client.delete("/")
+    assert page.status_code == 405
+    assert "GET" in page.headers["Allow"]
+    assert "text/html" in page.content_type
