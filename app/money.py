@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+# the padding input may have around it: ASCII whitespace (the API's description says the same)
+SPACES = " \t\n\x0b\x0c\r"
+DIGITS = re.compile(r"[0-9]+(\.[0-9]+)?")  # how a number is written: 12.50, 3, 0.125
 MAX_MONEY = Decimal("1000000000")
 MAX_QUANTITY = Decimal("1000000000")
 
 
 def parse_decimal(value: object, *, places: int | None, maximum: Decimal) -> Decimal:
-    """Parse a JSON/form value into a finite Decimal within (0 or more, maximum], or ValueError."""
+    """Parse a JSON/form value into a finite Decimal within (0 or more, maximum], or ValueError.
+
+    A string is digits with an optional decimal point (padding aside); JSON numbers are
+    taken as they are.
+    """
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError('must be a number written as a string, e.g. "12.50"')
-    text = str(value).strip()
-    if len(text) > 32:
+    if len(str(value)) > 32:
         raise ValueError("is too long")
+    text = str(value).strip(SPACES)
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -26,6 +34,8 @@ def parse_decimal(value: object, *, places: int | None, maximum: Decimal) -> Dec
         raise ValueError("must not be negative")
     if number > maximum:
         raise ValueError(f"must be at most {maximum}")
+    if isinstance(value, str) and not DIGITS.fullmatch(text):
+        raise ValueError(f"must be written with digits and a decimal point, like 12.50: {text!r}")
     if places is not None and number != number.quantize(Decimal(1).scaleb(-places)):
         raise ValueError(f"must have at most {places} decimal places")
     return number

@@ -7,11 +7,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.money import parse_money, parse_quantity
+from app.money import SPACES, parse_money, parse_quantity
 from app.units import UNITS
 
 Parser = Callable[[Any], Any]
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+WHOLE_RE = re.compile(r"[0-9]+")
 
 
 class ValidationError(ValueError):
@@ -34,17 +36,17 @@ def utf8(value: str) -> str:
 
 
 def text(max_len: int, *, required: bool = True) -> Parser:
-    """A string of at most max_len characters (non-blank when required)."""
+    """A string of at most max_len characters, padding stripped (non-blank when required)."""
 
     def parse(value: Any) -> str:
         """Check and strip one string."""
         if not isinstance(value, str):
             raise ValueError("must be a string")
-        stripped = utf8(value).strip()
+        if len(value) > max_len:
+            raise ValueError(f"must be at most {max_len} characters")
+        stripped = utf8(value).strip(SPACES)
         if required and not stripped:
             raise ValueError("must not be empty")
-        if len(stripped) > max_len:
-            raise ValueError(f"must be at most {max_len} characters")
         return stripped
 
     return parse
@@ -55,8 +57,8 @@ def integer(low: int, high: int) -> Parser:
 
     def parse(value: Any) -> int:
         """Check one whole number."""
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if isinstance(value, str) and WHOLE_RE.fullmatch(value.strip(SPACES)):
+            value = int(value.strip(SPACES))
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a whole number")
         if not low <= value <= high:
@@ -80,7 +82,7 @@ def choice(options: tuple[str, ...]) -> Parser:
 
 def date(value: Any) -> str:
     """An ISO date YYYY-MM-DD."""
-    if not isinstance(value, str) or len(value) != 10:
+    if not isinstance(value, str) or not DATE_RE.fullmatch(value):
         raise ValueError("must be a date like 2025-01-31")
     try:
         return dt.date.fromisoformat(value).isoformat()
@@ -90,7 +92,7 @@ def date(value: Any) -> str:
 
 def month(value: Any) -> str:
     """A month YYYY-MM."""
-    match = MONTH_RE.match(value) if isinstance(value, str) else None
+    match = MONTH_RE.fullmatch(value) if isinstance(value, str) else None
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise ValueError("must be a month like 2025-01")
     return str(value)

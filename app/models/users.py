@@ -14,8 +14,8 @@ from app.db import transaction
 from app.models import Conflict
 from app.validation import Parser, text, utf8
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,40}")
+EMAIL_RE = re.compile(r"[^@\t\n\x0b\x0c\r ]{1,64}@[^@\t\n\x0b\x0c\r ]+\.[^@\t\n\x0b\x0c\r ]+")
 # a valid hash of a random password, checked when the user is unknown so timing tells nothing
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="pbkdf2:sha256:1000")
 
@@ -27,7 +27,7 @@ def _matching(pattern: re.Pattern[str], hint: str, max_len: int) -> Parser:
     def parse(value: Any) -> str:
         """Check one string against the pattern."""
         value = base(value)
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise ValueError(hint)
         return str(value)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from app.money import fmt_money, fmt_quantity, parse_money, parse_quantity
 from app.units import IncompatibleUnits, convert, price_unit
-from app.validation import ValidationError, date, month, validate
+from app.validation import ValidationError, date, integer, month, text, validate
 
 
 @pytest.mark.parametrize(
@@ -103,3 +104,33 @@ def test_validate_reports_every_problem_by_field() -> None:
     with pytest.raises(ValidationError, match="JSON object"):
         validate([1], spec)
     assert validate({}, spec, partial=True) == {}
+
+
+@pytest.mark.parametrize(
+    ("parser", "raw", "problem"),
+    [
+        (parse_money, "1e2", "written with digits"),
+        (parse_money, "+5", "written with digits"),
+        (parse_money, ".5", "written with digits"),
+        (parse_money, "1_000", "written with digits"),
+        (parse_quantity, "\uff15", "written with digits"),  # a fullwidth 5
+        (parse_money, " " * 31 + "12", "too long"),  # the limit counts what was sent
+        (month, "\uff12\uff10\uff12\uff15-01", "a month like"),
+        (month, "2025-01\n", "a month like"),
+        (date, "2025-W01-1", "a date like"),  # an ISO week date Python would read
+        (integer(1, 10), "\u00b2", "whole number"),  # a superscript 2: a digit to isdigit()
+        (text(5), "  abcd", "at most 5"),
+    ],
+)
+def test_numbers_dates_and_text_are_read_the_way_the_api_describes(
+    parser: Callable[[object], object], raw: str, problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parser(raw)
+
+
+def test_padding_is_ascii_whitespace_and_is_trimmed() -> None:
+    assert parse_money("\t7.50 \n") == 750
+    assert integer(1, 10)(" 7 ") == 7
+    assert text(10)(" Rice\r\n") == "Rice"
+    assert text(10)("\u3000Rice") == "\u3000Rice"  # not ASCII: kept as typed
