@@ -20,7 +20,17 @@ from flask import (
 
 from app.db import get_db
 from app.models import Conflict
-from app.models.users import USER_SPEC, authenticate, create_user, get_user
+from app.models.users import (
+    SESSION,
+    USER_SPEC,
+    authenticate,
+    create_token,
+    create_user,
+    forget_old_sessions,
+    get_user,
+    revoke_token,
+    token_owner,
+)
 from app.ratelimit import LoginRateLimiter
 from app.validation import FORM_EXTRA, ValidationError, validate
 
@@ -43,11 +53,33 @@ def limiter_key(username: str) -> str:
     return f"{username.lower()}|{request.remote_addr}"
 
 
+def start_session(user_id: int) -> None:
+    """Log user_id in with a new session, recorded on the server so that logging out ends it."""
+    lifetime = current_app.config["SESSION_LIFETIME_MINUTES"]
+    forget_old_sessions(get_db(), user_id, lifetime)
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user_id
+    session["sid"] = create_token(get_db(), user_id, SESSION)
+
+
 @bp.before_app_request
 def load_user() -> None:
-    """Put the logged-in user (or None) on g.user (pages only: the API and probes skip it)."""
-    user_id = session.get("user_id") if request.blueprint not in ("api", "ops") else None
-    g.user = get_user(get_db(), user_id) if isinstance(user_id, int) else None
+    """Put the logged-in user (or None) on g.user (pages only: the API and probes skip it).
+
+    The session cookie names a session the server must still know: not logged out, and
+    younger than SESSION_LIFETIME_MINUTES. Anything else is forgotten.
+    """
+    g.user = None
+    user_id, sid = session.get("user_id"), session.get("sid")
+    if request.blueprint in ("api", "ops") or user_id is None:
+        return
+    lifetime = current_app.config["SESSION_LIFETIME_MINUTES"]
+    owner = token_owner(get_db(), sid, SESSION, lifetime)[0] if isinstance(sid, str) else None
+    if owner is None or owner != user_id:
+        session.clear()
+        return
+    g.user = get_user(get_db(), owner)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -76,9 +108,7 @@ def register() -> Any:
         except Conflict as exc:
             errors = {"username": str(exc)}
         else:
-            session.clear()
-            session.permanent = True
-            session["user_id"] = user_id
+            start_session(user_id)
             flash("Welcome! Start by adding a few ingredients.")
             return redirect(url_for("budget.dashboard"))
     return render_template("auth/register.html", errors=errors), 422 if errors else 200
@@ -99,9 +129,7 @@ def login() -> Any:
             error = "Wrong username or password."
         else:
             limiter.succeeded(get_db(), key)
-            session.clear()
-            session.permanent = True
-            session["user_id"] = user["id"]
+            start_session(user["id"])
             target = request.args.get("next", "")
             safe = target.startswith("/") and not target.startswith("//")
             return redirect(target if safe else url_for("budget.dashboard"))
@@ -111,6 +139,9 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Forget the session."""
+    """End the session, on the server too (a copy of the cookie no longer logs in)."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        revoke_token(get_db(), sid)
     session.clear()
     return redirect(url_for("auth.login"))

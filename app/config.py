@@ -29,6 +29,7 @@ class Config:
     SECRET_KEY: str | None = None
     DATABASE: str | None = None  # None: instance/myfoodbudget.db
     SESSION_LIFETIME_MINUTES = 60 * 24 * 7
+    TOKEN_LIFETIME_MINUTES = 60 * 24 * 30  # API tokens
     LOG_LEVEL = "INFO"
     JSON_LOGS = False
     HSTS_SECONDS = 0
@@ -101,6 +102,7 @@ class ProductionConfig(Config):
         settings["SECRET_KEY"] = secret
         for name, low in (
             ("SESSION_LIFETIME_MINUTES", 1),
+            ("TOKEN_LIFETIME_MINUTES", 1),
             ("HSTS_SECONDS", 0),
             ("PAGE_CACHE_SIZE", 0),
         ):

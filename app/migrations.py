@@ -89,4 +89,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX ix_login_failures_key_at ON login_failures(key, at);
     CREATE INDEX ix_login_failures_at ON login_failures(at);
     """,
+    # 7: browser sessions are tokens too, so logging out revokes them on the server
+    """
+    ALTER TABLE api_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'api';
+    """,
 )

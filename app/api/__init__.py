@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.db import get_db
 from app.models import Conflict, NotFound
-from app.models.users import user_for_token
+from app.models.users import API, token_owner
 from app.validation import ValidationError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.register", "api.issue_token"}
+HOW_TO_GET_ONE = "get one with POST /api/v1/tokens (HTTP Basic auth)"
+TOKEN_PROBLEMS = {
+    "unknown": f"send a valid API token: Authorization: Bearer TOKEN; {HOW_TO_GET_ONE}",
+    "revoked": f"this API token was revoked: {HOW_TO_GET_ONE}",
+    "expired": f"this API token has expired: {HOW_TO_GET_ONE}",
+}
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -54,13 +60,13 @@ def authenticate() -> tuple[Response, int] | None:
     """Require a valid Bearer token except for registration and token creation."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    user_id = user_for_token(get_db(), token.strip()) if scheme.lower() == "bearer" else None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user_id, problem = None, "unknown"
+    if scheme.lower() == "bearer" and token.strip():
+        lifetime = current_app.config["TOKEN_LIFETIME_MINUTES"]
+        user_id, problem = token_owner(get_db(), token.strip(), API, lifetime)
     if user_id is None:
-        resp, status = error_response(
-            401, "send a valid API token: Authorization: Bearer TOKEN (POST /api/v1/tokens)"
-        )
+        resp, status = error_response(401, TOKEN_PROBLEMS[problem])
         resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return resp, status
     g.api_user_id = user_id

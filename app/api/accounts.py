@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Response, current_app, g, jsonify, request
 
 from app.api import bp, error_response, json_body
 from app.auth import limiter_key, login_limiter
 from app.db import get_db
-from app.models.users import USER_SPEC, authenticate, create_token, create_user, revoke_token
+from app.models.users import API, USER_SPEC, authenticate, create_token, create_user, revoke_token
 from app.validation import validate
 
 
@@ -35,7 +37,10 @@ def issue_token() -> tuple[Response, int]:
     if user is None:
         return error_response(401, "wrong username or password")
     limiter.succeeded(get_db(), key)
-    return jsonify(token=create_token(get_db(), user["id"])), 201
+    token = create_token(get_db(), user["id"], API)
+    lifetime = dt.timedelta(minutes=current_app.config["TOKEN_LIFETIME_MINUTES"])
+    expires = (dt.datetime.now(dt.UTC) + lifetime).replace(microsecond=0)
+    return jsonify(token=token, expires_at=expires.isoformat().replace("+00:00", "Z")), 201
 
 
 @bp.delete("/tokens/current")

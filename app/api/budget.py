@@ -11,15 +11,16 @@ from app.api import bp, json_body
 from app.db import get_db
 from app.models import budget as bud
 from app.money import fmt_money
-from app.validation import ValidationError, month, validate
+from app.validation import ValidationError, validate
+from app.validation import month as month_field
 
-MONTH_ARGS = {"month": (month, False)}
+MONTH_ARGS = {"month": (month_field, False)}
 
 
 def _month(value: str) -> str:
     """Validate a month from the URL."""
     try:
-        return month(value)
+        return month_field(value)
     except ValueError as exc:
         raise ValidationError({"month": str(exc)}) from None
 
@@ -45,19 +46,19 @@ def purchase_out(row: Any) -> dict[str, Any]:
     }
 
 
-@bp.put("/budgets/<string:month_text>")
-def put_budget(month_text: str) -> Response:
+@bp.put("/budgets/<string:month>")
+def put_budget(month: str) -> Response:
     """Set the budget of a month: {amount}."""
-    name = _month(month_text)
+    name = _month(month)
     clean = validate(json_body(), bud.BUDGET_SPEC)
     bud.set_budget(get_db(), g.api_user_id, name, clean["amount"])
     return get_budget(name)
 
 
-@bp.get("/budgets/<string:month_text>")
-def get_budget(month_text: str) -> Response:
+@bp.get("/budgets/<string:month>")
+def get_budget(month: str) -> Response:
     """The month's budget, spending and projection."""
-    name = _month(month_text)
+    name = _month(month)
     return jsonify(summary_out(bud.month_summary(get_db(), g.api_user_id, name, dt.date.today())))
 
 

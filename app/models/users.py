@@ -1,4 +1,4 @@
-"""Accounts, password checks and hashed, revocable API tokens."""
+"""Accounts, password checks, and hashed, revocable, expiring tokens (API and session)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from app.validation import Parser, text, utf8
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,40}")
 EMAIL_RE = re.compile(r"[^@\t\n\x0b\x0c\r ]{1,64}@[^@\t\n\x0b\x0c\r ]+\.[^@\t\n\x0b\x0c\r ]+")
+API, SESSION = "api", "session"  # the kinds of token: Bearer tokens, and browser sessions
 # a valid hash of a random password, checked when the user is unknown so timing tells nothing
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="pbkdf2:sha256:1000")
 
@@ -89,23 +90,43 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(db: sqlite3.Connection, user_id: int) -> str:
-    """Issue a new API token; only its hash is stored."""
+def create_token(db: sqlite3.Connection, user_id: int, kind: str = API) -> str:
+    """Issue a new token of this kind (API or session); only its hash is stored."""
     token = secrets.token_urlsafe(32)
     with transaction(db):
         db.execute(
-            "INSERT INTO api_tokens (user_id, token_hash) VALUES (?, ?)", (user_id, _digest(token))
+            "INSERT INTO api_tokens (user_id, token_hash, kind) VALUES (?, ?, ?)",
+            (user_id, _digest(token), kind),
         )
     return token
 
 
-def user_for_token(db: sqlite3.Connection, token: str) -> int | None:
-    """Return the id of the user owning this unrevoked token, or None."""
+def token_owner(
+    db: sqlite3.Connection, token: str, kind: str, lifetime_minutes: int
+) -> tuple[int | None, str]:
+    """The user owning this token of this kind, or None and why: unknown, revoked or expired."""
     row = db.execute(
-        "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
-        (_digest(token),),
+        "SELECT user_id, revoked_at, created_at > datetime('now', ?) AS fresh "
+        "FROM api_tokens WHERE token_hash = ? AND kind = ?",
+        (f"-{lifetime_minutes} minutes", _digest(token), kind),
     ).fetchone()
-    return None if row is None else int(row["user_id"])
+    if row is None:
+        return None, "unknown"
+    if row["revoked_at"] is not None:
+        return None, "revoked"
+    if not row["fresh"]:
+        return None, "expired"
+    return int(row["user_id"]), ""
+
+
+def forget_old_sessions(db: sqlite3.Connection, user_id: int, lifetime_minutes: int) -> None:
+    """Delete the user's sessions that were revoked or have expired."""
+    with transaction(db):
+        db.execute(
+            "DELETE FROM api_tokens WHERE user_id = ? AND kind = ? "
+            "AND (revoked_at IS NOT NULL OR created_at <= datetime('now', ?))",
+            (user_id, SESSION, f"-{lifetime_minutes} minutes"),
+        )
 
 
 def revoke_token(db: sqlite3.Connection, token: str) -> None:
