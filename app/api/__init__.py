@@ -14,7 +14,7 @@ from app.models.users import API, token_owner
 from app.validation import ValidationError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-PUBLIC_ENDPOINTS = {"api.register", "api.issue_token"}
+PUBLIC_ENDPOINTS = {"api.register", "api.issue_token", "api.openapi"}
 HOW_TO_GET_ONE = "get one with POST /api/v1/tokens (HTTP Basic auth)"
 TOKEN_PROBLEMS = {
     "unknown": f"send a valid API token: Authorization: Bearer TOKEN; {HOW_TO_GET_ONE}",
@@ -104,4 +104,4 @@ def http_error(exc: HTTPException) -> tuple[Response, int]:
     return error_response(exc.code or 500, exc.description or exc.name)
 
 
-from app.api import accounts, budget, resources  # noqa: E402, F401  (routes register on bp)
+from app.api import accounts, budget, openapi, resources  # noqa: E402, F401  (routes register on bp)

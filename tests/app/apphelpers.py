@@ -105,6 +105,8 @@ class Server:
 
 
 PASSWORD = "correct horse"
+# where test_app_fuzz.py leaves its figures for the end-of-run summary (conftest.py)
+FUZZ_FIGURES = pytest.StashKey[dict[str, Any]]()
 
 
 class AuthActions:

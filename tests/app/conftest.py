@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apphelpers import Api, AuthActions, Server, app_env, flask_cli
+from apphelpers import FUZZ_FIGURES, Api, AuthActions, Server, app_env, flask_cli
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
@@ -57,3 +57,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.wait_ready()
     yield srv
     assert srv.stop() == 0
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Say how much the API fuzzing sent and found (see test_app_fuzz.py)."""
+    figures = config.stash.get(FUZZ_FIGURES, None)
+    if figures:
+        terminalreporter.write_line(
+            f"app API fuzzing: {figures['requests']} requests to {figures['operations']} "
+            f"operations, {figures['server_errors']} server errors"
+        )

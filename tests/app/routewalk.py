@@ -31,6 +31,7 @@ PUBLIC = {
     "auth.logout",
     "api.register",
     "api.issue_token",
+    "api.openapi",
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MONTH = "2025-01"
