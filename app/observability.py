@@ -55,17 +55,50 @@ class JsonFormatter(logging.Formatter):
             **getattr(record, "fields", {}),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry)
 
 
+class RedactSecrets(logging.Filter):
+    """Blank out the app's secrets in every record before it is formatted.
+
+    Nothing logs the configuration; this is the second line: a secret that reaches a message,
+    a request field or a traceback still never reaches the output.
+    """
+
+    def __init__(self, secrets: list[str]) -> None:
+        """Keep the values to hide."""
+        super().__init__()
+        self.secrets = secrets
+
+    def redact(self, text: str) -> str:
+        """text with every secret replaced."""
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the message, the extra fields and the traceback; keep the record."""
+        record.msg, record.args = self.redact(record.getMessage()), None
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {
+                k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()
+            }
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
 def setup_logging(app: Flask) -> None:
-    """Log to stdout, as JSON lines when configured."""
+    """Log to stdout, as JSON lines when configured; secrets never reach the output."""
     handler = logging.StreamHandler(sys.stdout)
     if app.config["JSON_LOGS"]:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    secret = app.config.get("SECRET_KEY") or ""
+    handler.addFilter(RedactSecrets([secret] if len(secret) >= 8 else []))
     for logger in (app.logger, log):
         logger.handlers[:] = [handler]
         logger.setLevel(app.config["LOG_LEVEL"])
