@@ -186,7 +186,12 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
     )
     @given(data=st.data())
     def fuzz(data: st.DataObject) -> None:
