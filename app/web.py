@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, make_response, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
+from app.api.blueprint import bp as api_bp
+from app.api.blueprint import http_error
 from app.models import NotFound
 from app.money import fmt_money
 
@@ -32,8 +43,6 @@ def short_path() -> Any:
 
 def handle_http_error(exc: HTTPException) -> Response:
     """JSON errors under /api/, a small HTML page elsewhere; the error's headers kept (Allow)."""
-    from app.api import http_error
-
     if request.path.startswith("/api/"):
         resp = make_response(http_error(exc))
     else:
@@ -55,19 +64,15 @@ def handle_not_found(exc: NotFound) -> Any:
 
 def handle_unexpected(_exc: Exception) -> Any:
     """Log an unexpected error and answer 500 without details."""
-    from flask import current_app
-
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
 
 
 def init_app(app: Flask) -> None:
     """Register CSRF protection (API exempt), converters, error handlers and filters."""
-    from app import api
-
     app.url_map.converters["id"] = IdConverter
     csrf.init_app(app)
-    csrf.exempt(api.bp)
+    csrf.exempt(api_bp)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(Exception, handle_unexpected)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Response, current_app, g, jsonify, request
 
-from app.api import bp, error_response, json_body
+from app.api.blueprint import bp, error_response, json_body
 from app.auth import limiter_key, login_limiter
 from app.db import get_db
 from app.models.users import API, USER_SPEC, authenticate, create_token, create_user, revoke_token

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, g, jsonify, request, url_for
 
-from app.api import bp, json_body
+from app.api.blueprint import bp, json_body
 from app.db import get_db
 from app.models import budget as bud
 from app.money import fmt_money

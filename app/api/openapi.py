@@ -10,7 +10,7 @@ import functools
 
 from flask import Response, jsonify
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.shapes import ID, MONTH, SCHEMAS, Schema, ref, text
 
 PREFIX = "/api/v1"

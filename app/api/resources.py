@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, g, jsonify, request, url_for
 
-from app.api import bp, json_body
+from app.api.blueprint import bp, json_body
 from app.db import get_db
 from app.models import ingredients as ing
 from app.models import recipes as rec
