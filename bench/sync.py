@@ -20,17 +20,19 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the test support that starts a sandbox
+sys.path.insert(0, str(ROOT / "tests"))  # the test support: sandbox, git remotes, the operator
 sys.path.insert(0, str(ROOT))
 
+from gitops.api import GROUP, VERSION  # noqa: E402
 from gitops.kube import Kube  # noqa: E402
-from gitops.sync import GROUP, VERSION  # noqa: E402
-from gitops.sync.attempt import SyncConfig, Target, run_attempt  # noqa: E402
+from gitops.sync.attempt import SyncConfig, Target  # noqa: E402
 from gitops.sync.build import build_overlay, find_kubectl  # noqa: E402
 from gitops.sync.model import SyncSpec  # noqa: E402
 from gitops.sync.plan import Observed, SyncStatus  # noqa: E402
-from gitops.sync.testing import GitRemote, running_operator  # noqa: E402
+from gitops.sync.reconcile import run_attempt  # noqa: E402
 from kubernetes import client, config  # noqa: E402
+from support.git import GitRemote  # noqa: E402
+from support.operator_process import running_operator  # noqa: E402
 from support.sandbox import running_sandbox  # noqa: E402
 
 COMMITS = 20

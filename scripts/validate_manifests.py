@@ -77,8 +77,9 @@ def describe(obj: Body) -> str:
 
 def render_release(release: Body) -> Body:
     """The Deployment the operator builds from a Release (its own pure builder)."""
+    from gitops.release.actions import EnsureDeployment
     from gitops.release.builders import build_deployment
-    from gitops.release.model import EnsureDeployment, ReleaseSpec
+    from gitops.release.spec import ReleaseSpec
 
     meta = release["metadata"]
     spec = ReleaseSpec.from_dict(release["spec"], meta.get("annotations"), name=meta["name"])

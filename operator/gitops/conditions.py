@@ -1,28 +1,23 @@
-"""metav1.Condition helpers shared by the Release and GitSync plans (pure)."""
+"""metav1.Condition helpers shared by the Release and GitSync status builders (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+from gitops.clock import format_time
 
 
-def format_time(moment: datetime) -> str:
-    """RFC 3339 UTC timestamp with second precision, as Kubernetes writes them."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+@dataclass(frozen=True)
+class Update:
+    """The new status, reason and message of one condition type."""
 
-
-def parse_time(text: str | None) -> datetime | None:
-    """Parse an RFC 3339 timestamp (None or garbage gives None)."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None  # a hand-edited status must not crash the reconcile; treated as unknown
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    type: str
+    status: str
+    reason: str
+    message: str
 
 
 def find_condition(conditions: Iterable[Mapping[str, Any]], type_: str) -> Mapping[str, Any] | None:
@@ -31,46 +26,37 @@ def find_condition(conditions: Iterable[Mapping[str, Any]], type_: str) -> Mappi
 
 
 def set_condition(
-    conditions: Iterable[Mapping[str, Any]],
-    type_: str,
-    status: str,
-    reason: str,
-    message: str,
-    *,
-    now: datetime,
-    generation: int,
+    conditions: Iterable[Mapping[str, Any]], update: Update, *, now: datetime, generation: int
 ) -> list[dict[str, Any]]:
     """Return a new list with one condition set; lastTransitionTime moves only on a status flip."""
-    old = find_condition(conditions, type_) or {}
+    old = find_condition(conditions, update.type) or {}
     since = old.get("lastTransitionTime")
-    if old.get("status") != status or not since:
+    if old.get("status") != update.status or not since:
         since = format_time(now)
     new = {
-        "type": type_,
-        "status": status,
-        "reason": reason,
-        "message": message,
+        "type": update.type,
+        "status": update.status,
+        "reason": update.reason,
+        "message": update.message,
         "lastTransitionTime": since,
         "observedGeneration": generation,
     }
-    out = [dict(c) for c in conditions if c.get("type") != type_]
+    out = [dict(c) for c in conditions if c.get("type") != update.type]
     out.append(new)
     return out
 
 
 def set_conditions(
     conditions: Iterable[Mapping[str, Any]],
-    updates: Iterable[tuple[str, str, str, str]],
+    updates: Iterable[Update],
     *,
     now: datetime,
     generation: int,
-    order: tuple[str, ...] = (),
+    order: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Apply several (type, status, reason, message) updates; sort by `order` when given."""
+    """Apply several updates; sort by `order` when given."""
     result = [dict(c) for c in conditions]
-    for type_, status, reason, message in updates:
-        result = set_condition(
-            result, type_, status, reason, message, now=now, generation=generation
-        )
+    for update in updates:
+        result = set_condition(result, update, now=now, generation=generation)
     rank = {t: i for i, t in enumerate(order)}
     return sorted(result, key=lambda c: rank.get(str(c.get("type")), len(rank)))

@@ -8,26 +8,33 @@ from typing import Any
 
 import kopf
 
+from gitops.api import (
+    FINALIZER,
+    GITSYNC_PLURAL,
+    GROUP,
+    RELEASE_LABEL,
+    RELEASE_PLURAL,
+    RETRY_ANNOTATION,
+    SYNC_REQUEST_ANNOTATION,
+    VERSION,
+)
 from gitops.kube import Kube
 from gitops.metrics import HealthState, start_server
-from gitops.release.builders import RELEASE_LABEL
-from gitops.release.model import GROUP, RETRY_ANNOTATION
-from gitops.release.reconcile import Runtime, run_release
+from gitops.release.reconcile import run_release
+from gitops.runtime import Runtime
 from gitops.settings import Settings
-from gitops.sync.reconcile import config_from_settings as sync_config
-from gitops.sync.reconcile import run_loop as run_gitsync
+from gitops.sync.reconcile import config_from_settings, run_gitsync
 
 log = logging.getLogger(__name__)
-VERSION = "v1alpha1"
 
-# --- Shared: start-up and clean-up ------------------------------------------------------------
+# --- Shared: start-up, clean-up, and the wake-ups of both controllers' loops ------------------
 
 
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     """Build the runtime (API client, settings) and serve /metrics and /healthz."""
     settings.posting.enabled = False  # Events are emitted explicitly, with the plan's reasons
-    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    settings.persistence.finalizer = FINALIZER
     operator: Settings = memo.get("settings") or Settings.from_env(os.environ)
     memo.runtime = Runtime(Kube.from_environment(), operator)
     memo.health = HealthState()
@@ -43,23 +50,30 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
         await memo.http.cleanup()
 
 
+def _poke_on_change(memo: Any, plural: str, body: kopf.Body, annotation: str) -> None:
+    """Wake an object's loop when its spec or its trigger annotation changes (not on status)."""
+    meta = body.metadata
+    key = (plural, meta.namespace or "", meta.name or "")
+    marker = (meta.get("generation"), meta.annotations.get(annotation))
+    seen = memo.setdefault("markers", {})
+    if seen.get(key) != marker:
+        seen[key] = marker
+        memo.runtime.wakeups.poke(key)
+
+
 # --- Release ----------------------------------------------------------------------------------
 
 
-@kopf.daemon(GROUP, VERSION, "releases", cancellation_timeout=5.0)
+@kopf.daemon(GROUP, VERSION, RELEASE_PLURAL, cancellation_timeout=5.0)
 async def release_daemon(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
     """Reconcile the Release for as long as it exists (wakes on events, requeues on timers)."""
     await run_release(memo.runtime, namespace or "default", name)
 
 
-@kopf.on.event(GROUP, VERSION, "releases")
-def release_changed(namespace: str | None, name: str, body: kopf.Body, memo: Any, **_: Any) -> None:
-    """Wake the Release's loop when its spec or retry annotation changes (not on status writes)."""
-    marker = (body.metadata.get("generation"), body.metadata.annotations.get(RETRY_ANNOTATION))
-    seen = memo.setdefault("release_markers", {})
-    if seen.get((namespace, name)) != marker:
-        seen[(namespace, name)] = marker
-        memo.runtime.wakeups.poke((namespace, name))
+@kopf.on.event(GROUP, VERSION, RELEASE_PLURAL)
+def release_changed(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Wake the Release's loop when its spec or retry annotation changes."""
+    _poke_on_change(memo, RELEASE_PLURAL, body, RETRY_ANNOTATION)
 
 
 @kopf.on.event("apps", "v1", "deployments", labels={RELEASE_LABEL: kopf.PRESENT})
@@ -67,14 +81,20 @@ def release_changed(namespace: str | None, name: str, body: kopf.Body, memo: Any
 @kopf.on.event("", "v1", "pods", labels={RELEASE_LABEL: kopf.PRESENT})
 def child_changed(namespace: str | None, labels: kopf.Labels, memo: Any, **_: Any) -> None:
     """Wake the owning Release's loop when its Deployment, a pod or a Job changes."""
-    memo.runtime.wakeups.poke((namespace, labels[RELEASE_LABEL]))
+    memo.runtime.wakeups.poke((RELEASE_PLURAL, namespace or "", labels[RELEASE_LABEL]))
 
 
-# --- GitSync (added by the GitSync controller) ------------------------------------------------
+# --- GitSync ----------------------------------------------------------------------------------
 
 
-@kopf.daemon(GROUP, VERSION, "gitsyncs", cancellation_timeout=5.0)
+@kopf.daemon(GROUP, VERSION, GITSYNC_PLURAL, cancellation_timeout=5.0)
 async def gitsync_daemon(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Pull, build and apply the GitSync for as long as it exists (interval, trigger, back-off)."""
     runtime = memo.runtime
-    await run_gitsync(runtime.kube, sync_config(runtime.settings), body)
+    await run_gitsync(runtime, config_from_settings(runtime.settings), body)
+
+
+@kopf.on.event(GROUP, VERSION, GITSYNC_PLURAL)
+def gitsync_changed(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Wake the GitSync's loop when its spec or its sync-requested annotation changes."""
+    _poke_on_change(memo, GITSYNC_PLURAL, body, SYNC_REQUEST_ANNOTATION)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from kubernetes import client, config
 
+from gitops.api import COMPONENT, EventType
+from gitops.clock import now_text
+
 Body = dict[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
-COMPONENT = "myfoodbudget-operator"
 
 
 class KubeError(Exception):
@@ -41,11 +42,6 @@ def namespaced(group_version: str, plural: str, namespace: str, name: str | None
     return f"{path}/{name}" if name else path
 
 
-def now_rfc3339() -> str:
-    """The current UTC time as Kubernetes writes it (whole seconds, Z)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class Kube:
     """JSON-in, JSON-out API calls run in a worker thread so the event loop stays free."""
 
@@ -56,10 +52,11 @@ class Kube:
     def from_environment(cls, kubeconfig: str | None = None) -> Kube:
         """In-cluster credentials when present, else the kubeconfig (KUBECONFIG or ~/.kube)."""
         configuration = client.Configuration()
+        loaders: Any = config  # the kubernetes client's loaders carry no type annotations
         try:
-            config.load_incluster_config(client_configuration=configuration)
+            loaders.load_incluster_config(client_configuration=configuration)
         except config.ConfigException:
-            config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+            loaders.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
         return cls(client.ApiClient(configuration))
 
     def _call(self, method: str, path: str, body: Any, content_type: str) -> Body:
@@ -72,7 +69,7 @@ class Kube:
             body=body,
             auth_settings=["BearerToken"],
         )
-        response = self.api.call_api(*params, _request_timeout=30)
+        response: Any = self.api.call_api(*params, _request_timeout=30)  # unannotated
         raw = response.read() or b"{}"
         data = json.loads(raw) if raw.strip() else {}
         if response.status >= 400:
@@ -118,10 +115,12 @@ class Kube:
             if not error.not_found:
                 raise
 
-    async def create_event(self, obj: Body, kind: str, reason: str, message: str) -> None:
-        """Record a core/v1 Event on obj (kind is Normal or Warning)."""
+    async def create_event(
+        self, obj: Body, event_type: EventType, reason: str, message: str
+    ) -> None:
+        """Record a core/v1 Event on obj, Normal or Warning, with the reason of its condition."""
         meta = obj["metadata"]
-        stamp = now_rfc3339()
+        stamp = now_text()
         event = {
             "apiVersion": "v1",
             "kind": "Event",
@@ -134,7 +133,7 @@ class Kube:
                 "uid": meta.get("uid"),
                 "resourceVersion": meta.get("resourceVersion"),
             },
-            "type": kind,
+            "type": event_type,
             "reason": reason,
             "message": message[:1024],
             "source": {"component": COMPONENT},

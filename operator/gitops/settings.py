@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops.release.model import IMAGE_PATTERN
+from gitops.release.spec import IMAGE_PATTERN
 from gitops.sync.model import parse_kinds
 
 DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "gitops"

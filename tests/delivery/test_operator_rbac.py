@@ -23,7 +23,7 @@ import pytest
 from delivery_helpers import ROOT, apply_args, built
 from delivery_rbac import grants_for, parse_request
 from delivery_recorder import RecordingProxy
-from gitops.sync.testing import GitRemote
+from support.git import GitRemote
 
 APP_NS, OPERATOR_NS, ACCOUNT = "myfoodbudget", "myfoodbudget-system", "gitops-operator"
 OPERATOR_IMAGE = "ghcr.io/owner/myfoodbudget-operator:dev"

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gitops.sync import GROUP, REQUEST_ANNOTATION, VERSION
-from gitops.sync.testing import GitHttpsServer, GitRemote, running_operator
+from gitops.api import GROUP, SYNC_REQUEST_ANNOTATION, VERSION
 from kubernetes import client, config
 from release_support import wait_for
+from support.git import GitHttpsServer, GitRemote
+from support.operator_process import running_operator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -107,7 +108,8 @@ class Cluster:
 
     def request_sync(self) -> None:
         """Ask for a sync now with a new annotation value."""
-        self.patch_gitsync({"metadata": {"annotations": {REQUEST_ANNOTATION: uuid.uuid4().hex}}})
+        request = {SYNC_REQUEST_ANNOTATION: uuid.uuid4().hex}
+        self.patch_gitsync({"metadata": {"annotations": request}})
 
     def gitsync(self) -> dict[str, Any]:
         """The GitSync as stored."""

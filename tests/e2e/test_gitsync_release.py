@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
-from gitops.sync import FIELD_MANAGER, GROUP, OWNER_LABEL, VERSION
-from gitops.sync.testing import GitRemote, install_crds
+from gitops.api import GITSYNC_LABEL, GROUP, SYNC_FIELD_MANAGER, VERSION
 from release_objects import SYNC_GOOD as GOOD
 from release_objects import SYNC_GOOD_NEXT as GOOD_NEXT
 from release_support import Api, Operator, claim, release_object, wait_for
+from support.git import GitRemote
+from support.operator_process import install_crds
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -50,10 +51,10 @@ def touched_by_sync(api: Api) -> list[str]:
     """Why the operator-owned Deployment would count as touched by the sync (empty: it is not)."""
     deployment = api.apps.read_namespaced_deployment("shop", api.ns)
     found = []
-    if OWNER_LABEL in (deployment.metadata.labels or {}):
+    if GITSYNC_LABEL in (deployment.metadata.labels or {}):
         found.append("it carries the sync's label")
     managers = {entry.manager for entry in deployment.metadata.managed_fields or []}
-    if FIELD_MANAGER in managers:
+    if SYNC_FIELD_MANAGER in managers:
         found.append("gitops-sync manages some of its fields")
     return found
 

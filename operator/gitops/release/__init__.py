@@ -1,1 +1,1 @@
-"""The Release controller: pure model and plan (model, plan), adapters (observe, act, builders)."""
+"""The Release controller: typed state and a pure plan (state, spec, plan/), adapters around it."""

@@ -6,19 +6,20 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from gitops.api import API_VERSION, RELEASE_PLURAL
 from gitops.kube import Kube, KubeError, namespaced
-from gitops.release.builders import API_VERSION, build_deployment, build_job
-from gitops.release.model import EnsureDeployment, Event, ReleaseSpec, StartJob, Wait
+from gitops.release.actions import Action, EnsureDeployment, Event, StartJob
+from gitops.release.builders import build_deployment, build_job
+from gitops.release.spec import ReleaseSpec
 from gitops.settings import Settings
 
 log = logging.getLogger(__name__)
 Body = dict[str, Any]
-Action = Wait | EnsureDeployment | StartJob
 
 
 def release_path(namespace: str, name: str) -> str:
     """The API path of a Release."""
-    return namespaced(API_VERSION, "releases", namespace, name)
+    return namespaced(API_VERSION, RELEASE_PLURAL, namespace, name)
 
 
 def deployment_patch(live: Body, desired: Body) -> Body | None:
@@ -112,9 +113,20 @@ async def apply_action(
 
 
 def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> Body | None:
-    """The merge patch from the old status to the new (removed keys nulled); None if equal."""
-    patch: Body = {key: value for key, value in new.items() if old.get(key) != value}
-    patch.update({key: None for key in old if key not in new and old[key] is not None})
+    """The merge patch from the old status to the new (removed keys nulled); None if equal.
+
+    Objects are compared key by key, where a null is the same as an absent key (a merge patch
+    removes null keys, so a status read back has none); lists are replaced whole.
+    """
+    patch: Body = {}
+    for key in {*old, *new}:
+        have, want = old.get(key), new.get(key)
+        if isinstance(have, Mapping) and isinstance(want, Mapping):
+            nested = status_patch(have, want)
+            if nested is not None:
+                patch[key] = nested
+        elif have != want:
+            patch[key] = want
     return patch or None
 
 

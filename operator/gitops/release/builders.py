@@ -5,21 +5,20 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gitops.release.model import (
-    DATA_MOUNT,
-    GROUP,
+from gitops.api import (
+    API_VERSION,
+    COMPONENT,
+    JOB_KIND_LABEL,
+    RELEASE_KIND,
+    RELEASE_LABEL,
     TEMPLATE_HASH_ANNOTATION,
-    EnsureDeployment,
-    JobRequest,
-    ReleaseSpec,
 )
+from gitops.release.actions import DATA_MOUNT, EnsureDeployment, JobRequest
+from gitops.release.spec import ReleaseSpec
 
-API_VERSION = f"{GROUP}/v1alpha1"
-MANAGED_BY = "myfoodbudget-operator"
-RELEASE_LABEL = f"{GROUP}/release"
-JOB_KIND_LABEL = f"{GROUP}/job"
 JOB_TTL_SECONDS = 86400  # long after its rollout ended; the result is kept in status
 TERMINATION_PATH = "/dev/termination-log"  # passed in args too, so a rewritten path follows
+IMAGE_ENV = "APP_IMAGE"  # the app reports it on /version
 Body = dict[str, Any]
 
 
@@ -28,7 +27,7 @@ def owner_reference(release: Body) -> Body:
     meta = release["metadata"]
     return {
         "apiVersion": release.get("apiVersion", API_VERSION),
-        "kind": "Release",
+        "kind": RELEASE_KIND,
         "name": meta["name"],
         "uid": meta["uid"],
         "controller": True,
@@ -47,7 +46,7 @@ def common_labels(release: Body) -> dict[str, str]:
     name = release["metadata"]["name"]
     return {
         **selector_labels(release),
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/managed-by": COMPONENT,
         "app.kubernetes.io/part-of": name,
         RELEASE_LABEL: name,
     }
@@ -73,9 +72,6 @@ def _child_metadata(release: Body, name: str, extra_labels: dict[str, str]) -> B
     }
 
 
-IMAGE_ENV = "APP_IMAGE"
-
-
 def _strategy(strategy: str) -> Body:
     """Recreate (one SQLite writer at a time) or a surge-first RollingUpdate."""
     if strategy == "RollingUpdate":
@@ -95,7 +91,7 @@ def build_pod_template(release: Body, spec: ReleaseSpec, image: str) -> Body:
     target["image"] = image
     env = target.setdefault("env", [])
     if not any(item.get("name") == IMAGE_ENV for item in env):
-        env.append({"name": IMAGE_ENV, "value": image})  # the app reports it on /version
+        env.append({"name": IMAGE_ENV, "value": image})
     return template
 
 

@@ -8,21 +8,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from gitops.api import JOB_KIND_LABEL, RELEASE_LABEL, TEMPLATE_HASH_ANNOTATION
 from gitops.kube import Kube, namespaced
-from gitops.release.builders import JOB_KIND_LABEL, RELEASE_LABEL, selector_labels
-from gitops.release.model import (
-    TEMPLATE_HASH_ANNOTATION,
-    DeploymentView,
-    JobView,
-    Observed,
-    PodView,
-    ReleaseSpec,
-)
+from gitops.release.builders import selector_labels
+from gitops.release.observed import DeploymentView, JobView, Observed, PodView
+from gitops.release.spec import ReleaseSpec
+from gitops.release.state import Rollout
 
 Body = dict[str, Any]
 REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
-JOB_KEYS = ("snapshotJob", "restoreJob")
 
 
 def _container(pod_spec: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -141,10 +136,10 @@ def job_view(job: Body, pods: list[Body]) -> JobView:
 async def observe(kube: Kube, release: Body, spec: ReleaseSpec) -> Observed:
     """Read everything the plan looks at, concurrently."""
     ns = release["metadata"]["namespace"]
-    rollout = (release.get("status") or {}).get("rollout") or {}
+    rollout = Rollout.from_status(release.get("status") or {})
     app = ",".join(f"{k}={v}" for k, v in selector_labels(release).items())
     jobs_selector = f"{RELEASE_LABEL}={spec.name},{JOB_KIND_LABEL}"
-    jobs = [str(rollout.get(key) or "") for key in JOB_KEYS]
+    jobs = [rollout.snapshot_job, rollout.restore_job] if rollout else ["", ""]
     paths = [
         namespaced("apps/v1", "deployments", ns, spec.name),
         namespaced("v1", "persistentvolumeclaims", ns, spec.snapshot.claim_name),

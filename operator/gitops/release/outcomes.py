@@ -7,52 +7,53 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitops import metrics
-from gitops.conditions import parse_time
+from gitops.api import WARNING
+from gitops.clock import parse_time
 from gitops.notify import Notification
-from gitops.release.model import Decision
+from gitops.release import reasons as R
+from gitops.release.actions import Decision
+from gitops.release.state import Phase, Rollout
 
-ACTIVE = ("Snapshotting", "RollingOut", "RollingBack")
-FINAL = ("Ready", "RolledBack", "Failed")
-ALWAYS_NOTIFY = ("RollbackFailed", "RestoreFailed", "InvalidSpec")
+ALWAYS_NOTIFY = frozenset(r.name for r in (R.ROLLBACK_FAILED, R.RESTORE_FAILED, R.INVALID_SPEC))
 SNAPSHOT_OUTCOMES = {
-    "SnapshotTaken": "succeeded",
-    "SnapshotFailed": "failed",
-    "SnapshotSkipped": "failed",
+    R.SNAPSHOT_TAKEN.name: "succeeded",
+    R.SNAPSHOT_FAILED.name: "failed",
+    R.SNAPSHOT_SKIPPED.name: "failed",
 }
 RESTORE_OUTCOMES = {
-    "RestoreCompleted": "succeeded",
-    "RestoreSkipped": "succeeded",
-    "RestoreFailed": "failed",
+    R.RESTORE_COMPLETED.name: "succeeded",
+    R.RESTORE_SKIPPED.name: "succeeded",
+    R.RESTORE_FAILED.name: "failed",
 }
 
 
-def _elapsed(rollout: Mapping[str, Any] | None, now: datetime) -> float | None:
+def _elapsed(rollout: Rollout | None, now: datetime) -> float | None:
     """Seconds since the rollout started (None when unknown)."""
-    started = parse_time((rollout or {}).get("startedAt"))
+    started = parse_time(rollout.started_at if rollout else None)
     return None if started is None else max(0.0, (now - started).total_seconds())
 
 
 def record_metrics(old: Mapping[str, Any], decision: Decision, now: datetime | None = None) -> None:
     """Count snapshots, restores, finished releases and rollbacks this decision reports."""
     now = now or datetime.now(UTC)
-    new = decision.status
+    rollout = Rollout.from_status(old)
     reason = decision.event.reason if decision.event else ""
     if reason in SNAPSHOT_OUTCOMES:
         metrics.SNAPSHOTS.labels(SNAPSHOT_OUTCOMES[reason]).inc()
-        seconds = _elapsed(old.get("rollout"), now)
-        if reason == "SnapshotTaken" and seconds is not None:
+        seconds = _elapsed(rollout, now)
+        if reason == R.SNAPSHOT_TAKEN.name and seconds is not None:
             metrics.SNAPSHOT_SECONDS.observe(seconds)
     if reason in RESTORE_OUTCOMES:
         metrics.RESTORES.labels(RESTORE_OUTCOMES[reason]).inc()
-    phase, before = new.get("phase"), old.get("phase")
-    if phase in FINAL and before in ACTIVE:
-        metrics.RELEASES.labels(phase).inc()
-        seconds = _elapsed(old.get("rollout"), now)
+    phase, before = Phase.parse(decision.status.get("phase")), Phase.parse(old.get("phase"))
+    if phase is not None and phase.final and before is not None and before.active:
+        metrics.RELEASES.labels(phase.value).inc()
+        seconds = _elapsed(rollout, now)
         if seconds is not None:
-            metrics.RELEASE_SECONDS.labels(phase).observe(seconds)
-        if phase == "RolledBack":
-            failure = (old.get("rollout") or {}).get("failure") or {}
-            metrics.ROLLBACKS.labels(str(failure.get("reason") or "Unknown")).inc()
+            metrics.RELEASE_SECONDS.labels(phase.value).observe(seconds)
+        if phase is Phase.ROLLED_BACK:
+            failure = rollout.failure if rollout else None
+            metrics.ROLLBACKS.labels(failure.reason if failure else "Unknown").inc()
 
 
 def notification_for(
@@ -60,18 +61,19 @@ def notification_for(
 ) -> Notification | None:
     """A notification when a release was rolled back or failed (None otherwise)."""
     new, event = decision.status, decision.event
-    if event is None or event.type != "Warning":
+    if event is None or event.type != WARNING:
         return None
-    phase = str(new.get("phase") or "")
-    entered = phase in ("RolledBack", "Failed") and old.get("phase") != phase
+    phase = Phase.parse(new.get("phase"))
+    failed = phase is not None and phase.final and phase.degraded is True
+    entered = failed and old.get("phase") != new.get("phase")
     if not entered and event.reason not in ALWAYS_NOTIFY:
         return None
     fields = {
         "release": f"{namespace}/{name}",
-        "phase": phase,
+        "phase": str(new.get("phase") or ""),
         "reason": event.reason,
         "serving": str(new.get("image") or ""),
         "failedImage": str(new.get("failedImage") or ""),
     }
-    subject = f"Release {namespace}/{name}: {phase} ({event.reason})"
+    subject = f"Release {namespace}/{name}: {fields['phase']} ({event.reason})"
     return Notification(subject=subject, text=event.message, fields=fields)

@@ -1,84 +1,66 @@
-"""Condition and Event reasons of the Release, each paired with its message template."""
+"""Condition and Event reasons of the Release, each with its Event type and message template."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from gitops.api import RETRY_ANNOTATION, Reason, index_reasons
 
-from gitops.release.model import RETRY_ANNOTATION
+RETRY_HINT = f"change spec.image, or set the annotation {RETRY_ANNOTATION} to a new value to retry"
 
-
-@dataclass(frozen=True)
-class Reason:
-    """A CamelCase reason, its message template, and whether its Event is a Warning."""
-
-    name: str
-    template: str
-    warning: bool = False
-
-    def message(self, **values: Any) -> str:
-        """Fill the template."""
-        return self.template.format(**values)
-
-
-_RETRY_HINT = f"change spec.image, or set the annotation {RETRY_ANNOTATION} to a new value to retry"
-
-INVALID_SPEC = Reason("InvalidSpec", "{error}; fix the Release, nothing was changed", True)
-CLAIM_NOT_FOUND = Reason(
+INVALID_SPEC = Reason.warning("InvalidSpec", "{error}; fix the Release, nothing was changed")
+CLAIM_NOT_FOUND = Reason.warning(
     "ClaimNotFound",
     "PersistentVolumeClaim {claim!r} (spec.snapshot.claimName) does not exist; create it or "
     "fix the name. Nothing was rolled out",
-    True,
 )
-AVAILABLE = Reason("Available", "{image} is serving")
-UNAVAILABLE = Reason("Unavailable", "{image}: {ready}/{replicas} replicas ready", True)
-PAUSED = Reason("Paused", "spec.paused is true: {image} is not rolled out, {serving} keeps serving")
-FAILED_IMAGE_HELD = Reason(
-    "FailedImageNotRetried", "{image} failed before and is not retried; " + _RETRY_HINT, True
+AVAILABLE = Reason.normal("Available", "{image} is serving")
+UNAVAILABLE = Reason.warning("Unavailable", "{image}: {ready}/{replicas} replicas ready")
+PAUSED = Reason.normal(
+    "Paused", "spec.paused is true: {image} is not rolled out, {serving} keeps serving"
 )
-SCALING_DOWN = Reason(
+FAILED_IMAGE_HELD = Reason.warning(
+    "FailedImageNotRetried", "{image} failed before and is not retried; " + RETRY_HINT
+)
+SCALING_DOWN = Reason.normal(
     "ScalingDown", "strategy Recreate: stopping {serving} so the snapshot is quiescent"
 )
-SNAPSHOT_STARTED = Reason("SnapshotStarted", "Job {job} is taking a snapshot of {database}")
-SNAPSHOT_TAKEN = Reason(
+SNAPSHOT_STARTED = Reason.normal("SnapshotStarted", "Job {job} is taking a snapshot of {database}")
+SNAPSHOT_TAKEN = Reason.normal(
     "SnapshotTaken", "snapshot {file} taken ({size} bytes, schema version {schema})"
 )
-SNAPSHOT_FAILED = Reason(
-    "SnapshotFailed", "snapshot failed: {error}; nothing was rolled out; " + _RETRY_HINT, True
+SNAPSHOT_FAILED = Reason.warning(
+    "SnapshotFailed", "snapshot failed: {error}; nothing was rolled out; " + RETRY_HINT
 )
-SNAPSHOT_SKIPPED = Reason(
+SNAPSHOT_SKIPPED = Reason.warning(
     "SnapshotSkipped",
     "snapshot failed: {error}; spec.snapshot.required is false, rolling out without one",
-    True,
 )
-ROLLOUT_STARTED = Reason("RolloutStarted", "rolling out {image}: {ready}/{replicas} ready{note}")
-ROLLOUT_SUCCEEDED = Reason("RolloutSucceeded", "{image} is ready ({replicas} replicas)")
-ROLLOUT_SUPERSEDED = Reason("RolloutSuperseded", "{old} superseded by {image} before it was ready")
-ROLLOUT_CANCELLED = Reason(
+ROLLOUT_STARTED = Reason.normal(
+    "RolloutStarted", "rolling out {image}: {ready}/{replicas} ready{note}"
+)
+ROLLOUT_SUCCEEDED = Reason.normal("RolloutSucceeded", "{image} is ready ({replicas} replicas)")
+ROLLOUT_SUPERSEDED = Reason.normal(
+    "RolloutSuperseded", "{old} superseded by {image} before it was ready"
+)
+ROLLOUT_CANCELLED = Reason.normal(
     "RolloutCancelled", "spec.image is back to {image}: rollout of {target} cancelled{detail}"
 )
-READINESS_FAILED = Reason(
-    "ReadinessFailed", "{image} failed readiness: {cause}; rolling back to {previous}", True
+# {then}: "rolling back to <previous>", or why it is not rolled back and how to retry.
+READINESS_FAILED = Reason.warning("ReadinessFailed", "{image} failed readiness: {cause}; {then}")
+RESTORE_STARTED = Reason.normal(
+    "RestoreStarted", "Job {job} is restoring snapshot {file} ({policy})"
 )
-ROLLOUT_FAILED = Reason(
-    "ReadinessFailed",
-    "{image} failed readiness: {cause}; not rolled back: {why}; " + _RETRY_HINT,
-    True,
-)
-RESTORE_STARTED = Reason("RestoreStarted", "Job {job} is restoring snapshot {file} ({policy})")
-RESTORE_COMPLETED = Reason("RestoreCompleted", "database restored from {file}{detail}")
-RESTORE_SKIPPED = Reason("RestoreSkipped", "database kept: {detail}")
-RESTORE_FAILED = Reason(
+RESTORE_COMPLETED = Reason.normal("RestoreCompleted", "database restored from {file}{detail}")
+RESTORE_SKIPPED = Reason.normal("RestoreSkipped", "database kept: {detail}")
+RESTORE_FAILED = Reason.warning(
     "RestoreFailed",
     "restoring {file} failed: {error}; the app stays scaled to 0, restore by hand "
-    "(see docs/operations.md) then " + _RETRY_HINT,
-    True,
+    "(see docs/operations.md) then " + RETRY_HINT,
 )
-ROLLED_BACK = Reason(
-    "RolledBack", "{image} failed ({cause}); {previous} serves again; {data}", True
+ROLLED_BACK = Reason.warning(
+    "RolledBack", "{image} failed ({cause}); {previous} serves again; {data}"
 )
-ROLLBACK_FAILED = Reason(
-    "RollbackFailed", "{previous} did not become ready within {timeout}s after the rollback", True
+ROLLBACK_FAILED = Reason.warning(
+    "RollbackFailed", "{previous} did not become ready within {timeout}s after the rollback"
 )
 
-BY_NAME = {r.name: r for r in list(globals().values()) if isinstance(r, Reason)}
+BY_NAME = index_reasons(globals())

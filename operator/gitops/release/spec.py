@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-RETRY_ANNOTATION = "gitops.myfoodbudget.dev/retry"
+from gitops.api import RETRY_ANNOTATION
+
 STRATEGIES = ("Recreate", "RollingUpdate")
 RESTORE_POLICIES = ("Never", "IfSchemaChanged", "Always")
 
@@ -70,7 +71,8 @@ def _relative(value: str, path: str) -> str:
 
 def _section(spec: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """Return a nested object of the spec (empty when absent)."""
-    return _get(spec, key, f"spec.{key}", dict, {})
+    section: Mapping[str, Any] = _get(spec, key, f"spec.{key}", dict, {})
+    return section
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def _containers(template: Mapping[str, Any]) -> list[str]:
 
 def _image(spec: Mapping[str, Any]) -> str:
     """spec.image, checked against the image reference grammar."""
-    image = _get(spec, "image", "spec.image", str, "")
+    image: str = _get(spec, "image", "spec.image", str, "")
     if not _IMAGE_RE.match(image):
         message = f"must be an image reference like registry/name:tag, got {image!r}"
         raise SpecError("spec.image", message)
@@ -159,7 +161,7 @@ def _image(spec: Mapping[str, Any]) -> str:
 
 def _container(spec: Mapping[str, Any], template: Mapping[str, Any]) -> str:
     """spec.container, which must name a container of the template."""
-    container = _get(spec, "container", "spec.container", str, "app")
+    container: str = _get(spec, "container", "spec.container", str, "app")
     names = _containers(template)
     if container not in names:
         have = ", ".join(names)

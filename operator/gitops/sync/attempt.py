@@ -1,13 +1,20 @@
-"""One sync attempt: credentials, fetch, build, check, dry-run, apply, prune."""
+"""The acts of one sync attempt: fetch, build and check, apply and prune (no decision here).
+
+Each act ends in its own failure reason (FetchFailed, BuildFailed, ValidationFailed,
+ApplyFailed, PruneFailed); what to do between them is the plan's (gitops.sync.plan), asked
+by gitops.sync.reconcile.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+from gitops.api import API_VERSION, GITSYNC_KIND
 from gitops.kube import Kube, KubeError, namespaced
-from gitops.sync import GROUP, KIND, VERSION, reasons
+from gitops.sync import reasons
 from gitops.sync.apply import ApplyError, apply_all, dry_run_all
 from gitops.sync.build import BuildError, build_overlay
 from gitops.sync.credentials import Credentials, CredentialsError, git_environment, scrub
@@ -21,10 +28,12 @@ from gitops.sync.objects import (
     owner_label_value,
     parse_manifests,
 )
-from gitops.sync.plan import DEFAULT_RETRY, Observed, RetryPolicy, Step, SyncStatus, decide
-from gitops.sync.prune import decide_prune, run_prune
-from gitops.sync.reasons import outcome
+from gitops.sync.plan import DEFAULT_RETRY, RetryPolicy
+from gitops.sync.prune import run_prune
+from gitops.sync.reasons import Outcome, outcome
 from gitops.sync.status import Attempt
+
+Manifest = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,6 @@ class SyncConfig:
     work_dir: Path
     cluster_kinds: frozenset[str] = frozenset()
     retry: RetryPolicy = DEFAULT_RETRY
-    poll: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -50,12 +58,45 @@ class Target:
     @property
     def ref(self) -> ObjectRef:
         """The GitSync's own reference."""
-        return ObjectRef(f"{GROUP}/{VERSION}", KIND, self.namespace, self.name)
+        return ObjectRef(API_VERSION, GITSYNC_KIND, self.namespace, self.name)
 
     @property
     def label(self) -> str:
         """The ownership label value of this GitSync."""
         return owner_label_value(self.namespace, self.name)
+
+    def repo_dir(self, config: SyncConfig) -> Path:
+        """Where its repository is cached."""
+        return config.work_dir / "gitsync" / self.namespace / self.name
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The tip of the branch, fetched into the cache; `secrets` must never reach a message."""
+
+    commit: str
+    repo_dir: Path
+    secrets: list[str] = field(default_factory=list, repr=False)
+
+    def scrubbed(self, attempt: Attempt) -> Attempt:
+        """The attempt with every secret value taken out of its message."""
+        if attempt.outcome is None:
+            return attempt
+        clean = scrub(attempt.outcome.message, self.secrets)
+        return replace(attempt, outcome=replace(attempt.outcome, message=clean))
+
+
+@dataclass(frozen=True)
+class Built:
+    """The commit's objects, checked and dry-run, in apply order."""
+
+    commit: str
+    objects: list[Manifest]
+
+    @property
+    def inventory(self) -> list[ObjectRef]:
+        """What applying them leaves in the inventory."""
+        return inventory_of(self.objects)
 
 
 async def read_credentials(kube: Kube, namespace: str, secret: str | None) -> Credentials | None:
@@ -68,17 +109,14 @@ async def read_credentials(kube: Kube, namespace: str, secret: str | None) -> Cr
     return Credentials.from_secret(f"{namespace}/{secret}", found.get("data") or {})
 
 
-async def run_attempt(
-    kube: Kube, config: SyncConfig, target: Target, status: SyncStatus, observed: Observed
-) -> Attempt:
-    """Fetch the branch; apply its build unless it is already applied."""
-    spec = target.spec
-    repo_dir = config.work_dir / "gitsync" / target.namespace / target.name
-    fail = {"branch": spec.branch, "url": spec.url}
+async def run_fetch(kube: Kube, config: SyncConfig, target: Target) -> Fetched | Outcome:
+    """Fetch the tip of the branch with the Secret's credentials, or say why it failed."""
+    spec, repo_dir = target.spec, target.repo_dir(config)
+    where = {"branch": spec.branch, "url": spec.url}
     try:
         creds = await read_credentials(kube, target.namespace, spec.secret_name)
     except (CredentialsError, KubeError) as error:
-        return Attempt(outcome(reasons.FETCH_FAILED, **fail, error=error))
+        return outcome(reasons.FETCH_FAILED, **where, error=error)
     secrets = creds.secrets() if creds else []
     try:
         with git_environment(creds) as env:
@@ -93,35 +131,28 @@ async def run_attempt(
             )
     except FetchError as error:
         hint = f" (using the credentials in Secret {creds.secret})" if creds else ""
-        return Attempt(outcome(reasons.FETCH_FAILED, **fail, error=f"{error}{hint}"))
-    action = decide(spec, status, replace(observed, commit=commit))
-    if action.step is Step.UP_TO_DATE:
-        return Attempt(None, commit)
-    attempt = await _apply_commit(kube, config, target, repo_dir, commit)
-    if attempt.outcome is not None:
-        clean = scrub(attempt.outcome.message, secrets)
-        attempt = replace(attempt, outcome=replace(attempt.outcome, message=clean))
-    return attempt
+        return outcome(reasons.FETCH_FAILED, **where, error=f"{error}{hint}")
+    return Fetched(commit, repo_dir, secrets)
 
 
-async def _apply_commit(
-    kube: Kube, config: SyncConfig, target: Target, repo_dir: Path, commit: str
-) -> Attempt:
-    """Build the commit and bring the cluster to it, or say which step failed and why."""
-    spec, short = target.spec, commit[:12]
+async def run_build(
+    catalog: Catalog, config: SyncConfig, target: Target, fetched: Fetched
+) -> Built | Attempt:
+    """Check out the commit, build it, check every object and dry-run them all."""
+    spec, commit, short = target.spec, fetched.commit, fetched.commit[:12]
     try:
         with git_environment(None) as env:
-            await asyncio.to_thread(checkout, repo_dir, commit, timeout=spec.timeout, env=env)
+            await asyncio.to_thread(
+                checkout, fetched.repo_dir, commit, timeout=spec.timeout, env=env
+            )
         text = await asyncio.to_thread(
-            build_overlay, config.kubectl, repo_dir, spec.path, timeout=spec.timeout
+            build_overlay, config.kubectl, fetched.repo_dir, spec.path, timeout=spec.timeout
         )
     except FetchError as error:
         return Attempt(outcome(reasons.FETCH_FAILED, branch=spec.branch, url=spec.url, error=error))
     except BuildError as error:
-        return Attempt(
-            outcome(reasons.BUILD_FAILED, path=spec.path, commit=short, error=error), commit
-        )
-    catalog = Catalog(kube)
+        failed = outcome(reasons.BUILD_FAILED, path=spec.path, commit=short, error=error)
+        return Attempt(failed, commit)
     try:
         async with asyncio.timeout(spec.timeout):
             objects = await _checked_objects(catalog, config, target, text)
@@ -129,12 +160,14 @@ async def _apply_commit(
         if problems:
             raise ValidationError("; ".join(problems))
     except ValidationError as error:
-        return Attempt(outcome(reasons.VALIDATION_FAILED, commit=short, error=error), commit)
+        failed = outcome(reasons.VALIDATION_FAILED, commit=short, error=error)
     except (KubeError, ValueError) as error:
-        return Attempt(outcome(reasons.APPLY_FAILED, commit=short, error=error), commit)
+        failed = outcome(reasons.APPLY_FAILED, commit=short, error=error)
     except TimeoutError:
-        return Attempt(outcome(reasons.APPLY_FAILED, commit=short, error=_slow(spec)), commit)
-    return await _apply_and_prune(catalog, target, objects, commit)
+        failed = outcome(reasons.APPLY_FAILED, commit=short, error=_slow(spec))
+    else:
+        return Built(commit, objects)
+    return Attempt(failed, commit)
 
 
 def _slow(spec: SyncSpec) -> str:
@@ -144,7 +177,7 @@ def _slow(spec: SyncSpec) -> str:
 
 async def _checked_objects(
     catalog: Catalog, config: SyncConfig, target: Target, text: str
-) -> list[dict]:
+) -> list[Manifest]:
     """The built objects, parsed, namespaced, labelled and ordered."""
     objects = parse_manifests(text)
     scopes = await catalog.scopes([ObjectRef.of(obj) for obj in objects])
@@ -157,15 +190,15 @@ async def _checked_objects(
     )
 
 
-async def _apply_and_prune(
-    catalog: Catalog, target: Target, objects: list[dict], commit: str
+async def apply_build(
+    catalog: Catalog, target: Target, built: Built, doomed: list[ObjectRef]
 ) -> Attempt:
-    """Apply every object, then prune what the build dropped."""
-    short, previous = commit[:12], target.inventory
-    inventory = inventory_of(objects)
+    """Apply every object, then prune the objects the plan named (`doomed`)."""
+    commit, short, previous = built.commit, built.commit[:12], target.inventory
+    inventory = built.inventory
     try:
         async with asyncio.timeout(target.spec.timeout):
-            applied = await apply_all(catalog, objects)
+            applied = await apply_all(catalog, built.objects)
     except ApplyError as error:
         kept = sorted(set(previous) | set(error.applied))
         return Attempt(outcome(reasons.APPLY_FAILED, commit=short, error=error), commit, kept)
@@ -174,10 +207,7 @@ async def _apply_and_prune(
         kept = sorted(set(previous) | set(inventory))
         slow = outcome(reasons.APPLY_FAILED, commit=short, error=_slow(target.spec))
         return Attempt(slow, commit, kept)
-    if not target.spec.prune:
-        done = outcome(reasons.SYNCED, commit=short, applied=len(applied), pruned=0)
-        return Attempt(done, commit, inventory, len(applied))
-    result = await run_prune(catalog, decide_prune(previous, inventory, target.ref), target.label)
+    result = await run_prune(catalog, doomed, target.label)
     if result.problems:
         failed = outcome(reasons.PRUNE_FAILED, commit=short, error="; ".join(result.problems))
         return Attempt(failed, commit, sorted(set(inventory) | set(result.failed)), len(applied))

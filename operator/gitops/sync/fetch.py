@@ -22,7 +22,7 @@ class FetchError(Exception):
     """git could not fetch or check out; the message is already free of secrets."""
 
 
-def fetch_branch(
+def fetch_branch(  # noqa: PLR0913 - what git needs, all but the where by keyword
     url: str,
     branch: str,
     repo_dir: Path,

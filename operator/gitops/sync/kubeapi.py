@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from gitops.api import SYNC_FIELD_MANAGER
 from gitops.kube import Kube, KubeError
-from gitops.sync import FIELD_MANAGER
 from gitops.sync.model import ObjectRef
 
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -65,7 +65,7 @@ class Catalog:
 
     async def apply(self, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
         """Server-side apply one object as gitops-sync with conflicts forced, or dry-run it."""
-        query = {"fieldManager": FIELD_MANAGER, "force": "true"}
+        query = {"fieldManager": SYNC_FIELD_MANAGER, "force": "true"}
         if dry_run:
             query["dryRun"] = "All"
         path = f"{await self.path(ObjectRef.of(obj))}?{urlencode(query)}"

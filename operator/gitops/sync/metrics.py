@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from gitops.sync.reasons import SYNCED
+
+UP_TO_DATE = "UpToDate"  # the outcome of an attempt that found its commit already applied
+
 SYNCS = Counter(
     "gitops_syncs_total",
     "Sync attempts, by outcome (Synced, UpToDate, FetchFailed, BuildFailed, ...).",
@@ -32,5 +36,5 @@ def record(namespace: str, name: str, outcome: str, seconds: float, applied: int
     SYNC_SECONDS.observe(seconds)
     if applied:
         OBJECTS_APPLIED.labels(namespace, name).inc(applied)
-    if outcome in ("Synced", "UpToDate"):
+    if outcome in (SYNCED.name, UP_TO_DATE):
         LAST_SUCCESS.labels(namespace, name).set_to_current_time()

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from gitops.sync import OWNER_LABEL
+from gitops.api import GITSYNC_LABEL
 from gitops.sync.model import ObjectRef
 
 # First what others depend on, then the rest in the order kustomize printed them.
@@ -85,7 +85,7 @@ def check_objects(
             continue
         else:
             meta.pop("namespace", None)
-        meta.setdefault("labels", {})[OWNER_LABEL] = label
+        meta.setdefault("labels", {})[GITSYNC_LABEL] = label
         ref = ObjectRef.of(obj)
         if ref in seen:
             problems.append(f"{ref}: appears twice in the build")

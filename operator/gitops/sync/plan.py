@@ -1,4 +1,9 @@
-"""The pure decision of a GitSync: (spec, status, observed) -> the next action."""
+"""The pure decisions of a GitSync: what to do next, and what a sync may prune.
+
+`decide` answers twice per sync with the same rules: before the fetch (wait, fetch, or nothing
+while suspended) and once the fetched commit is known (apply it, or it is already applied).
+`decide_prune` names what the sync deletes once the new build is applied.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitops.conditions import parse_time
-from gitops.sync.model import SyncSpec
+from gitops.clock import parse_time
+from gitops.sync.model import ObjectRef, SyncSpec
+
+NEVER_PRUNED = frozenset({"PersistentVolumeClaim", "Namespace"})
 
 
-class Step(enum.Enum):
+class Action(enum.Enum):
     """What the controller does next."""
 
     SUSPENDED = "suspended"
@@ -22,10 +29,10 @@ class Step(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Action:
-    """The next step, how long to wait first, and why."""
+class Decision:
+    """The next action, how long to wait first, and why."""
 
-    step: Step
+    action: Action
     delay: float = 0.0
     why: str = ""
 
@@ -79,7 +86,7 @@ class RetryPolicy:
     def delay(self, failures: int, interval: float) -> float:
         """Seconds to wait after the given number of consecutive failures."""
         exponent = min(max(failures - 1, 0), 30)
-        return min(self.base * 2**exponent, self.cap, interval)
+        return min(self.base * 2.0**exponent, self.cap, interval)
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -87,21 +94,21 @@ DEFAULT_RETRY = RetryPolicy()
 
 def decide(
     spec: SyncSpec, status: SyncStatus, observed: Observed, retry: RetryPolicy = DEFAULT_RETRY
-) -> Action:
+) -> Decision:
     """Before a fetch: wait or fetch; after it (observed.commit set): apply or nothing."""
     if spec.suspend:
-        return Action(Step.SUSPENDED)
+        return Decision(Action.SUSPENDED)
     if observed.commit is not None:
         return _after_fetch(status, observed)
     urgent = _urgent(status, observed)
     if urgent:
-        return Action(Step.FETCH, why=urgent)
+        return Decision(Action.FETCH, why=urgent)
     if observed.failures and observed.last_failure is not None:
         pause = retry.delay(observed.failures, spec.interval)
         why = f"retry after {observed.failures} failed attempts"
         return _at(observed.last_failure + pause, observed.now, why, pause)
     if status.last_sync_time is None:
-        return Action(Step.FETCH, why="first sync")
+        return Decision(Action.FETCH, why="first sync")
     when = status.last_sync_time + spec.interval
     return _at(when, observed.now, "the interval elapsed", spec.interval)
 
@@ -115,20 +122,34 @@ def _urgent(status: SyncStatus, observed: Observed) -> str:
     return ""
 
 
-def _at(when: float, now: float, why: str, longest: float) -> Action:
+def _at(when: float, now: float, why: str, longest: float) -> Decision:
     """Fetch when the moment has come, or wait until it does (never longer, if clocks jump)."""
     if now >= when:
-        return Action(Step.FETCH, why=why)
-    return Action(Step.WAIT, delay=min(when - now, longest), why=why)
+        return Decision(Action.FETCH, why=why)
+    return Decision(Action.WAIT, delay=min(when - now, longest), why=why)
 
 
-def _after_fetch(status: SyncStatus, observed: Observed) -> Action:
+def _after_fetch(status: SyncStatus, observed: Observed) -> Decision:
     """Apply a new commit, a changed spec, a requested sync or a retry; else nothing."""
     if observed.commit != status.last_applied_commit:
-        return Action(Step.APPLY, why=f"new commit {observed.commit}")
+        return Decision(Action.APPLY, why=f"new commit {observed.commit}")
     urgent = _urgent(status, observed)
     if urgent:
-        return Action(Step.APPLY, why=urgent)
+        return Decision(Action.APPLY, why=urgent)
     if not status.ready:
-        return Action(Step.APPLY, why="the last attempt failed")
-    return Action(Step.UP_TO_DATE, why=f"commit {observed.commit} is already applied")
+        return Decision(Action.APPLY, why="the last attempt failed")
+    return Decision(Action.UP_TO_DATE, why=f"commit {observed.commit} is already applied")
+
+
+def decide_prune(
+    previous: list[ObjectRef],
+    current: list[ObjectRef],
+    protected: ObjectRef | None = None,
+    *,
+    enabled: bool = True,
+) -> list[ObjectRef]:
+    """The previous inventory minus the new build; never PVCs, Namespaces or the protected one."""
+    if not enabled:
+        return []
+    keep = {*current, protected}
+    return [ref for ref in previous if ref not in keep and ref.kind not in NEVER_PRUNED]

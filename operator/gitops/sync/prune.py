@@ -1,15 +1,13 @@
-"""Delete what an earlier sync applied and the new build lacks, with every safety check."""
+"""Delete what the plan says a sync prunes, each only while it still carries the sync's label."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gitops.api import GITSYNC_LABEL
 from gitops.kube import KubeError
-from gitops.sync import OWNER_LABEL
 from gitops.sync.kubeapi import Catalog
 from gitops.sync.model import ObjectRef
-
-NEVER_PRUNED = frozenset({"PersistentVolumeClaim", "Namespace"})
 
 
 @dataclass
@@ -22,14 +20,6 @@ class PruneResult:
     problems: list[str] = field(default_factory=list)
 
 
-def decide_prune(
-    previous: list[ObjectRef], current: list[ObjectRef], protected: ObjectRef | None = None
-) -> list[ObjectRef]:
-    """The previous inventory minus the new build; never PVCs, Namespaces or the protected one."""
-    keep = {*current, protected}
-    return [ref for ref in previous if ref not in keep and ref.kind not in NEVER_PRUNED]
-
-
 async def run_prune(catalog: Catalog, candidates: list[ObjectRef], label: str) -> PruneResult:
     """Delete each candidate that still carries this sync's label."""
     result = PruneResult()
@@ -39,8 +29,8 @@ async def run_prune(catalog: Catalog, candidates: list[ObjectRef], label: str) -
             if live is None:
                 continue
             labels = (live.get("metadata") or {}).get("labels") or {}
-            if labels.get(OWNER_LABEL) != label:
-                result.skipped.append(f"{ref}: not labelled {OWNER_LABEL}={label}, kept")
+            if labels.get(GITSYNC_LABEL) != label:
+                result.skipped.append(f"{ref}: not labelled {GITSYNC_LABEL}={label}, kept")
                 continue
             await catalog.delete(ref)
             result.deleted.append(ref)

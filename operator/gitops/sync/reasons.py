@@ -1,33 +1,27 @@
-"""Condition reasons of a GitSync, each beside its message template."""
+"""Condition and Event reasons of a GitSync, each with its Event type and message template."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-SYNCED = "Synced"
-FETCH_FAILED = "FetchFailed"
-BUILD_FAILED = "BuildFailed"
-VALIDATION_FAILED = "ValidationFailed"
-APPLY_FAILED = "ApplyFailed"
-PRUNE_FAILED = "PruneFailed"
-INVALID_SPEC = "InvalidSpec"
-SUSPENDED = "Suspended"
-PROGRESSING = "Progressing"
-RETRYING = "Retrying"
+from gitops.api import EventType, Reason, index_reasons
 
-MESSAGES = {
-    SYNCED: "Applied commit {commit}: {applied} objects applied, {pruned} pruned",
-    FETCH_FAILED: "Could not fetch branch {branch} of {url}: {error}",
-    BUILD_FAILED: "kustomize could not build {path} at commit {commit}: {error}",
-    VALIDATION_FAILED: "Nothing applied; commit {commit} cannot be applied: {error}",
-    APPLY_FAILED: "Applying commit {commit} failed: {error}",
-    PRUNE_FAILED: "Applied commit {commit}, but pruning failed: {error}",
-    INVALID_SPEC: "The GitSync cannot be used as written: {error}",
-    SUSPENDED: "Syncing is suspended; set spec.suspend to false to resume",
-    PROGRESSING: "Syncing: {why}",
-    RETRYING: "Retrying in {delay:.0f}s after {failures} failed attempts",
-}
+SYNCED = Reason.normal(
+    "Synced", "Applied commit {commit}: {applied} objects applied, {pruned} pruned"
+)
+FETCH_FAILED = Reason.warning("FetchFailed", "Could not fetch branch {branch} of {url}: {error}")
+BUILD_FAILED = Reason.warning(
+    "BuildFailed", "kustomize could not build {path} at commit {commit}: {error}"
+)
+VALIDATION_FAILED = Reason.warning(
+    "ValidationFailed", "Nothing applied; commit {commit} cannot be applied: {error}"
+)
+APPLY_FAILED = Reason.warning("ApplyFailed", "Applying commit {commit} failed: {error}")
+PRUNE_FAILED = Reason.warning("PruneFailed", "Applied commit {commit}, but pruning failed: {error}")
+INVALID_SPEC = Reason.warning("InvalidSpec", "The GitSync cannot be used as written: {error}")
+SUSPENDED = Reason.normal("Suspended", "Syncing is suspended; set spec.suspend to false to resume")
 
+BY_NAME = index_reasons(globals())
 # Failures that another try cannot fix without a new commit or a spec change.
 STALLING = frozenset({BUILD_FAILED, VALIDATION_FAILED, INVALID_SPEC})
 MAX_MESSAGE = 2000
@@ -37,7 +31,7 @@ MAX_MESSAGE = 2000
 class Outcome:
     """How one sync attempt ended: a reason and its filled-in message."""
 
-    reason: str
+    reason: Reason
     message: str
 
     @property
@@ -51,14 +45,14 @@ class Outcome:
         return self.reason in STALLING
 
     @property
-    def event_type(self) -> str:
+    def event_type(self) -> EventType:
         """Normal on success, Warning on failure."""
-        return "Normal" if self.ok else "Warning"
+        return self.reason.event_type
 
 
-def outcome(reason: str, **values: object) -> Outcome:
+def outcome(reason: Reason, **values: object) -> Outcome:
     """The Outcome for a reason, its template filled with values and cut to a sane length."""
-    message = MESSAGES[reason].format(**values)
+    message = reason.message(**values)
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 3] + "..."
     return Outcome(reason, message)

@@ -1,38 +1,30 @@
-"""The loop behind one GitSync: observe, decide, act, write status once, emit one Event."""
+"""One GitSync reconcile (observe, decide, act, write status once, emit), run by gitops.loop."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from urllib3.exceptions import HTTPError
-
-from gitops.kube import Kube, KubeError, namespaced
+from gitops.api import API_VERSION, GITSYNC_PLURAL, SYNC_REQUEST_ANNOTATION, WARNING
+from gitops.kube import Kube, namespaced
+from gitops.loop import Loop, run_loop
+from gitops.runtime import Runtime
 from gitops.settings import Settings
-from gitops.sync import GROUP, PLURAL, REQUEST_ANNOTATION, VERSION, metrics, reasons
-from gitops.sync.attempt import SyncConfig, Target, run_attempt
+from gitops.sync import metrics, reasons
+from gitops.sync.attempt import SyncConfig, Target, apply_build, run_build, run_fetch
 from gitops.sync.build import find_kubectl
+from gitops.sync.kubeapi import Catalog
 from gitops.sync.model import ObjectRef, SpecError, SyncSpec
-from gitops.sync.plan import Observed, RetryPolicy, Step, SyncStatus, decide
-from gitops.sync.reasons import outcome
+from gitops.sync.plan import Action, Observed, RetryPolicy, SyncStatus, decide, decide_prune
+from gitops.sync.reasons import Outcome, outcome
 from gitops.sync.status import Attempt, build_status, suspended_status
 
 log = logging.getLogger("gitops.sync")
-
-
-@dataclass
-class LoopState:
-    """What the loop remembers between steps: its own last status and the failure streak."""
-
-    status: dict[str, Any]
-    failures: int = 0
-    last_failure: float | None = None
-    marked: set[str] = field(default_factory=set)
+Body = dict[str, Any]
 
 
 def plain(value: Any) -> Any:
@@ -54,136 +46,136 @@ def config_from_settings(settings: Settings) -> SyncConfig:
     )
 
 
-async def run_loop(kube: Kube, config: SyncConfig, body: Mapping[str, Any]) -> None:
-    """Sync one GitSync for as long as the operator runs; body is kept current by the watch."""
-    state = LoopState(status=plain(body.get("status") or {}))
-    while True:
+async def run_gitsync(runtime: Runtime, config: SyncConfig, body: Mapping[str, Any]) -> None:
+    """Sync one GitSync until cancelled; body is kept current by the watch."""
+    meta = body["metadata"]
+    syncer = Syncer(runtime.kube, config, plain(body.get("status") or {}))
+    resync = runtime.settings.resync_seconds
+
+    async def once() -> float:
+        delay = await syncer.reconcile(plain(body))
+        return resync if delay is None else min(delay, resync)
+
+    key = (GITSYNC_PLURAL, meta["namespace"], meta["name"])
+    await run_loop(Loop(key, runtime.wakeups, runtime.backoff()), once)
+
+
+async def run_attempt(
+    kube: Kube, config: SyncConfig, target: Target, status: SyncStatus, observed: Observed
+) -> Attempt:
+    """Fetch; unless the plan finds the commit applied, build and apply it, then prune."""
+    fetched = await run_fetch(kube, config, target)
+    if isinstance(fetched, Outcome):
+        return Attempt(fetched)
+    after = decide(target.spec, status, replace(observed, commit=fetched.commit))
+    if after.action is Action.UP_TO_DATE:
+        return Attempt(None, fetched.commit)
+    catalog = Catalog(kube)
+    built = await run_build(catalog, config, target, fetched)
+    if isinstance(built, Attempt):
+        return fetched.scrubbed(built)
+    prune = target.spec.prune
+    doomed = decide_prune(target.inventory, built.inventory, target.ref, enabled=prune)
+    return fetched.scrubbed(await apply_build(catalog, target, built, doomed))
+
+
+class Syncer:
+    """One GitSync's reconciler: the API, the settings, and what it remembers between passes.
+
+    It keeps its own last status (the watched body may lag behind its writes) and the streak of
+    failed attempts the plan backs off from.
+    """
+
+    def __init__(self, kube: Kube, config: SyncConfig, status: Body) -> None:
+        self.kube, self.config = kube, config
+        self.status = status
+        self.failures = 0
+        self.last_failure: float | None = None
+        self.marked: set[str] = set()  # the status written without an attempt, once
+
+    async def reconcile(self, obj: Body) -> float | None:
+        """Observe, decide and maybe act once; return when to look again (None: on a change)."""
+        meta = obj["metadata"]
+        generation = int(meta.get("generation") or 1)
         try:
-            delay = await step(kube, config, plain(body), state)
-        except (KubeError, ValueError, HTTPError, OSError) as error:
-            # API unreachable, a refused write, a garbled answer or a full disk: try again soon.
-            state.failures += 1
-            delay = config.retry.delay(state.failures, config.retry.cap)
-            log.warning("GitSync %s: API error, retrying in %.1fs: %s", _where(body), delay, error)
-        await asyncio.sleep(max(0.0, min(delay, config.poll)))
-
-
-def _where(body: Mapping[str, Any]) -> str:
-    """namespace/name of a GitSync."""
-    meta = body.get("metadata") or {}
-    return f"{meta.get('namespace')}/{meta.get('name')}"
-
-
-async def step(kube: Kube, config: SyncConfig, obj: dict[str, Any], state: LoopState) -> float:
-    """Observe, decide and maybe act once; return how long to wait before the next step."""
-    meta = obj["metadata"]
-    generation = int(meta.get("generation") or 1)
-    try:
-        spec = SyncSpec.from_spec(obj.get("spec") or {})
-    except SpecError as error:
-        await _mark(
-            kube, obj, state, f"invalid-{generation}", _invalid(state.status, error, generation)
+            spec = SyncSpec.from_spec(obj.get("spec") or {})
+        except SpecError as error:
+            await self._mark(obj, f"invalid-{generation}", _invalid(self.status, error, generation))
+            return None
+        observed = Observed(
+            now=time.time(),
+            generation=generation,
+            requested=(meta.get("annotations") or {}).get(SYNC_REQUEST_ANNOTATION),
+            failures=self.failures,
+            last_failure=self.last_failure,
         )
-        return config.poll
-    requested = (meta.get("annotations") or {}).get(REQUEST_ANNOTATION)
-    status = SyncStatus.from_status(state.status)
-    observed = Observed(
-        now=time.time(),
-        generation=generation,
-        requested=requested,
-        failures=state.failures,
-        last_failure=state.last_failure,
-    )
-    action = decide(spec, status, observed, config.retry)
-    if action.step is Step.WAIT:
-        return action.delay
-    if action.step is Step.SUSPENDED:
-        now = datetime.now(UTC)
-        await _mark(
-            kube,
-            obj,
-            state,
-            "suspended",
-            suspended_status(state.status, generation=generation, now=now),
+        decision = decide(spec, SyncStatus.from_status(self.status), observed, self.config.retry)
+        if decision.action is Action.WAIT:
+            return decision.delay
+        if decision.action is Action.SUSPENDED:
+            now = datetime.now(UTC)
+            suspended = suspended_status(self.status, generation=generation, now=now)
+            await self._mark(obj, "suspended", suspended)
+            return None
+        self.marked.clear()
+        log.info("syncing %s/%s: %s", meta["namespace"], meta["name"], decision.why)
+        inventory = [ObjectRef.of(entry) for entry in self.status.get("inventory") or []]
+        await self._sync(obj, Target(meta["namespace"], meta["name"], spec, inventory), observed)
+        return 0.0
+
+    async def _sync(self, obj: Body, target: Target, observed: Observed) -> None:
+        """Run one attempt, then write status and emit the Event of its outcome."""
+        started = time.monotonic()
+        status = SyncStatus.from_status(self.status)
+        attempt = await run_attempt(self.kube, self.config, target, status, observed)
+        ok = attempt.outcome is None or attempt.outcome.ok
+        self.failures = 0 if ok else self.failures + 1
+        self.last_failure = None if ok else time.time()
+        retry = self.config.retry
+        retry_in = retry.delay(self.failures, target.spec.interval) if self.failures else 0.0
+        new_status = build_status(
+            self.status,
+            attempt,
+            generation=observed.generation,
+            now=datetime.now(UTC),
+            request=observed.requested,
+            retry_in=retry_in,
         )
-        return config.poll
-    state.marked.clear()
-    log.info("syncing %s/%s: %s", meta["namespace"], meta["name"], action.why)
-    await _sync(kube, config, obj, state, spec, observed)
-    return 0.0
+        await self._write_status(obj, new_status)
+        label = attempt.outcome.reason.name if attempt.outcome else metrics.UP_TO_DATE
+        seconds = time.monotonic() - started
+        metrics.record(target.namespace, target.name, label, seconds, attempt.applied)
+        if attempt.outcome is not None:
+            await self._announce(obj, attempt.outcome)
+
+    async def _announce(self, obj: Body, result: Outcome) -> None:
+        """Log and emit the Event of an attempt that did something or failed."""
+        where = f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
+        level = logging.INFO if result.ok else logging.WARNING
+        log.log(level, "%s %s: %s", where, result.reason.name, result.message)
+        await self.kube.create_event(obj, result.event_type, result.reason.name, result.message)
+
+    async def _write_status(self, obj: Body, status: Body) -> None:
+        """Replace the GitSync's status through the status subresource; remember it."""
+        meta = obj["metadata"]
+        path = namespaced(API_VERSION, GITSYNC_PLURAL, meta["namespace"], meta["name"])
+        await self.kube.merge_patch(path + "/status", {"status": status})
+        self.status = status
+
+    async def _mark(self, obj: Body, key: str, status: Body) -> None:
+        """Write a status that needs no attempt (suspended, invalid spec) once per occasion."""
+        if key in self.marked:
+            return
+        self.marked = {key}
+        await self._write_status(obj, status)
+        conditions = {c["type"]: c for c in status.get("conditions") or []}
+        ready = conditions.get("Ready") or {}
+        if key.startswith("invalid"):
+            name = reasons.INVALID_SPEC.name
+            await self.kube.create_event(obj, WARNING, name, str(ready.get("message")))
 
 
-async def _sync(
-    kube: Kube,
-    config: SyncConfig,
-    obj: dict[str, Any],
-    state: LoopState,
-    spec: SyncSpec,
-    observed: Observed,
-) -> None:
-    """Run one attempt, then write status and emit the Event of its outcome."""
-    meta = obj["metadata"]
-    inventory = [ObjectRef.of(entry) for entry in state.status.get("inventory") or []]
-    target = Target(meta["namespace"], meta["name"], spec, inventory)
-    started = time.monotonic()
-    attempt = await run_attempt(
-        kube, config, target, SyncStatus.from_status(state.status), observed
-    )
-    ok = attempt.outcome is None or attempt.outcome.ok
-    state.failures = 0 if ok else state.failures + 1
-    state.last_failure = None if ok else time.time()
-    retry_in = config.retry.delay(state.failures, spec.interval) if state.failures else 0.0
-    new_status = build_status(
-        state.status,
-        attempt,
-        generation=observed.generation,
-        now=datetime.now(UTC),
-        request=observed.requested,
-        retry_in=retry_in,
-    )
-    await _write_status(kube, obj, new_status)
-    state.status = new_status
-    reason = attempt.outcome.reason if attempt.outcome else "UpToDate"
-    metrics.record(
-        target.namespace, target.name, reason, time.monotonic() - started, attempt.applied
-    )
-    await _announce(kube, obj, attempt)
-
-
-async def _announce(kube: Kube, obj: dict[str, Any], attempt: Attempt) -> None:
-    """Log and emit an Event for an attempt that did something or failed."""
-    result = attempt.outcome
-    if result is None:
-        return
-    where = f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
-    level = logging.INFO if result.ok else logging.WARNING
-    log.log(level, "%s %s: %s", where, result.reason, result.message)
-    await kube.create_event(obj, result.event_type, result.reason, result.message)
-
-
-async def _write_status(kube: Kube, obj: dict[str, Any], status: dict[str, Any]) -> None:
-    """Replace the GitSync's status through the status subresource."""
-    meta = obj["metadata"]
-    path = namespaced(f"{GROUP}/{VERSION}", PLURAL, meta["namespace"], meta["name"]) + "/status"
-    await kube.merge_patch(path, {"status": status})
-
-
-async def _mark(
-    kube: Kube, obj: dict[str, Any], state: LoopState, key: str, status: dict[str, Any]
-) -> None:
-    """Write a status that needs no attempt (suspended, invalid spec) once per occasion."""
-    if key in state.marked:
-        return
-    state.marked = {key}
-    await _write_status(kube, obj, status)
-    state.status = status
-    conditions = {c["type"]: c for c in status.get("conditions") or []}
-    ready = conditions.get("Ready") or {}
-    if key.startswith("invalid"):
-        await kube.create_event(obj, "Warning", reasons.INVALID_SPEC, str(ready.get("message")))
-
-
-def _invalid(previous: dict[str, Any], error: SpecError, generation: int) -> dict[str, Any]:
+def _invalid(previous: Body, error: SpecError, generation: int) -> Body:
     """The status of a GitSync whose spec cannot be used: Stalled until the spec changes."""
     result = outcome(reasons.INVALID_SPEC, error=error)
     return build_status(

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gitops.conditions import FALSE, TRUE, format_time, set_conditions
+from gitops.api import FALSE, TRUE
+from gitops.clock import format_time
+from gitops.conditions import Update, set_conditions
 from gitops.sync import reasons
 from gitops.sync.model import ObjectRef
 from gitops.sync.reasons import Outcome
 
 ORDER = ("Ready", "Reconciling", "Stalled")
+RETRYING = "Retrying in {delay:.0f}s: {message}"  # Reconciling's message while backing off
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Attempt:
         )
 
 
-def build_status(
+def build_status(  # noqa: PLR0913 - what one status write knows, all but two by keyword
     previous: Mapping[str, Any],
     attempt: Attempt,
     *,
@@ -68,26 +71,25 @@ def build_status(
     return status
 
 
-def _conditions(outcome: Outcome, retry_in: float) -> list[tuple[str, str, str, str]]:
-    """(type, status, reason, message) for Ready, Reconciling and Stalled."""
-    reason, message = outcome.reason, outcome.message
+def _conditions(outcome: Outcome, retry_in: float) -> list[Update]:
+    """Ready, Reconciling and Stalled after an outcome."""
+    name, message = outcome.reason.name, outcome.message
     if outcome.ok:
-        return [
-            ("Ready", TRUE, reason, message),
-            ("Reconciling", FALSE, reason, message),
-            ("Stalled", FALSE, reason, message),
-        ]
-    if outcome.stalled:
-        return [
-            ("Ready", FALSE, reason, message),
-            ("Reconciling", FALSE, reason, message),
-            ("Stalled", TRUE, reason, message),
-        ]
-    retrying = f"Retrying in {retry_in:.0f}s: {message}"
+        ready, reconciling, stalled = TRUE, FALSE, FALSE
+    elif outcome.stalled:
+        ready, reconciling, stalled = FALSE, FALSE, TRUE
+    else:
+        ready, reconciling, stalled = FALSE, TRUE, FALSE
+    retrying = reconciling == TRUE
     return [
-        ("Ready", FALSE, reason, message),
-        ("Reconciling", TRUE, reason, retrying),
-        ("Stalled", FALSE, reason, message),
+        Update("Ready", ready, name, message),
+        Update(
+            "Reconciling",
+            reconciling,
+            name,
+            RETRYING.format(delay=retry_in, message=message) if retrying else message,
+        ),
+        Update("Stalled", stalled, name, message),
     ]
 
 
@@ -95,14 +97,15 @@ def suspended_status(
     previous: Mapping[str, Any], *, generation: int, now: datetime
 ) -> dict[str, Any]:
     """The status of a suspended GitSync: Ready kept, neither reconciling nor stalled."""
-    message = reasons.MESSAGES[reasons.SUSPENDED]
+    reason = reasons.SUSPENDED
+    message = reason.message()
     status = dict(previous)
     status["observedGeneration"] = generation
     status["conditions"] = set_conditions(
         previous.get("conditions") or [],
         [
-            ("Reconciling", FALSE, reasons.SUSPENDED, message),
-            ("Stalled", FALSE, reasons.SUSPENDED, message),
+            Update("Reconciling", FALSE, reason.name, message),
+            Update("Stalled", FALSE, reason.name, message),
         ],
         now=now,
         generation=generation,

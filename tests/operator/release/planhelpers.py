@@ -5,14 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gitops.release.model import (
-    DeploymentView,
-    JobView,
-    Observed,
-    PodView,
-    ReleaseSpec,
-)
+from gitops.release.observed import DeploymentView, JobView, Observed, PodView
 from gitops.release.plan import decide
+from gitops.release.spec import ReleaseSpec
 
 V1, V2, V3 = "reg.example/app:v1", "reg.example/app:v2", "reg.example/app:v3"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

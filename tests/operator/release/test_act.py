@@ -6,8 +6,9 @@ import copy
 from typing import Any
 
 from gitops.release.act import deployment_patch, status_patch
+from gitops.release.actions import EnsureDeployment
 from gitops.release.builders import build_deployment
-from gitops.release.model import EnsureDeployment, ReleaseSpec
+from gitops.release.spec import ReleaseSpec
 
 RELEASE: dict[str, Any] = {
     "metadata": {"name": "shop", "namespace": "web", "uid": "u-1"},

@@ -6,13 +6,10 @@ import copy
 from typing import Any
 
 import pytest
+from gitops.api import TEMPLATE_HASH_ANNOTATION
+from gitops.release.actions import EnsureDeployment, JobRequest
 from gitops.release.builders import build_deployment, build_job, selector_labels
-from gitops.release.model import (
-    TEMPLATE_HASH_ANNOTATION,
-    EnsureDeployment,
-    JobRequest,
-    ReleaseSpec,
-)
+from gitops.release.spec import ReleaseSpec
 
 IMAGE = "ghcr.io/owner/myfoodbudget:sha-2"
 

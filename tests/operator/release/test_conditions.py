@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gitops.conditions import find_condition, format_time, parse_time, set_condition, set_conditions
+from gitops.clock import format_time, parse_time
+from gitops.conditions import Update, find_condition, set_condition, set_conditions
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_new_condition_gets_all_fields() -> None:
     [cond] = set_condition(
-        [], "Ready", "False", "RolloutStarted", "rolling out", now=T0, generation=4
+        [], Update("Ready", "False", "RolloutStarted", "rolling out"), now=T0, generation=4
     )
     assert cond == {
         "type": "Ready",
@@ -24,28 +25,28 @@ def test_new_condition_gets_all_fields() -> None:
 
 
 def test_transition_time_moves_only_on_flip() -> None:
-    first = set_condition([], "Ready", "False", "A", "a", now=T0, generation=1)
+    first = set_condition([], Update("Ready", "False", "A", "a"), now=T0, generation=1)
     same = set_condition(
-        first, "Ready", "False", "B", "b", now=T0 + timedelta(minutes=5), generation=2
+        first, Update("Ready", "False", "B", "b"), now=T0 + timedelta(minutes=5), generation=2
     )
     assert same[0]["lastTransitionTime"] == first[0]["lastTransitionTime"]
     assert (same[0]["reason"], same[0]["observedGeneration"]) == ("B", 2)
     flipped = set_condition(
-        same, "Ready", "True", "C", "c", now=T0 + timedelta(minutes=9), generation=2
+        same, Update("Ready", "True", "C", "c"), now=T0 + timedelta(minutes=9), generation=2
     )
     assert flipped[0]["lastTransitionTime"] == "2026-03-01T12:09:00Z"
 
 
 def test_set_conditions_orders_and_keeps_others() -> None:
-    start = set_condition([], "Custom", "True", "X", "x", now=T0, generation=1)
-    updates = [("Degraded", "False", "R", "m"), ("Ready", "True", "R", "m")]
+    start = set_condition([], Update("Custom", "True", "X", "x"), now=T0, generation=1)
+    updates = [Update("Degraded", "False", "R", "m"), Update("Ready", "True", "R", "m")]
     result = set_conditions(
         start, updates, now=T0, generation=1, order=("Ready", "Progressing", "Degraded")
     )
     assert [c["type"] for c in result] == ["Ready", "Degraded", "Custom"]
     assert find_condition(result, "Custom") is not None
     assert start == [
-        set_condition([], "Custom", "True", "X", "x", now=T0, generation=1)[0]
+        set_condition([], Update("Custom", "True", "X", "x"), now=T0, generation=1)[0]
     ]  # input unchanged
 
 

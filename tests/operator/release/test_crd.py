@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from gitops.release import model
+from gitops.release import spec as model
 from planhelpers import TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -195,7 +195,9 @@ def test_the_crd_is_a_valid_apiextensions_object() -> None:
 
 
 def test_status_enums_match_the_plan() -> None:
-    from gitops.release.status import PHASE_CONDITIONS
+    from gitops.release.state import HistoryOutcome, Phase
 
     status = SCHEMA["properties"]["status"]["properties"]
-    assert set(status["phase"]["enum"]) == set(PHASE_CONDITIONS)
+    assert status["phase"]["enum"] == [phase.value for phase in Phase]
+    outcome = status["history"]["items"]["properties"]["outcome"]
+    assert outcome["enum"] == [item.value for item in HistoryOutcome]

@@ -6,13 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from gitops.release.model import TEMPLATE_HASH_ANNOTATION
+from gitops.api import TEMPLATE_HASH_ANNOTATION
 from gitops.release.observe import current_hash, deployment_view, job_view, pod_view
 
 NEW, OLD = "ghcr.io/o/app:2", "ghcr.io/o/app:1"
 
 
-def pod(
+def pod(  # noqa: PLR0913 - one keyword per pod field a test varies
     image: str,
     *,
     hash_: str = "new",

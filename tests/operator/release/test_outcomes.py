@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from gitops.release.model import Decision, Event, Wait
+from gitops.release.actions import Decision, Event, Wait
 from gitops.release.outcomes import notification_for, record_metrics
 from prometheus_client import REGISTRY
 
 NOW = datetime(2026, 1, 1, 0, 1, 0, tzinfo=UTC)
-ROLLOUT = {"startedAt": "2026-01-01T00:00:30Z", "targetImage": "app:2"}
+ROLLOUT = {"step": "RollingBack", "startedAt": "2026-01-01T00:00:30Z", "targetImage": "app:2"}
 
 
 def value(name: str, **labels: str) -> float:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from gitops.release.model import EnsureDeployment, StartJob, Wait
+from gitops.release.actions import EnsureDeployment, StartJob, Wait
 from gitops.release.plan import decide
 from planhelpers import (
     SNAPSHOT_RESULT,
@@ -577,7 +577,7 @@ CASES = [
     [c[1:] for c in CASES],
     ids=[c[0] for c in CASES],
 )
-def test_transition(
+def test_transition(  # noqa: PLR0913, PLR0917 - one argument per column of CASES
     status: str, spec: Any, world: Observed, phase: str, action: tuple[Any, ...], reason: str | None
 ) -> None:
     decision = decide(spec, S[status], world)

@@ -5,17 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gitops.release.model import (
-    DeploymentView,
-    EnsureDeployment,
-    JobView,
-    Observed,
-    PodView,
-    ReleaseSpec,
-    StartJob,
-)
+from gitops.release.actions import EnsureDeployment, StartJob
+from gitops.release.observed import DeploymentView, JobView, Observed, PodView
 from gitops.release.plan import decide
 from gitops.release.reasons import BY_NAME
+from gitops.release.spec import ReleaseSpec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from planhelpers import SNAPSHOT_RESULT, T0, V1, V2, V3, make_spec, ready_status
@@ -195,8 +189,7 @@ def test_conditions_events_and_history_stay_well_formed(
         if decision.event is not None:
             assert decision.event.reason == decision.status["reason"]
             assert decision.event.reason == new["Ready"]["reason"]
-            warning = BY_NAME[decision.event.reason].warning
-            assert decision.event.type == ("Warning" if warning else "Normal")
+            assert decision.event.type == BY_NAME[decision.event.reason].event_type
         assert len(decision.status.get("history", [])) <= 20
         if decision.status["phase"] == "Ready" and new["Ready"]["status"] == "True":
             assert decision.status["image"] == _spec.image

@@ -12,16 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from gitops.release.model import (
-    DeploymentView,
-    EnsureDeployment,
-    JobView,
-    Observed,
-    PodView,
-    ReleaseSpec,
-    StartJob,
-)
+from gitops.release.actions import EnsureDeployment, StartJob
+from gitops.release.observed import DeploymentView, JobView, Observed, PodView
 from gitops.release.plan import decide
+from gitops.release.spec import ReleaseSpec
 from planhelpers import SNAPSHOT_RESULT, T0, V1, V2, make_spec, ready_status
 
 
@@ -132,7 +126,7 @@ OUTCOMES = [
 @pytest.mark.parametrize(
     ("behaviour", "phase", "serving", "schema", "failed"), OUTCOMES, ids=[o[0] for o in OUTCOMES]
 )
-def test_every_release_ends_the_same_even_if_a_status_write_is_lost(
+def test_every_release_ends_the_same_even_if_a_status_write_is_lost(  # noqa: PLR0913, PLR0917 - one argument per parametrized column
     behaviour: str,
     phase: str,
     serving: str,

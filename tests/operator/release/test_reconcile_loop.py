@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from gitops.release.model import SpecError
-from gitops.release.reconcile import Runtime, Wakeups, next_delay, parse_spec
+from gitops.loop import Wakeups
+from gitops.release.reconcile import next_delay, parse_spec
+from gitops.release.spec import SpecError
+from gitops.runtime import Runtime
 from gitops.settings import Settings
 
 SETTINGS = Settings.from_env({"OPERATOR_IMAGE": "op:1", "POLL_SECONDS": "0.5"})

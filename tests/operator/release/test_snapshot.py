@@ -152,7 +152,7 @@ def _as_another_user() -> list[str]:
     return ["unshare", "--user"]  # unmapped: the process runs as the overflow user (nobody)
 
 
-def test_database_without_permission_is_a_failed_result(tmp_path: Path) -> None:
+def test_database_without_permission_is_a_failed_result() -> None:
     base = Path(tempfile.mkdtemp(prefix="release-perm-", dir="/tmp"))
     try:
         base.chmod(0o755)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from gitops.sync.testing import GitHttpsServer, GitRemote
-from gitops.sync.testing_ssh import GitSshServer, KeyPair, SshUnavailable, find_sshd, make_key
+from support.git import GitHttpsServer, GitRemote
+from support.ssh import GitSshServer, KeyPair, SshUnavailable, find_sshd, make_key
 
 TOKEN = "canary-tok-7f3a9c1e5b2d4806"
 
@@ -57,7 +57,7 @@ def client_key(tmp_path: Path) -> KeyPair:
 
 
 @pytest.fixture
-def sshd(remote: GitRemote, tmp_path: Path, client_key: KeyPair) -> Iterator[GitSshServer]:
+def sshd(tmp_path: Path, client_key: KeyPair) -> Iterator[GitSshServer]:
     """A real sshd on 127.0.0.1 letting the current user in with client_key only."""
     server = GitSshServer(tmp_path / "sshd", client_key.public)
     try:

@@ -13,15 +13,18 @@ from typing import Any
 
 import pytest
 import yaml
+from gitops.api import GITSYNC_LABEL, GROUP, SYNC_FIELD_MANAGER, VERSION, Reason
 from gitops.kube import Kube, namespaced
-from gitops.sync import FIELD_MANAGER, GROUP, OWNER_LABEL, VERSION, reasons
-from gitops.sync.attempt import SyncConfig, Target, run_attempt
+from gitops.sync import reasons
+from gitops.sync.attempt import SyncConfig, Target
 from gitops.sync.build import find_kubectl
 from gitops.sync.model import ObjectRef, SyncSpec
 from gitops.sync.plan import Observed, SyncStatus
+from gitops.sync.reconcile import run_attempt
 from gitops.sync.status import Attempt
-from gitops.sync.testing import GitHttpsServer, GitRemote, install_crds
-from gitops.sync.testing_ssh import GitSshServer, make_key
+from support.git import GitHttpsServer, GitRemote
+from support.operator_process import install_crds
+from support.ssh import GitSshServer, make_key
 
 pytestmark = pytest.mark.e2e
 
@@ -139,9 +142,9 @@ def syncer(kube: Kube, config: SyncConfig, namespace: str, remote: GitRemote) ->
 def test_apply_labels_everything_and_an_unchanged_commit_applies_nothing(syncer: Syncer) -> None:
     settings = syncer.configmap("settings")
     assert settings is not None
-    assert settings["metadata"]["labels"][OWNER_LABEL] == f"{syncer.namespace}_site"
+    assert settings["metadata"]["labels"][GITSYNC_LABEL] == f"{syncer.namespace}_site"
     managers = {(m["manager"], m["operation"]) for m in settings["metadata"]["managedFields"]}
-    assert (FIELD_MANAGER, "Apply") in managers
+    assert (SYNC_FIELD_MANAGER, "Apply") in managers
     assert {str(ref) for ref in syncer.inventory} == {
         f"ConfigMap {syncer.namespace}/settings",
         f"ConfigMap {syncer.namespace}/extra",
@@ -189,7 +192,7 @@ def test_new_commit_updates_in_place(syncer: Syncer, remote: GitRemote) -> None:
     ids=["broken-yaml", "missing-file", "missing-namespace", "invalid-name"],
 )
 def test_a_bad_commit_changes_nothing_and_says_why(
-    syncer: Syncer, remote: GitRemote, files: dict[str, str | None], reason: str, named: str
+    syncer: Syncer, remote: GitRemote, files: dict[str, str | None], reason: Reason, named: str
 ) -> None:
     before = syncer.objects()
     applied = syncer.status.last_applied_commit
@@ -218,7 +221,7 @@ def test_prune_removes_a_dropped_configmap_but_keeps_the_claim(
 
 def test_prune_keeps_objects_without_the_label(syncer: Syncer, remote: GitRemote) -> None:
     path = namespaced("v1", "configmaps", syncer.namespace, "extra")
-    patch = {"metadata": {"labels": {OWNER_LABEL: None}}}
+    patch = {"metadata": {"labels": {GITSYNC_LABEL: None}}}
     asyncio.run(syncer.kube.merge_patch(path, patch))
     remote.commit({"app/kustomization.yaml": "resources:\n  - settings.yaml\n  - data.yaml\n"})
     result = syncer.synced()
@@ -288,7 +291,7 @@ def test_a_slow_api_server_fails_the_attempt_within_the_timeout(
     syncer = Syncer(kube, config, namespace, remote.url, timeout="1s")
     server = yaml.safe_load(Path(cluster.kubeconfig).read_text())["clusters"][0]["cluster"]
     faults = f"{server['server']}/sandbox/faults"
-    post = {"method": "POST", "headers": {"Content-Type": "application/json"}}
+    post: dict[str, Any] = {"method": "POST", "headers": {"Content-Type": "application/json"}}
     urllib.request.urlopen(urllib.request.Request(faults, b'{"latency_ms": 1500}', **post))
     try:
         started = time.monotonic()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gitops.sync import OWNER_LABEL
+from gitops.api import GITSYNC_LABEL
 from gitops.sync.build import BuildError, build_overlay, find_kubectl
 from gitops.sync.model import ObjectRef
 from gitops.sync.objects import (
@@ -56,7 +56,7 @@ def test_build_and_check_an_overlay(tmp_path: Path) -> None:
         ObjectRef("v1", "ConfigMap", "apps", "settings"),
         ObjectRef("v1", "PersistentVolumeClaim", "apps", "data"),
     ]
-    assert all(o["metadata"]["labels"][OWNER_LABEL] == "apps_site" for o in objects)
+    assert all(o["metadata"]["labels"][GITSYNC_LABEL] == "apps_site" for o in objects)
     assert inventory_of(objects)[0].to_status() == {
         "apiVersion": "v1",
         "kind": "ConfigMap",

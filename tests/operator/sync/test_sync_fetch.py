@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gitops.sync.credentials import Credentials, CredentialsError, git_environment, scrub
 from gitops.sync.fetch import FetchError, checkout, fetch_branch
-from gitops.sync.testing import GitHttpsServer, GitRemote
+from support.git import GitHttpsServer, GitRemote
 
 
 def _secret(**values: str) -> dict[str, str]:

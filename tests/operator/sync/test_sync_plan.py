@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from gitops.sync.model import SpecError, SyncSpec, parse_duration
-from gitops.sync.plan import Action, Observed, RetryPolicy, Step, SyncStatus, decide
+from gitops.sync.plan import Action, Decision, Observed, RetryPolicy, SyncStatus, decide
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,37 +22,37 @@ A, B = "a" * 40, "b" * 40
             SPEC,
             SyncStatus(),
             Observed(now=0, generation=1),
-            Action(Step.FETCH, why="the spec changed"),
+            Decision(Action.FETCH, why="the spec changed"),
         ),
         (
             SPEC,
             SyncStatus(observed_generation=1),
             Observed(now=0, generation=1),
-            Action(Step.FETCH, why="first sync"),
+            Decision(Action.FETCH, why="first sync"),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1030, generation=1),
-            Action(Step.WAIT, delay=30, why="the interval elapsed"),
+            Decision(Action.WAIT, delay=30, why="the interval elapsed"),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1060, generation=1),
-            Action(Step.FETCH, why="the interval elapsed"),
+            Decision(Action.FETCH, why="the interval elapsed"),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1001, generation=2),
-            Action(Step.FETCH, why="the spec changed"),
+            Decision(Action.FETCH, why="the spec changed"),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1001, generation=1, requested="r1"),
-            Action(Step.FETCH, why="a sync was requested"),
+            Decision(Action.FETCH, why="a sync was requested"),
         ),
         (
             SPEC,
@@ -60,53 +60,53 @@ A, B = "a" * 40, "b" * 40
                 observed_generation=1, last_sync_time=1000, last_handled_request="r1", ready=True
             ),
             Observed(now=1001, generation=1, requested="r1"),
-            Action(Step.WAIT, delay=59, why="the interval elapsed"),
+            Decision(Action.WAIT, delay=59, why="the interval elapsed"),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1001, generation=1, failures=3, last_failure=1000),
-            Action(Step.WAIT, delay=3, why="retry after 3 failed attempts"),
+            Decision(Action.WAIT, delay=3, why="retry after 3 failed attempts"),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1004, generation=1, failures=3, last_failure=1000),
-            Action(Step.FETCH, why="retry after 3 failed attempts"),
+            Decision(Action.FETCH, why="retry after 3 failed attempts"),
         ),
         (
             SyncSpec(url="file:///r", path=".", suspend=True),
             SYNCED,
             Observed(now=5000, generation=9, requested="x"),
-            Action(Step.SUSPENDED),
+            Decision(Action.SUSPENDED),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1060, generation=1, commit=A),
-            Action(Step.UP_TO_DATE, why=f"commit {A} is already applied"),
+            Decision(Action.UP_TO_DATE, why=f"commit {A} is already applied"),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1060, generation=1, commit=B),
-            Action(Step.APPLY, why=f"new commit {B}"),
+            Decision(Action.APPLY, why=f"new commit {B}"),
         ),
         (
             SPEC,
             SYNCED,
             Observed(now=1060, generation=1, commit=A, requested="go"),
-            Action(Step.APPLY, why="a sync was requested"),
+            Decision(Action.APPLY, why="a sync was requested"),
         ),
         (
             SPEC,
             SyncStatus(observed_generation=1, last_applied_commit=A, ready=False),
             Observed(now=1060, generation=1, commit=A),
-            Action(Step.APPLY, why="the last attempt failed"),
+            Decision(Action.APPLY, why="the last attempt failed"),
         ),
     ],
 )
-def test_decide(spec: SyncSpec, status: SyncStatus, observed: Observed, expected: Action) -> None:
+def test_decide(spec: SyncSpec, status: SyncStatus, observed: Observed, expected: Decision) -> None:
     assert decide(spec, status, observed) == expected
 
 
@@ -140,15 +140,15 @@ specs = st.builds(
 def test_decide_properties(spec: SyncSpec, status: SyncStatus, observed: Observed) -> None:
     action = decide(spec, status, observed)
     if spec.suspend:
-        assert action.step is Step.SUSPENDED
+        assert action.action is Action.SUSPENDED
     elif observed.commit is None:
-        assert action.step in (Step.WAIT, Step.FETCH)
-        if action.step is Step.WAIT:
+        assert action.action in (Action.WAIT, Action.FETCH)
+        if action.action is Action.WAIT:
             assert 0 < action.delay <= spec.interval
     else:
-        assert action.step in (Step.APPLY, Step.UP_TO_DATE)
+        assert action.action in (Action.APPLY, Action.UP_TO_DATE)
         if observed.commit != status.last_applied_commit:
-            assert action.step is Step.APPLY
+            assert action.action is Action.APPLY
 
 
 @given(specs, statuses, observations)
@@ -169,7 +169,7 @@ def test_an_applied_commit_is_never_applied_again_without_cause(
         ready=True,
     )
     if not spec.suspend:
-        assert decide(spec, settled, quiet).step is Step.UP_TO_DATE
+        assert decide(spec, settled, quiet).action is Action.UP_TO_DATE
 
 
 @given(st.integers(1, 100), st.floats(1, 3600))

@@ -12,8 +12,8 @@ import pytest
 from gitops.sync.credentials import Credentials, git_environment
 from gitops.sync.fetch import FetchError, checkout, fetch_branch
 from gitops.sync.process import run_command
-from gitops.sync.testing import GitRemote
-from gitops.sync.testing_ssh import GitSshServer, KeyPair, make_key
+from support.git import GitRemote
+from support.ssh import GitSshServer, KeyPair, make_key
 
 SECRET = "default/git-ssh"
 

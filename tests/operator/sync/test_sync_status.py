@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from gitops.api import Reason
 from gitops.sync import metrics, reasons
 from gitops.sync.model import ObjectRef
-from gitops.sync.prune import decide_prune
+from gitops.sync.plan import decide_prune
 from gitops.sync.reasons import outcome
 from gitops.sync.status import Attempt, build_status, suspended_status
 from prometheus_client import REGISTRY
@@ -54,7 +55,7 @@ def test_success_records_commit_inventory_and_ready() -> None:
         (reasons.APPLY_FAILED, False),
     ],
 )
-def test_failure_keeps_the_applied_commit_apart(reason: str, stalled: bool) -> None:
+def test_failure_keeps_the_applied_commit_apart(reason: Reason, stalled: bool) -> None:
     before = build_status(
         {},
         Attempt(outcome(reasons.SYNCED, commit="a", applied=1, pruned=0), A, [CM]),
@@ -72,9 +73,9 @@ def test_failure_keeps_the_applied_commit_apart(reason: str, stalled: bool) -> N
     assert status["lastSyncTime"] == before["lastSyncTime"]
     assert status["inventory"] == before["inventory"]
     conditions = _conditions(status)
-    assert conditions["Ready"] == ("False", reason)
-    assert conditions["Stalled"] == ("True" if stalled else "False", reason)
-    assert conditions["Reconciling"] == ("False" if stalled else "True", reason)
+    assert conditions["Ready"] == ("False", reason.name)
+    assert conditions["Stalled"] == ("True" if stalled else "False", reason.name)
+    assert conditions["Reconciling"] == ("False" if stalled else "True", reason.name)
     times = {c["type"]: c["lastTransitionTime"] for c in status["conditions"]}
     assert times["Ready"] == "2026-01-02T03:09:05Z"
     if not stalled:

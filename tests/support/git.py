@@ -7,17 +7,12 @@ import hmac
 import os
 import ssl
 import subprocess
-import sys
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from gitops.sync.build import find_kubectl
 from gitops.sync.process import run_command
-
-CRDS = Path(__file__).resolve().parents[3] / "manifests" / "crds"
 
 
 def git_env(home: Path) -> dict[str, str]:
@@ -166,15 +161,7 @@ def _handler(owner: GitHttpsServer) -> type[BaseHTTPRequestHandler]:
             done = subprocess.run(
                 ["git", "http-backend"], input=body, capture_output=True, env=env, check=False
             )
-            head, _, payload = done.stdout.partition(b"\r\n\r\n")
-            status = 200
-            headers = []
-            for line in head.decode().split("\r\n"):
-                key, _, value = line.partition(":")
-                if key.lower() == "status":
-                    status = int(value.split()[0])
-                elif key:
-                    headers.append((key, value.strip()))
+            status, headers, payload = _cgi_response(done.stdout)
             self.send_response(status)
             for key, value in headers:
                 self.send_header(key, value)
@@ -185,36 +172,14 @@ def _handler(owner: GitHttpsServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def install_crds(kubeconfig: Path) -> None:
-    """Apply the operator's CRDs (manifests/crds) to a cluster."""
-    for crd in sorted(CRDS.glob("*.yaml")):
-        args = [find_kubectl(), "--kubeconfig", str(kubeconfig), "apply", "--server-side"]
-        run_command([*args, "--validate=false", "-f", str(crd)], timeout=60)
-
-
-@contextmanager
-def running_operator(
-    kubeconfig: Path, folder: Path, env: Mapping[str, str] | None = None
-) -> Iterator[Path]:
-    """`python -m gitops` cluster-wide in its own process; yields the file its logs go to."""
-    install_crds(kubeconfig)
-    settings = {
-        "KUBECONFIG": str(kubeconfig),
-        "OPERATOR_IMAGE": "ghcr.io/owner/myfoodbudget-operator:test",
-        "METRICS_HOST": "127.0.0.1",
-        "METRICS_PORT": "0",
-        "WORK_DIR": str(folder / "work"),
-    }
-    log = folder / "operator.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gitops"],
-            env={**os.environ, **settings, **(env or {})},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield log
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def _cgi_response(output: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The status, headers and body of a CGI program's output (git http-backend's)."""
+    head, _, payload = output.partition(b"\r\n\r\n")
+    status, headers = 200, []
+    for line in head.decode().split("\r\n"):
+        key, _, value = line.partition(":")
+        if key.lower() == "status":
+            status = int(value.split()[0])
+        elif key:
+            headers.append((key, value.strip()))
+    return status, headers, payload

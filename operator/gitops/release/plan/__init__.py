@@ -1,0 +1,76 @@
+"""The Release plan: (spec, status, observed) -> Decision, a dispatcher over pure steps.
+
+One step per active phase (STEPS), and the idle step when nothing is in flight. A step looks
+at a Ctx and returns a Transition; `status.build_decision` turns it into the whole next
+status, its conditions and its Event.
+
+Contract for the runtime (observe/act/reconcile):
+- Call `decide` once per reconcile; execute `decision.action` (idempotent: EnsureDeployment
+  applies the Deployment, StartJob creates a Job whose name is deterministic, a 409 is success),
+  write `decision.status` as the whole status (keys set to None must be removed/nulled), emit
+  `decision.event` if any, and requeue after `action.requeue_after` seconds.
+- Observe the Jobs named in status.rollout.snapshotJob / status.rollout.restoreJob.
+- An invalid spec (SpecError from ReleaseSpec.from_dict) goes to `decide_invalid` instead.
+
+Behaviour worth knowing:
+- First deploy (status.image empty): nothing to snapshot or roll back to; the image is rolled
+  out and gated; on failure the phase is Failed and the Deployment is left as it is.
+- Recreate scales the serving version to 0 before the snapshot (quiescent copy); RollingUpdate
+  snapshots online while it serves.
+- spec.paused stops new rollouts only; a rollout or rollback in flight completes.
+- A `failedImage` is not rolled out again while spec.image equals it, unless the retry
+  annotation carries a value not yet seen (status.retryToken).
+- restoreDatabase IfSchemaChanged is decided by the restore Job itself: it compares the
+  snapshot's schemaVersion with `PRAGMA user_version` of the current database and only restores
+  when they differ (its result says restored true/false).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from gitops.release.actions import Decision
+from gitops.release.observed import Observed
+from gitops.release.plan.context import Ctx, Transition
+from gitops.release.plan.idle import decide_idle
+from gitops.release.plan.rollback import decide_rolling_back
+from gitops.release.plan.rollout import decide_rolling_out
+from gitops.release.plan.snapshot import decide_snapshotting
+from gitops.release.plan.status import build_decision, build_invalid_decision
+from gitops.release.spec import ReleaseSpec, SpecError
+from gitops.release.state import Phase, Rollout
+
+Step = Callable[[Ctx, Rollout], Transition]
+
+STEPS: Mapping[Phase, Step] = {
+    Phase.SNAPSHOTTING: decide_snapshotting,
+    Phase.ROLLING_OUT: decide_rolling_out,
+    Phase.ROLLING_BACK: decide_rolling_back,
+}
+
+
+def decide(spec: ReleaseSpec, status: Mapping[str, Any] | None, observed: Observed) -> Decision:
+    """Decide the next action and the next status for one Release."""
+    ctx = Ctx.of(spec, status or {}, observed)
+    return build_decision(ctx, _transition(ctx))
+
+
+def _transition(ctx: Ctx) -> Transition:
+    """The step of the rollout in flight; when idle, a rollout started takes its first step."""
+    if ctx.rollout is not None:
+        return STEPS[ctx.rollout.phase](ctx, ctx.rollout)
+    idle = decide_idle(ctx)
+    if isinstance(idle, Transition):
+        return idle
+    first = STEPS[idle.rollout.phase](idle.ctx, idle.rollout)
+    return replace(first, changes={**idle.changes, **first.changes})
+
+
+def decide_invalid(
+    error: SpecError, status: Mapping[str, Any] | None, *, now: datetime, generation: int
+) -> Decision:
+    """Failed with a message naming the field; nothing in the cluster is touched."""
+    return build_invalid_decision(error, status or {}, now=now, generation=generation)

@@ -1,0 +1,77 @@
+"""The questions the Release plan's steps ask of the observed world (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gitops.clock import parse_time
+from gitops.release.observed import JobView, Observed
+from gitops.release.spec import ReleaseSpec
+
+FAIL_FAST_REASONS = frozenset(
+    {"ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "InvalidImageName"}
+)
+
+
+def deployment_complete(observed: Observed, image: str, replicas: int) -> bool:
+    """True when the Deployment runs `image` on all `replicas`, all ready, no old pods left."""
+    d = observed.deployment
+    if d is None or d.image != image or d.replicas != replicas:
+        return False
+    if d.observed_generation < d.generation or d.old_pods:
+        return False
+    counts = (d.updated_replicas, d.ready_replicas, d.available_replicas)
+    return all(count == replicas for count in counts)
+
+
+def ready_count(observed: Observed, image: str) -> int:
+    """How many pods of `image` are ready."""
+    return sum(1 for pod in observed.pods if pod.image == image and pod.ready)
+
+
+def stopped(observed: Observed) -> bool:
+    """True when no pod of the Release exists and the Deployment (if any) wants none."""
+    d = observed.deployment
+    return not observed.pods and (d is None or d.replicas == 0)
+
+
+def drifted(spec: ReleaseSpec, observed: Observed, image: str, replicas: int) -> bool:
+    """True when the Deployment is missing or differs in image, replicas or template."""
+    d = observed.deployment
+    if d is None:
+        return True
+    return (d.image, d.replicas, d.template_hash) != (image, replicas, spec.template_hash)
+
+
+def fail_fast_cause(observed: Observed, image: str, max_restarts: int) -> str:
+    """Why a pod of `image` cannot become ready ('' when none is failing)."""
+    for pod in observed.pods:
+        if pod.image != image:
+            continue
+        if pod.waiting_reason in FAIL_FAST_REASONS:
+            return f"container is in {pod.waiting_reason}"
+        if pod.restart_count > max_restarts:
+            count = pod.restart_count
+            return f"container restarted {count} times (readiness.maxRestarts {max_restarts})"
+    return ""
+
+
+def seconds_since(observed: Observed, stamp: str | None) -> float:
+    """Seconds elapsed since an RFC 3339 stamp (0 when unknown)."""
+    moment = parse_time(stamp)
+    return 0.0 if moment is None else (observed.now - moment).total_seconds()
+
+
+def node_of(observed: Observed) -> str:
+    """The node of the first scheduled pod ('' when none is scheduled)."""
+    return next((pod.node_name for pod in observed.pods if pod.node_name), "")
+
+
+def job_result(job: JobView) -> tuple[Mapping[str, Any] | None, str]:
+    """(result, '') for a Job that completed with an ok result, else (None, why it failed)."""
+    result = job.result or {}
+    if job.outcome == "Complete" and result.get("ok") is True:
+        return result, ""
+    error = str(result.get("error") or job.message or "the Job reported no result")
+    return None, error
