@@ -44,8 +44,10 @@ ROLLOUT_SUPERSEDED = Reason.normal(
 ROLLOUT_CANCELLED = Reason.normal(
     "RolloutCancelled", "spec.image is back to {image}: rollout of {target} cancelled{detail}"
 )
-# {then}: "rolling back to <previous>", or why it is not rolled back and how to retry.
-READINESS_FAILED = Reason.warning("ReadinessFailed", "{image} failed readiness: {cause}; {then}")
+# {next_step}: "rolling back to <previous>", or why it is not rolled back and how to retry.
+READINESS_FAILED = Reason.warning(
+    "ReadinessFailed", "{image} failed readiness: {cause}; {next_step}"
+)
 RESTORE_STARTED = Reason.normal(
     "RestoreStarted", "Job {job} is restoring snapshot {file} ({policy})"
 )

@@ -30,8 +30,8 @@ def begin_rollback(ctx: Ctx, rollout: Rollout, cause: str, reason: Reason) -> Tr
     cancelled = reason is R.ROLLOUT_CANCELLED
     if not previous or (not spec.rollback.automatic and not cancelled):
         why_not = "there is no previous version" if not previous else "rollback.automatic is false"
-        then = f"not rolled back: {why_not}; {R.RETRY_HINT}"
-        message = R.READINESS_FAILED.message(image=target, cause=cause, then=then)
+        next_step = f"not rolled back: {why_not}; {R.RETRY_HINT}"
+        message = R.READINESS_FAILED.message(image=target, cause=cause, next_step=next_step)
         return close(ctx, rollout, Phase.FAILED, R.READINESS_FAILED, message)
     rollout = replace(
         rollout,
@@ -45,8 +45,8 @@ def begin_rollback(ctx: Ctx, rollout: Rollout, cause: str, reason: Reason) -> Tr
             image=previous, target=target, detail=": rolling back"
         )
     else:
-        then = f"rolling back to {previous}"
-        message = reason.message(image=target, cause=cause, then=then)
+        next_step = f"rolling back to {previous}"
+        message = reason.message(image=target, cause=cause, next_step=next_step)
     action = build_ensure(spec, previous, replicas)
     return Transition(Phase.ROLLING_BACK, reason, message, action, rollout)
 
