@@ -10,21 +10,13 @@ from gitops.release.observed import DeploymentView, JobView, Observed, PodView
 from gitops.release.plan import decide
 from gitops.release.reasons import BY_NAME
 from gitops.release.spec import ReleaseSpec
+from gitops.release.state import Phase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from planhelpers import SNAPSHOT_RESULT, T0, V1, V2, V3, make_spec, ready_status
 
 IMAGES = (V1, V2, V3)
-PHASES = {
-    "Pending",
-    "Snapshotting",
-    "RollingOut",
-    "Ready",
-    "RollingBack",
-    "RolledBack",
-    "Failed",
-    "Paused",
-}
+PHASES = {phase.value for phase in Phase}  # the CRD's enum (test_crd holds the two equal)
 WAITING = ("", "", "ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "ContainerCreating")
 JOB_KINDS = ("absent", "running", "ok", "no-result", "failed")
 RESTORE_RESULTS = ({"ok": True, "restored": True}, {"ok": True, "restored": False})
