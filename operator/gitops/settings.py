@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops.release.spec import IMAGE_PATTERN
-from gitops.sync.model import parse_kinds
+from gitops.images import IMAGE_RE
 
 DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "gitops"
 NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -117,9 +116,18 @@ class _Reader:
 
 def _image(raw: str) -> str:
     """An image reference such as ghcr.io/owner/name:tag@sha256:..."""
-    if not re.match(IMAGE_PATTERN, raw):
+    if not IMAGE_RE.match(raw):
         raise ValueError("expected an image reference like ghcr.io/owner/name:tag")
     return raw
+
+
+def parse_kinds(raw: str) -> frozenset[str]:
+    """A comma-separated list of kinds such as 'Namespace,ClusterRole'."""
+    kinds = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    bad = sorted(kind for kind in kinds if not kind.isalnum() or not kind[0].isupper())
+    if bad:
+        raise ValueError(f"expected kinds like Namespace,ClusterRole; not {', '.join(bad)}")
+    return kinds
 
 
 def _name(raw: str) -> str:

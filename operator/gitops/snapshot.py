@@ -32,7 +32,7 @@ from gitops.dbfiles import (
     utc_stamp,
     write_json,
 )
-from gitops.release.spec import short_image
+from gitops.images import short_image
 
 FAILED_PREFIX = "failed-"
 

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitops.api import RETRY_ANNOTATION
+from gitops.images import IMAGE_RE
 
 STRATEGIES = ("Recreate", "RollingUpdate")
 RESTORE_POLICIES = ("Never", "IfSchemaChanged", "Always")
-
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
-_DOMAIN = rf"(?:{_LABEL}(?:\.{_LABEL})*(?::[0-9]+)?/)?"
-_TAG = r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
-_DIGEST = r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
-IMAGE_PATTERN = rf"^{_DOMAIN}{_COMPONENT}(?:/{_COMPONENT})*{_TAG}{_DIGEST}$"
-_IMAGE_RE = re.compile(IMAGE_PATTERN)
 
 
 class SpecError(ValueError):
@@ -30,17 +22,6 @@ class SpecError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
-
-
-def short_image(ref: str) -> str:
-    """Return the tag of an image reference, else the first 12 digest characters, else 'latest'."""
-    name, _, digest = ref.partition("@")
-    last = name.rsplit("/", 1)[-1]
-    if ":" in last:
-        return last.split(":", 1)[1]
-    if digest:
-        return digest.split(":", 1)[-1][:12]
-    return "latest"
 
 
 def _get(data: Mapping[str, Any], key: str, path: str, kind: type, default: Any) -> Any:
@@ -153,7 +134,7 @@ def _containers(template: Mapping[str, Any]) -> list[str]:
 def _image(spec: Mapping[str, Any]) -> str:
     """spec.image, checked against the image reference grammar."""
     image: str = _get(spec, "image", "spec.image", str, "")
-    if not _IMAGE_RE.match(image):
+    if not IMAGE_RE.match(image):
         message = f"must be an image reference like registry/name:tag, got {image!r}"
         raise SpecError("spec.image", message)
     return image

@@ -118,12 +118,3 @@ class ObjectRef:
     def __str__(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {where}{self.name}"
-
-
-def parse_kinds(raw: str) -> frozenset[str]:
-    """A comma-separated list of kinds such as 'Namespace,ClusterRole'."""
-    kinds = frozenset(part.strip() for part in raw.split(",") if part.strip())
-    bad = sorted(kind for kind in kinds if not kind.isalnum() or not kind[0].isupper())
-    if bad:
-        raise ValueError(f"expected kinds like Namespace,ClusterRole; not {', '.join(bad)}")
-    return kinds

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from gitops.images import IMAGE_PATTERN
 from gitops.release import spec as model
 from planhelpers import TEMPLATE
 
@@ -97,7 +98,7 @@ def test_schema_is_structural_and_documented() -> None:
 
 def test_image_pattern_and_enums_match_the_model() -> None:
     props = SPEC["properties"]
-    assert props["image"]["pattern"] == model.IMAGE_PATTERN
+    assert props["image"]["pattern"] == IMAGE_PATTERN
     assert tuple(props["strategy"]["enum"]) == model.STRATEGIES
     assert (
         tuple(props["rollback"]["properties"]["restoreDatabase"]["enum"]) == model.RESTORE_POLICIES

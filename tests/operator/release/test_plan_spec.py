@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from gitops.images import short_image
 from gitops.release.actions import Wait
 from gitops.release.plan import decide_invalid
-from gitops.release.spec import ReleaseSpec, SpecError, short_image
+from gitops.release.spec import ReleaseSpec, SpecError
 from planhelpers import T0, TEMPLATE, V1, ready_status
 
 BASE: dict[str, Any] = {"image": V1, "template": TEMPLATE, "snapshot": {"claimName": "data"}}

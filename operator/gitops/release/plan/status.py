@@ -13,10 +13,11 @@ from typing import Any
 
 from gitops.api import FALSE, TRUE
 from gitops.conditions import Update, find_condition, set_conditions
+from gitops.images import short_image
 from gitops.release import reasons as R
 from gitops.release.actions import Decision, Event, Wait
 from gitops.release.plan.context import Ctx, Transition
-from gitops.release.spec import SpecError, short_image
+from gitops.release.spec import SpecError
 from gitops.release.state import Phase
 
 CONDITION_TYPES = ("Ready", "Progressing", "Degraded")
