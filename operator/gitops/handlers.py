@@ -50,11 +50,11 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
         await memo.http.cleanup()
 
 
-def _poke_on_change(memo: Any, plural: str, body: kopf.Body, annotation: str) -> None:
-    """Wake an object's loop when its spec or its trigger annotation changes (not on status)."""
+def _poke_on_change(memo: Any, plural: str, body: kopf.Body, annotations: tuple[str, ...]) -> None:
+    """Wake an object's loop when its spec or a request annotation changes (not on status)."""
     meta = body.metadata
     key = (plural, meta.namespace or "", meta.name or "")
-    marker = (meta.get("generation"), meta.annotations.get(annotation))
+    marker = (meta.get("generation"), *(meta.annotations.get(a) for a in annotations))
     seen = memo.setdefault("markers", {})
     if seen.get(key) != marker:
         seen[key] = marker
@@ -73,7 +73,7 @@ async def release_daemon(namespace: str | None, name: str, memo: Any, **_: Any) 
 @kopf.on.event(GROUP, VERSION, RELEASE_PLURAL)
 def release_changed(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Wake the Release's loop when its spec or retry annotation changes."""
-    _poke_on_change(memo, RELEASE_PLURAL, body, RETRY_ANNOTATION)
+    _poke_on_change(memo, RELEASE_PLURAL, body, (RETRY_ANNOTATION,))
 
 
 @kopf.on.event("apps", "v1", "deployments", labels={RELEASE_LABEL: kopf.PRESENT})
@@ -97,4 +97,4 @@ async def gitsync_daemon(body: kopf.Body, memo: Any, **_: Any) -> None:
 @kopf.on.event(GROUP, VERSION, GITSYNC_PLURAL)
 def gitsync_changed(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Wake the GitSync's loop when its spec or its sync-requested annotation changes."""
-    _poke_on_change(memo, GITSYNC_PLURAL, body, SYNC_REQUEST_ANNOTATION)
+    _poke_on_change(memo, GITSYNC_PLURAL, body, (SYNC_REQUEST_ANNOTATION,))

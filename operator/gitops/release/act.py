@@ -22,7 +22,7 @@ def release_path(namespace: str, name: str) -> str:
     return namespaced(API_VERSION, RELEASE_PLURAL, namespace, name)
 
 
-def deployment_patch(live: Body, desired: Body) -> Body | None:
+def build_deployment_patch(live: Body, desired: Body) -> Body | None:
     """The merge patch that turns the live Deployment into the desired one (None: no change)."""
     patch: Body = {}
     live_meta = live.get("metadata") or {}
@@ -71,7 +71,7 @@ def _item_differs(have: Any, want: Any) -> bool:
     return bool(have != want)
 
 
-async def ensure_deployment(kube: Kube, desired: Body) -> str:
+async def apply_deployment(kube: Kube, desired: Body) -> str:
     """Create the Deployment or patch it into shape; return created, patched or unchanged."""
     meta = desired["metadata"]
     path = namespaced("apps/v1", "deployments", meta["namespace"], meta["name"])
@@ -79,14 +79,14 @@ async def ensure_deployment(kube: Kube, desired: Body) -> str:
     if live is None:
         await kube.create(namespaced("apps/v1", "deployments", meta["namespace"]), desired)
         return "created"
-    patch = deployment_patch(live, desired)
+    patch = build_deployment_patch(live, desired)
     if patch is None:
         return "unchanged"
     await kube.merge_patch(path, patch)
     return "patched"
 
 
-async def start_job(kube: Kube, job: Body) -> str:
+async def create_job(kube: Kube, job: Body) -> str:
     """Create the Job; one that already exists (same deterministic name) is fine."""
     meta = job["metadata"]
     try:
@@ -103,16 +103,16 @@ async def apply_action(
 ) -> str:
     """Carry out one action of the plan; return a word saying what happened."""
     if isinstance(action, EnsureDeployment):
-        return await ensure_deployment(kube, build_deployment(release, spec, action))
+        return await apply_deployment(kube, build_deployment(release, spec, action))
     if isinstance(action, StartJob):
         job = build_job(
             release, spec, action.job, settings.operator_image, settings.job_deadline_seconds
         )
-        return await start_job(kube, job)
+        return await create_job(kube, job)
     return "waiting"
 
 
-def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> Body | None:
+def build_status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> Body | None:
     """The merge patch from the old status to the new (removed keys nulled); None if equal.
 
     Objects are compared key by key, where a null is the same as an absent key (a merge patch
@@ -122,7 +122,7 @@ def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> Body | None:
     for key in {*old, *new}:
         have, want = old.get(key), new.get(key)
         if isinstance(have, Mapping) and isinstance(want, Mapping):
-            nested = status_patch(have, want)
+            nested = build_status_patch(have, want)
             if nested is not None:
                 patch[key] = nested
         elif have != want:
@@ -132,7 +132,7 @@ def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> Body | None:
 
 async def write_status(kube: Kube, release: Body, status: Mapping[str, Any]) -> bool:
     """Write the whole status in one merge patch of /status; return False when unchanged."""
-    patch = status_patch(release.get("status") or {}, status)
+    patch = build_status_patch(release.get("status") or {}, status)
     if patch is None:
         return False
     meta = release["metadata"]
@@ -142,7 +142,7 @@ async def write_status(kube: Kube, release: Body, status: Mapping[str, Any]) -> 
     return True
 
 
-async def emit(kube: Kube, release: Body, event: Event) -> None:
+async def record_event(kube: Kube, release: Body, event: Event) -> None:
     """Record the plan's Event on the Release; a failed Event is logged, never fatal."""
     try:
         await kube.create_event(release, event.type, event.reason, event.message)

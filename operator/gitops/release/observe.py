@@ -49,7 +49,7 @@ def current_hash(deployment: Body, replicasets: list[Body]) -> str:
     return str((newest["metadata"].get("labels") or {}).get(HASH_LABEL, ""))
 
 
-def pod_view(pod: Body, container: str) -> PodView:
+def build_pod_view(pod: Body, container: str) -> PodView:
     """What the plan needs of one pod; a terminating pod is never ready nor failing."""
     image = str(_container(pod.get("spec") or {}, container).get("image", ""))
     node = str((pod.get("spec") or {}).get("nodeName") or "")
@@ -72,7 +72,7 @@ def pod_view(pod: Body, container: str) -> PodView:
     )
 
 
-def deployment_view(
+def build_deployment_view(
     deployment: Body, pods: list[Body], new_hash: str, container: str
 ) -> DeploymentView:
     """The Deployment's spec and status, and how many pods still run an older template."""
@@ -82,7 +82,7 @@ def deployment_view(
     if new_hash:
         old = [p for p in pods if (p["metadata"].get("labels") or {}).get(HASH_LABEL) != new_hash]
     else:
-        old = [p for p in pods if pod_view(p, container).image != image]
+        old = [p for p in pods if build_pod_view(p, container).image != image]
     annotations = deployment["metadata"].get("annotations") or {}
     return DeploymentView(
         image=image,
@@ -109,7 +109,7 @@ def _outcome(job: Body) -> Literal["Complete", "Failed"] | None:
     return None
 
 
-def job_view(job: Body, pods: list[Body]) -> JobView:
+def build_job_view(job: Body, pods: list[Body]) -> JobView:
     """A Job's outcome and the JSON result its pod left in the termination message."""
     name = job["metadata"]["name"]
     mine = [p for p in pods if (p["metadata"].get("labels") or {}).get("job-name") == name]
@@ -156,13 +156,13 @@ async def observe(kube: Kube, release: Body, spec: ReleaseSpec) -> Observed:
     view = None
     if deployment is not None:
         new_hash = current_hash(deployment, replicasets)
-        view = deployment_view(deployment, app_pods, new_hash, spec.container)
+        view = build_deployment_view(deployment, app_pods, new_hash, spec.container)
     return Observed(
         now=datetime.now(UTC),
         deployment=view,
-        pods=tuple(pod_view(p, spec.container) for p in app_pods),
-        snapshot_job=job_view(snapshot_job, job_pods) if snapshot_job else None,
-        restore_job=job_view(restore_job, job_pods) if restore_job else None,
+        pods=tuple(build_pod_view(p, spec.container) for p in app_pods),
+        snapshot_job=build_job_view(snapshot_job, job_pods) if snapshot_job else None,
+        restore_job=build_job_view(restore_job, job_pods) if restore_job else None,
         pvc_exists=pvc is not None,
     )
 

@@ -56,7 +56,7 @@ def record_metrics(old: Mapping[str, Any], decision: Decision, now: datetime | N
             metrics.ROLLBACKS.labels(failure.reason if failure else "Unknown").inc()
 
 
-def notification_for(
+def build_notification(
     namespace: str, name: str, old: Mapping[str, Any], decision: Decision
 ) -> Notification | None:
     """A notification when a release was rolled back or failed (None otherwise)."""

@@ -11,10 +11,10 @@ from gitops.api import API_VERSION, RELEASE_KIND, RELEASE_PLURAL
 from gitops.kube import namespaced
 from gitops.loop import Loop, run_loop
 from gitops.notify import notify
-from gitops.release.act import apply_action, emit, release_path, write_status
+from gitops.release.act import apply_action, record_event, release_path, write_status
 from gitops.release.actions import Decision
 from gitops.release.observe import observe
-from gitops.release.outcomes import notification_for, record_metrics
+from gitops.release.outcomes import build_notification, record_metrics
 from gitops.release.plan import decide, decide_invalid
 from gitops.release.spec import ReleaseSpec, SpecError
 from gitops.runtime import Runtime
@@ -63,7 +63,7 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> tuple[float 
         event = decision.event
         extra = {**_ref(namespace, name), "reason": event.reason}
         log.info("%s: %s", event.reason, event.message, extra=extra)
-        await emit(kube, release, event)
+        await record_event(kube, release, event)
     record_metrics(old, decision)
     await _notify(runtime, namespace, name, old, decision)
     return decision.action.requeue_after, bool(decision.status.get("rollout"))
@@ -73,7 +73,7 @@ async def _notify(
     runtime: Runtime, namespace: str, name: str, old: Mapping[str, Any], decision: Decision
 ) -> None:
     """Send the rollback/failure notification this decision calls for, if any."""
-    note = notification_for(namespace, name, old, decision)
+    note = build_notification(namespace, name, old, decision)
     settings = runtime.settings
     if note is None or not settings.notify_secret:
         return

@@ -21,7 +21,7 @@ from gitops.sync.kubeapi import Catalog
 from gitops.sync.model import ObjectRef, SpecError, SyncSpec
 from gitops.sync.plan import Action, Observed, RetryPolicy, SyncStatus, decide, decide_prune
 from gitops.sync.reasons import Outcome, outcome
-from gitops.sync.status import Attempt, build_status, suspended_status
+from gitops.sync.status import Attempt, build_status, build_suspended_status
 
 log = logging.getLogger("gitops.sync")
 Body = dict[str, Any]
@@ -114,7 +114,7 @@ class Syncer:
             return decision.delay
         if decision.action is Action.SUSPENDED:
             now = datetime.now(UTC)
-            suspended = suspended_status(self.status, generation=generation, now=now)
+            suspended = build_suspended_status(self.status, generation=generation, now=now)
             await self._mark(obj, "suspended", suspended)
             return None
         self.marked.clear()
@@ -124,7 +124,7 @@ class Syncer:
         return 0.0
 
     async def _sync(self, obj: Body, target: Target, observed: Observed) -> None:
-        """Run one attempt, then write status and emit the Event of its outcome."""
+        """Run one attempt, then write status and record_event the Event of its outcome."""
         started = time.monotonic()
         status = SyncStatus.from_status(self.status)
         attempt = await run_attempt(self.kube, self.config, target, status, observed)
@@ -149,7 +149,7 @@ class Syncer:
             await self._announce(obj, attempt.outcome)
 
     async def _announce(self, obj: Body, result: Outcome) -> None:
-        """Log and emit the Event of an attempt that did something or failed."""
+        """Log and record_event the Event of an attempt that did something or failed."""
         where = f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
         level = logging.INFO if result.ok else logging.WARNING
         log.log(level, "%s %s: %s", where, result.reason.name, result.message)

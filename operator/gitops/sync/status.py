@@ -93,7 +93,7 @@ def _conditions(outcome: Outcome, retry_in: float) -> list[Update]:
     ]
 
 
-def suspended_status(
+def build_suspended_status(
     previous: Mapping[str, Any], *, generation: int, now: datetime
 ) -> dict[str, Any]:
     """The status of a suspended GitSync: Ready kept, neither reconciling nor stalled."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gitops.release.act import deployment_patch, status_patch
+from gitops.release.act import build_deployment_patch, build_status_patch
 from gitops.release.actions import EnsureDeployment
 from gitops.release.builders import build_deployment
 from gitops.release.spec import ReleaseSpec
@@ -41,17 +41,17 @@ def live_copy(deployment: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_server_defaults_are_not_drift() -> None:
-    assert deployment_patch(live_copy(desired()), desired()) is None
+    assert build_deployment_patch(live_copy(desired()), desired()) is None
 
 
 def test_a_new_image_patches_the_whole_spec() -> None:
     want = desired(image="ghcr.io/o/app:2")
-    patch = deployment_patch(live_copy(desired()), want)
+    patch = build_deployment_patch(live_copy(desired()), want)
     assert patch == {"spec": want["spec"]}
 
 
 def test_scaling_is_drift() -> None:
-    patch = deployment_patch(live_copy(desired()), desired(replicas=0))
+    patch = build_deployment_patch(live_copy(desired()), desired(replicas=0))
     assert patch is not None
     assert patch["spec"]["replicas"] == 0
 
@@ -59,14 +59,14 @@ def test_scaling_is_drift() -> None:
 def test_a_removed_env_variable_is_drift() -> None:
     live = live_copy(desired())
     live["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "B", "value": "2"})
-    assert deployment_patch(live, desired()) is not None
+    assert build_deployment_patch(live, desired()) is not None
 
 
 def test_a_foreign_deployment_is_adopted() -> None:
     live = live_copy(desired())
     live["metadata"]["ownerReferences"] = []
     del live["metadata"]["labels"]["app.kubernetes.io/managed-by"]
-    patch = deployment_patch(live, desired())
+    patch = build_deployment_patch(live, desired())
     assert patch is not None
     assert patch["metadata"]["ownerReferences"][0]["uid"] == "u-1"
     assert patch["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "myfoodbudget-operator"}
@@ -75,8 +75,8 @@ def test_a_foreign_deployment_is_adopted() -> None:
 def test_status_patch_holds_only_changes_and_nulls_removed_keys() -> None:
     old = {"phase": "RollingOut", "image": "a", "rollout": {"step": "RollingOut"}, "gone": 1}
     new = {"phase": "Ready", "image": "a", "rollout": None}
-    assert status_patch(old, new) == {"phase": "Ready", "rollout": None, "gone": None}
-    assert status_patch(new, dict(new)) is None
+    assert build_status_patch(old, new) == {"phase": "Ready", "rollout": None, "gone": None}
+    assert build_status_patch(new, dict(new)) is None
 
 
 def test_switching_to_recreate_drops_the_rolling_update_parameters() -> None:
@@ -85,6 +85,6 @@ def test_switching_to_recreate_drops_the_rolling_update_parameters() -> None:
         "type": "RollingUpdate",
         "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
     }
-    patch = deployment_patch(live, desired())
+    patch = build_deployment_patch(live, desired())
     assert patch is not None
     assert patch["spec"]["strategy"] == {"type": "Recreate", "rollingUpdate": None}

@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 from gitops.api import TEMPLATE_HASH_ANNOTATION
-from gitops.release.observe import current_hash, deployment_view, job_view, pod_view
+from gitops.release.observe import (
+    build_deployment_view,
+    build_job_view,
+    build_pod_view,
+    current_hash,
+)
 
 NEW, OLD = "ghcr.io/o/app:2", "ghcr.io/o/app:1"
 
@@ -38,14 +43,14 @@ def pod(  # noqa: PLR0913 - one keyword per pod field a test varies
 
 
 def test_pod_view_reads_readiness_restarts_and_waiting_reason() -> None:
-    view = pod_view(pod(NEW, restarts=4, waiting="CrashLoopBackOff"), "app")
+    view = build_pod_view(pod(NEW, restarts=4, waiting="CrashLoopBackOff"), "app")
     assert (view.image, view.ready, view.restart_count) == (NEW, False, 4)
     assert (view.waiting_reason, view.node_name) == ("CrashLoopBackOff", "n1")
-    assert pod_view(pod(NEW, ready=True), "app").ready
+    assert build_pod_view(pod(NEW, ready=True), "app").ready
 
 
 def test_terminating_pod_is_neither_ready_nor_failing() -> None:
-    view = pod_view(
+    view = build_pod_view(
         pod(OLD, ready=True, restarts=9, waiting="CrashLoopBackOff", deleting=True), "app"
     )
     assert (view.image, view.ready, view.restart_count, view.waiting_reason) == (OLD, False, 0, "")
@@ -90,7 +95,7 @@ def test_current_hash_is_the_replicaset_of_the_deployment_revision() -> None:
 
 def test_deployment_view_counts_pods_of_older_templates() -> None:
     pods = [pod(NEW, hash_="new"), pod(OLD, hash_="old"), pod(OLD, hash_="old", deleting=True)]
-    view = deployment_view(deployment(), pods, "new", "app")
+    view = build_deployment_view(deployment(), pods, "new", "app")
     assert (view.image, view.replicas, view.generation, view.observed_generation) == (NEW, 1, 4, 3)
     assert (view.updated_replicas, view.ready_replicas, view.available_replicas) == (1, 1, 0)
     assert view.old_pods == 2
@@ -98,7 +103,7 @@ def test_deployment_view_counts_pods_of_older_templates() -> None:
 
 
 def test_without_replicasets_old_pods_are_those_of_another_image() -> None:
-    view = deployment_view(deployment(), [pod(NEW), pod(OLD)], "", "app")
+    view = build_deployment_view(deployment(), [pod(NEW), pod(OLD)], "", "app")
     assert view.old_pods == 1
 
 
@@ -117,7 +122,9 @@ def job_pod(message: str, name: str = "snap-1") -> dict[str, Any]:
 
 def test_completed_job_carries_its_json_result() -> None:
     result = {"ok": True, "file": "a.db", "sizeBytes": 10}
-    view = job_view(job([{"type": "Complete", "status": "True"}]), [job_pod(json.dumps(result))])
+    view = build_job_view(
+        job([{"type": "Complete", "status": "True"}]), [job_pod(json.dumps(result))]
+    )
     assert (view.name, view.outcome, view.result) == ("snap-1", "Complete", result)
 
 
@@ -132,17 +139,17 @@ def test_completed_job_carries_its_json_result() -> None:
     ],
 )
 def test_job_outcome_follows_its_conditions(conditions: list[dict[str, str]], outcome: str) -> None:
-    assert job_view(job(conditions), []).outcome == outcome
+    assert build_job_view(job(conditions), []).outcome == outcome
 
 
 def test_crashed_job_reports_its_log_tail_as_the_message() -> None:
     failed = [{"type": "Failed", "status": "True", "message": "Job has reached the backoff limit"}]
-    view = job_view(job(failed), [job_pod("Traceback ...\nOSError: disk full")])
+    view = build_job_view(job(failed), [job_pod("Traceback ...\nOSError: disk full")])
     assert view.result is None
     assert view.message.endswith("OSError: disk full")
-    assert job_view(job(failed), []).message == "Job has reached the backoff limit"
+    assert build_job_view(job(failed), []).message == "Job has reached the backoff limit"
 
 
 def test_pods_of_other_jobs_are_ignored() -> None:
-    view = job_view(job([]), [job_pod('{"ok": true}', name="other")])
+    view = build_job_view(job([]), [job_pod('{"ok": true}', name="other")])
     assert view.result is None

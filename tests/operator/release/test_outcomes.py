@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from gitops.release.actions import Decision, Event, Wait
-from gitops.release.outcomes import notification_for, record_metrics
+from gitops.release.outcomes import build_notification, record_metrics
 from prometheus_client import REGISTRY
 
 NOW = datetime(2026, 1, 1, 0, 1, 0, tzinfo=UTC)
@@ -64,12 +64,12 @@ def test_jobs_are_counted_by_outcome(reason: str, metric: str, outcome: str) -> 
 
 def test_rollback_and_failure_notify_once() -> None:
     new = decision("RolledBack", "RolledBack", warning=True, image="app:1", failedImage="app:2")
-    note = notification_for("web", "shop", {"phase": "RollingBack"}, new)
+    note = build_notification("web", "shop", {"phase": "RollingBack"}, new)
     assert note is not None
     assert note.subject == "Release web/shop: RolledBack (RolledBack)"
     assert note.fields["failedImage"] == "app:2"
     assert note.text == "RolledBack happened"
-    assert notification_for("web", "shop", {"phase": "RolledBack"}, new) is None
+    assert build_notification("web", "shop", {"phase": "RolledBack"}, new) is None
 
 
 @pytest.mark.parametrize(
@@ -84,4 +84,4 @@ def test_rollback_and_failure_notify_once() -> None:
     ],
 )
 def test_who_gets_notified(old_phase: str, new: Decision, notified: bool) -> None:
-    assert (notification_for("web", "shop", {"phase": old_phase}, new) is not None) is notified
+    assert (build_notification("web", "shop", {"phase": old_phase}, new) is not None) is notified

@@ -10,7 +10,7 @@ from gitops.sync import metrics, reasons
 from gitops.sync.model import ObjectRef
 from gitops.sync.plan import decide_prune
 from gitops.sync.reasons import outcome
-from gitops.sync.status import Attempt, build_status, suspended_status
+from gitops.sync.status import Attempt, build_status, build_suspended_status
 from prometheus_client import REGISTRY
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -107,7 +107,7 @@ def test_suspended_keeps_ready() -> None:
         now=NOW,
         request=None,
     )
-    status = suspended_status(before, generation=2, now=NOW)
+    status = build_suspended_status(before, generation=2, now=NOW)
     assert _conditions(status)["Ready"] == ("True", "Synced")
     assert _conditions(status)["Reconciling"] == ("False", "Suspended")
 
