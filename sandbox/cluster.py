@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,15 @@ def install_signals(stopping: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stopping.set)
 
 
-async def run_node(url: str, config: Config, state: State, stopping: asyncio.Event) -> None:
+async def run_node(
+    url: str, config: Config, state: State, stopping: asyncio.Event, client_ssl: ssl.SSLContext
+) -> None:
     """The controllers and the kubelet until `stopping` is set; then stop every process."""
     catalog = load_catalog(config.images)
     backoff = BackoffPolicy.from_env()
     config.data.mkdir(parents=True, exist_ok=True)
-    async with aiohttp.ClientSession() as session:
+    connector = aiohttp.TCPConnector(ssl=client_ssl)
+    async with aiohttp.ClientSession(connector=connector) as session:
         cluster = ClusterView(Api(url, session))
         runtime = ProcessRuntime(config.data, catalog)
         kubelet = Kubelet(cluster, config.data, runtime, backoff)
@@ -88,18 +92,21 @@ async def run(config: Config) -> int:
     state = build_state(config)
     stopping = asyncio.Event()
     install_signals(stopping)
-    server = await listen(make_app(state), config.port)
+    pki_dir = config.data / "pki"
+    state.pki.write(pki_dir)
+    server_ssl, client_ssl = state.pki.server_context(pki_dir), state.pki.node_context(pki_dir)
+    server = await listen(make_app(state), config.port, server_ssl, client_ssl)
     try:
-        seed(state)
+        seed(state, int(server.url.rsplit(":", 1)[1]))
         state.store.compact()  # like a real cluster: the versions of its bootstrap are long gone
         await server.answers()
-        write_kubeconfig(config.kubeconfig, server.url)
+        write_kubeconfig(config.kubeconfig, server.url, state.pki)
         print(
             f"sandbox: Kubernetes API listening on {server.url} (kubeconfig {config.kubeconfig}, "
             f"data {config.data})",
             flush=True,
         )
-        task = asyncio.create_task(run_node(server.url, config, state, stopping))
+        task = asyncio.create_task(run_node(server.url, config, state, stopping, client_ssl))
         task.add_done_callback(_report)
         await stopping.wait()
         await asyncio.wait({task}, timeout=STOP_TIMEOUT)

@@ -7,11 +7,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from sandbox.apiserver import crds, discovery, openapi, rbac
+from sandbox.apiserver import crds, discovery, openapi, reviews
 from sandbox.apiserver.errors import APIError
 from sandbox.apiserver.gc import Collector
+from sandbox.apiserver.policy import Aggregator
 from sandbox.apiserver.registry import Registry
 from sandbox.apiserver.resources import ResourceHandler
+from sandbox.apiserver.security import security_middleware, user_of
+from sandbox.apiserver.serviceaccounts import AccountsController, admit_pod
 from sandbox.apiserver.state import State
 from sandbox.apiserver.wire import read_body, respond
 
@@ -79,13 +82,15 @@ async def resource_list(request: web.Request) -> web.Response:
 
 
 async def access_review(request: web.Request) -> web.Response:
-    """POST (self)subjectaccessreviews: what RBAC would answer (never enforced here)."""
+    """POST (self)subjectaccessreviews: what RBAC answers for this user (or the subject)."""
     body = await read_body(request)
-    if not isinstance(body, dict):
-        raise APIError(400, "BadRequest", "the request body must be an access review object")
-    user = request.headers.get("Impersonate-User", "")
-    groups = request.headers.getall("Impersonate-Group", [])
-    return respond(rbac.review(request.app[STATE].store, body, user, groups), 201)
+    store = request.app[STATE].store
+    return respond(reviews.access_review(store, body, user_of(request)), 201)
+
+
+async def self_subject_review(request: web.Request) -> web.Response:
+    """POST selfsubjectreviews (`kubectl auth whoami`): who the server takes the caller for."""
+    return respond(reviews.self_review(user_of(request)), 201)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -150,10 +155,14 @@ def _resources(handler: ResourceHandler, core: bool) -> Handler:
 
 def make_app(state: State) -> web.Application:
     """The API server's application over this state (its registry holds the built-in kinds)."""
-    app = web.Application(middlewares=[errors_middleware], client_max_size=64 * 1024**2)
+    middlewares = [errors_middleware, security_middleware(state)]
+    app = web.Application(middlewares=middlewares, client_max_size=64 * 1024**2)
     app[STATE] = state
     crds.install(state)
     Collector(state.api)
+    Aggregator(state.api)
+    AccountsController(state.api, state.pki.ca)
+    state.api.mutating.append(lambda rtype, obj: admit_pod(state.api, rtype, obj))
     handler = ResourceHandler(state)
     r = app.router
     r.add_get("/version", version)
@@ -171,6 +180,7 @@ def make_app(state: State) -> web.Application:
     r.add_route("*", "/api/v1/{tail:.+}", _resources(handler, True))
     for kind in ("selfsubjectaccessreviews", "subjectaccessreviews"):
         r.add_post(f"/apis/authorization.k8s.io/v1/{kind}", access_review)
+    r.add_post("/apis/authentication.k8s.io/v1/selfsubjectreviews", self_subject_review)
     r.add_get("/apis/{group}", api_group)
     r.add_get("/apis/{group}/{version}", resource_list)
     r.add_route("*", "/apis/{group}/{version}/{tail:.+}", _resources(handler, False))

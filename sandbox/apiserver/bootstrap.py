@@ -1,9 +1,11 @@
-"""What every sandbox cluster starts with: four namespaces and the one node."""
+"""What every sandbox cluster starts with: four namespaces, the one node, the `kubernetes`
+Service and the bootstrap RBAC policy."""
 
 from __future__ import annotations
 
 import copy
 
+from sandbox.apiserver.policy import seed_policy
 from sandbox.apiserver.query import Options
 from sandbox.apiserver.registry import Target
 from sandbox.apiserver.state import State
@@ -44,8 +46,23 @@ NODE = {
 }
 
 
-def seed(state: State) -> None:
-    """Create the namespaces and the node (each namespace then gets its default ServiceAccount)."""
+def _kubernetes_service(port: int) -> dict[str, object]:
+    return {
+        "metadata": {
+            "name": "kubernetes",
+            "labels": {"component": "apiserver", "provider": "kubernetes"},
+        },
+        "spec": {
+            "clusterIP": "10.43.0.1",
+            "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+            "type": "ClusterIP",
+        },
+    }
+
+
+def seed(state: State, port: int = 6443) -> None:
+    """Create the namespaces, the node, the `kubernetes` Service (to the API server's port) and
+    the RBAC policy; each namespace then gets its default ServiceAccount and root CA."""
     api, lookup = state.api, state.registry.lookup
     namespaces, nodes = lookup("", "v1", "namespaces"), lookup("", "v1", "nodes")
     assert namespaces is not None
@@ -55,3 +72,7 @@ def seed(state: State) -> None:
     node = copy.deepcopy(NODE)
     created = api.create(nodes, "", node, Options())  # create drops status, as in Kubernetes
     api.update(Target(nodes, None, created["metadata"]["name"], "status"), node, Options())
+    services = lookup("", "v1", "services")
+    assert services is not None
+    api.create(services, "default", _kubernetes_service(port), Options())
+    seed_policy(api)

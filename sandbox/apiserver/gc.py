@@ -45,8 +45,6 @@ class Collector:
             if md.get("namespace"):
                 self._later(lambda: self._drain_namespace(md["namespace"]))
             self._later(lambda: self._recheck_crd(event.key))
-        elif event.type == "ADDED" and obj["kind"] == "Namespace" and obj["apiVersion"] == "v1":
-            self._later(lambda: self._default_service_account(md["name"]))
         elif event.type == "ADDED" and md.get("ownerReferences"):
             self._later(lambda: self._dangling(event.key, md.get("namespace", ""), md["name"]))
         if event.type != "DELETED" and md.get("deletionTimestamp"):
@@ -184,10 +182,3 @@ class Collector:
             self._drop_finalizer(
                 ("apiextensions.k8s.io", "customresourcedefinitions"), crd, CRD_CLEANUP
             )
-
-    def _default_service_account(self, namespace: str) -> None:
-        rtype = self._rtype(("", "serviceaccounts"))
-        if rtype is None or self.api.store.get(rtype.key, namespace, "default") is not None:
-            return
-        body = {"metadata": {"name": "default", "namespace": namespace}}
-        self.api.create(rtype, namespace, body, Options())

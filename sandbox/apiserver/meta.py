@@ -178,3 +178,15 @@ def cause_required_name() -> dict[str, str]:
     return cause(
         "metadata.name", "FieldValueRequired", "Required value: name or generateName is required"
     )
+
+
+def path_segment_name(name: str) -> list[dict[str, str]]:
+    """Causes for a `metadata.name` that cannot be one URL path segment (RBAC objects)."""
+    if name in (".", ".."):
+        why = f"may not be '{name}'"
+    elif "/" in name or "%" in name:
+        why = f"may not contain '{'/' if '/' in name else '%'}'"
+    else:
+        return []
+    return [{"reason": "FieldValueInvalid", "message": f'Invalid value: "{name}": {why}',
+             "field": "metadata.name"}]  # fmt: skip

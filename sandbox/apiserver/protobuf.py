@@ -166,13 +166,25 @@ _SCHEMAS: dict[str, Spec] = {
     },
     "NonResourceAttributes": {1: ("path", "string"), 2: ("verb", "string")},
     "IntOrString": {1: ("type", "int"), 2: ("intVal", "int"), 3: ("strVal", "string")},
+    "TokenRequest": {1: ("metadata", "ObjectMeta"), 2: ("spec", "TokenRequestSpec")},
+    "TokenRequestSpec": {
+        1: ("audiences", "[]string"),
+        3: ("boundObjectRef", "BoundObjectReference"),
+        4: ("expirationSeconds", "int"),
+    },
+    "BoundObjectReference": {
+        1: ("kind", "string"),
+        2: ("apiVersion", "string"),
+        3: ("name", "string"),
+        4: ("uid", "string"),
+    },
 }
 # Optional (pointer) integers: a zero sent for them is a real value, not "unset".
 POINTERS = {"replicas", "parallelism", "completions", "backoffLimit"}
 KINDS = {
     "ConfigMap", "Secret", "Namespace", "ServiceAccount", "Service", "Deployment", "Job",
     "CronJob", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
-    "SelfSubjectAccessReview", "SubjectAccessReview",
+    "SelfSubjectAccessReview", "SubjectAccessReview", "TokenRequest",
 }  # fmt: skip
 
 

@@ -1,53 +1,83 @@
-"""Access reviews (`kubectl auth can-i`) evaluated against the stored RBAC objects.
+"""RBAC: what the stored Roles, ClusterRoles and their bindings allow a user.
 
-The sandbox never enforces RBAC; this only answers the question the way RBAC would, so tests
-can check that Roles and bindings grant what a service account needs.
+The rules are Kubernetes': a ClusterRoleBinding grants everywhere, a RoleBinding in its own
+namespace (with a Role of that namespace or a ClusterRole); verbs, API groups, resources
+(`pods/log`, `*/scale`, `*`), resource names and non-resource URLs (`/apis/*`) match as in
+`rbac/v1` helpers. Members of `system:masters` are allowed everything, as the real server's
+privileged-group authorizer does. Requests, access reviews and `kubectl auth can-i` all ask
+`decide`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from sandbox.apiserver.errors import APIError
+from sandbox.apiserver.identity import User, service_account
+from sandbox.apiserver.requestinfo import Attributes
 from sandbox.apiserver.store import Obj, Store
 
-ROLES = ("rbac.authorization.k8s.io", "roles")
-CLUSTER_ROLES = ("rbac.authorization.k8s.io", "clusterroles")
-BINDINGS = ("rbac.authorization.k8s.io", "rolebindings")
-CLUSTER_BINDINGS = ("rbac.authorization.k8s.io", "clusterrolebindings")
+GROUP = "rbac.authorization.k8s.io"
+ROLES, CLUSTER_ROLES = (GROUP, "roles"), (GROUP, "clusterroles")
+BINDINGS, CLUSTER_BINDINGS = (GROUP, "rolebindings"), (GROUP, "clusterrolebindings")
 
 
-def _subject_matches(subject: dict[str, Any], user: str, groups: set[str]) -> bool:
-    kind, name = subject.get("kind"), subject.get("name", "")
-    if kind == "User":
-        return name == user
-    if kind == "Group":
-        return name in groups
-    if kind == "ServiceAccount":
-        return user == f"system:serviceaccount:{subject.get('namespace', '')}:{name}"
+def _has(values: list[str] | None, wanted: str) -> bool:
+    return "*" in (values or []) or wanted in (values or [])
+
+
+def _resource_matches(rule: Obj, attrs: Attributes) -> bool:
+    for resource in rule.get("resources") or []:
+        if resource in ("*", attrs.combined):
+            return True
+        if attrs.subresource and resource == f"*/{attrs.subresource}":
+            return True
     return False
 
 
-def _rule_allows(rule: dict[str, Any], attrs: dict[str, Any]) -> bool:
-    def has(values: list[str] | None, wanted: str) -> bool:
-        return "*" in (values or []) or wanted in (values or [])
+def _url_matches(rule: Obj, path: str) -> bool:
+    for url in rule.get("nonResourceURLs") or []:
+        if url in ("*", path) or (url.endswith("*") and path.startswith(url[:-1])):
+            return True
+    return False
 
-    if "nonResourceURLs" in rule and not attrs.get("resource"):
-        return has(rule.get("verbs"), attrs.get("verb", "")) and has(
-            rule.get("nonResourceURLs"), attrs.get("path", "")
-        )
-    resource = attrs.get("resource", "")
-    if attrs.get("subresource"):
-        resource = f"{resource}/{attrs['subresource']}"
+
+def rule_allows(rule: Obj, attrs: Attributes) -> bool:
+    """Whether one PolicyRule allows the request."""
+    if not _has(rule.get("verbs"), attrs.verb):
+        return False
+    if not attrs.resource_request:
+        return _url_matches(rule, attrs.path)
     names = rule.get("resourceNames") or []
     return (
-        has(rule.get("verbs"), attrs.get("verb", ""))
-        and has(rule.get("apiGroups"), attrs.get("group", ""))
-        and has(rule.get("resources"), resource)
-        and (not names or attrs.get("name") in names)
+        _has(rule.get("apiGroups"), attrs.group)
+        and _resource_matches(rule, attrs)
+        and (not names or attrs.name in names)
     )
 
 
-def _rules(store: Store, binding: Obj) -> list[dict[str, Any]]:
+def _applies(subject: Obj, user: User, binding_namespace: str) -> bool:
+    kind, name = subject.get("kind"), subject.get("name", "")
+    if kind == "User":
+        return name == user.name
+    if kind == "Group":
+        return name in user.groups
+    if kind == "ServiceAccount":
+        account = service_account(user.name)
+        namespace = subject.get("namespace") or binding_namespace
+        return account == (namespace, name)
+    return False
+
+
+def _describe_subject(subject: Obj, binding_namespace: str) -> str:
+    kind, name = subject.get("kind", ""), subject.get("name", "")
+    if kind == "ServiceAccount":
+        name = f"{name}/{subject.get('namespace') or binding_namespace}"
+    return f'{kind} "{name}"'
+
+
+def _role_rules(store: Store, binding: Obj) -> list[Obj]:
     ref = binding.get("roleRef") or {}
     if ref.get("kind") == "Role":
         role = store.get(ROLES, binding["metadata"].get("namespace", ""), ref.get("name", ""))
@@ -56,41 +86,61 @@ def _rules(store: Store, binding: Obj) -> list[dict[str, Any]]:
     return list((role or {}).get("rules") or [])
 
 
-def allowed(store: Store, user: str, groups: set[str], attrs: dict[str, Any]) -> bool:
-    """Whether the stored Roles, ClusterRoles and bindings grant this request."""
-    if user in ("", "sandbox-admin") or "system:masters" in groups:
-        return True
+def bound_rules(store: Store, user: User, namespace: str) -> Iterator[tuple[str, Obj]]:
+    """(where it comes from, rule) for every rule bound to the user in this namespace
+    (cluster-wide only when namespace is "")."""
     bindings = store.items(CLUSTER_BINDINGS)
-    if attrs.get("namespace"):
-        bindings += store.items(BINDINGS, attrs["namespace"])
+    if namespace:
+        bindings = bindings + store.items(BINDINGS, namespace)
     for binding in bindings:
-        subjects = binding.get("subjects") or []
-        if any(_subject_matches(s, user, groups) for s in subjects) and any(
-            _rule_allows(rule, attrs) for rule in _rules(store, binding)
-        ):
-            return True
-    return False
+        md = binding["metadata"]
+        binding_ns = md.get("namespace", "")
+        subject = next(
+            (s for s in binding.get("subjects") or [] if _applies(s, user, binding_ns)), None
+        )
+        if subject is None:
+            continue
+        ref = binding.get("roleRef") or {}
+        kind = "RoleBinding" if binding_ns else "ClusterRoleBinding"
+        shown = f"{md['name']}/{binding_ns}" if binding_ns else md["name"]
+        source = (
+            f'{kind} "{shown}" of {ref.get("kind")} "{ref.get("name")}" to '
+            f"{_describe_subject(subject, binding_ns)}"
+        )
+        for rule in _role_rules(store, binding):
+            yield source, rule
 
 
-def groups_of(user: str, extra: list[str]) -> set[str]:
-    """The groups Kubernetes gives a user (service accounts get theirs from the name)."""
-    groups = set(extra) | {"system:authenticated"}
-    if user.startswith("system:serviceaccount:"):
-        namespace = user.split(":")[2]
-        groups |= {"system:serviceaccounts", f"system:serviceaccounts:{namespace}"}
-    return groups
+def decide(store: Store, user: User, attrs: Attributes) -> tuple[bool, str]:
+    """(allowed, reason) for one request of this user."""
+    if user.privileged:
+        return True, ""
+    for source, rule in bound_rules(store, user, attrs.namespace):
+        if rule_allows(rule, attrs):
+            return True, f"RBAC: allowed by {source}"
+    return False, ""
 
 
-def review(store: Store, body: dict[str, Any], user: str, extra_groups: list[str]) -> Obj:
-    """Answer a (Self)SubjectAccessReview body."""
-    spec = body.get("spec") or {}
-    if body.get("kind") == "SubjectAccessReview":
-        user, extra_groups = spec.get("user", ""), list(spec.get("groups") or [])
-    attrs = dict(spec.get("resourceAttributes") or spec.get("nonResourceAttributes") or {})
-    ok = allowed(store, user, groups_of(user, extra_groups), attrs)
-    status: dict[str, Any] = {"allowed": ok}
-    if ok:
-        status["reason"] = "allowed by the stored RBAC rules"
-    result = {**body, "status": status}
-    result.setdefault("metadata", {})
-    return result
+def forbidden(user: User, attrs: Attributes, reason: str = "") -> APIError:
+    """403 as the API server words it for a request the authorizer did not allow."""
+    if not attrs.resource_request:
+        why = f'User "{user.name}" cannot {attrs.verb} path "{attrs.path}"'
+        return APIError(403, "Forbidden", f"forbidden: {why}", {})
+    where = f'in the namespace "{attrs.namespace}"' if attrs.namespace else "at the cluster scope"
+    why = (
+        f'User "{user.name}" cannot {attrs.verb} resource "{attrs.combined}" in API group '
+        f'"{attrs.group}" {where}'
+    )
+    if reason:
+        why = f"{why}: {reason}"
+    qualified = f"{attrs.resource}.{attrs.group}" if attrs.group else attrs.resource
+    details: dict[str, Any] = {}
+    if attrs.name:
+        details["name"] = attrs.name
+        message = f'{qualified} "{attrs.name}" is forbidden: {why}'
+    else:
+        message = f"{qualified} is forbidden: {why}"
+    if attrs.group:
+        details["group"] = attrs.group
+    details["kind"] = attrs.resource
+    return APIError(403, "Forbidden", message, details)

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.apiserver import deletion, paging, pods, tables
+from sandbox.apiserver import deletion, paging, pods, streaming, tables
 from sandbox.apiserver.convert import from_storage
 from sandbox.apiserver.errors import APIError, method_not_allowed, not_found
 from sandbox.apiserver.patch import patch_object
@@ -14,6 +14,7 @@ from sandbox.apiserver.query import flag, wants, write_options
 from sandbox.apiserver.registry import ResourceType, Target
 from sandbox.apiserver.scale import get_scale, update_scale
 from sandbox.apiserver.selectors import field_selector, label_selector
+from sandbox.apiserver.serviceaccounts import create_token
 from sandbox.apiserver.state import State
 from sandbox.apiserver.store import Obj
 from sandbox.apiserver.watch import WatchStream
@@ -164,13 +165,21 @@ class ResourceHandler:
             return respond(self._render(request, rtype, obj))
         raise method_not_allowed(f"{rtype.plural}/{sub}" if sub else rtype.plural)
 
-    async def _pod_subresource(self, request: web.Request, target: Target) -> web.Response:
-        """pods/{name}/binding and pods/{name}/log; any other subresource is not served."""
-        if target.rtype.kind == "Pod" and target.sub == "binding" and request.method == "POST":
+    async def _pod_subresource(self, request: web.Request, target: Target) -> web.StreamResponse:
+        """pods/{name}/binding, log, exec, attach and portforward; serviceaccounts/{name}/token;
+        any other subresource is not served."""
+        kind, sub, method = target.rtype.kind, target.sub, request.method
+        if kind == "Pod" and sub == "binding" and method == "POST":
             return respond(pods.bind(self.state, target, await read_body(request)), 201)
-        if target.rtype.kind == "Pod" and target.sub == "log" and request.method == "GET":
+        if kind == "Pod" and sub == "log" and method == "GET":
             pod = self.state.api.get(target.rtype, target.ns, target.name)
             return await pods.logs(self.state, pod, request.query)
+        if kind == "Pod" and sub in streaming.SUBRESOURCES and method in ("GET", "POST"):
+            return await streaming.serve(self.state, request, target)
+        if kind == "ServiceAccount" and sub == "token" and method == "POST":
+            body = await read_body(request)
+            token = create_token(self.state.api, self.state.issuer, target, body)
+            return respond(token, 201)
         raise APIError(404, "NotFound", NOT_FOUND)
 
     async def _scale(self, request: web.Request, target: Target) -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.apiserver import meta
@@ -29,6 +30,9 @@ class API:
         """Verbs over this registry's types and this store."""
         self.registry = registry
         self.store = store
+        # mutating admission of new objects, before defaults and validation (e.g. a pod's
+        # ServiceAccount token volume)
+        self.mutating: list[Callable[[ResourceType, Obj], None]] = []
 
     def get(self, rtype: ResourceType, namespace: str, name: str) -> Obj:
         """The stored object, or 404."""
@@ -102,6 +106,8 @@ class API:
             md["generation"] = 1
         if rtype.status:
             obj.pop("status", None)
+        for plugin in self.mutating:
+            plugin(rtype, obj)
         obj = admit(rtype, obj, None, opts)
         return self.commit(rtype, None, obj, opts)
 

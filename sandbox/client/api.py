@@ -22,6 +22,7 @@ RESOURCES: dict[str, tuple[str, bool, str]] = {
     "endpoints": ("/api/v1", True, "Endpoints"),
     "configmaps": ("/api/v1", True, "ConfigMap"),
     "secrets": ("/api/v1", True, "Secret"),
+    "serviceaccounts": ("/api/v1", True, "ServiceAccount"),
     "events": ("/api/v1", True, "Event"),
     "persistentvolumeclaims": ("/api/v1", True, "PersistentVolumeClaim"),
     "nodes": ("/api/v1", False, "Node"),

@@ -1,7 +1,8 @@
-"""ClusterRole: cluster-wide RBAC rules (read by access reviews), `kubectl get clusterroles`."""
+"""ClusterRole: cluster-wide RBAC rules (enforced), aggregated ones, `kubectl get clusterroles`."""
 
 from __future__ import annotations
 
+from sandbox.apiserver import meta
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Strategy
 from sandbox.kinds.common import CREATED_AT, NAME
@@ -12,5 +13,5 @@ KIND = ResourceType(
     "ClusterRole",
     "clusterroles",
     namespaced=False,
-    strategy=Strategy(columns=(NAME, CREATED_AT)),
+    strategy=Strategy(columns=(NAME, CREATED_AT), name_causes=meta.path_segment_name),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sandbox.apiserver import meta
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Strategy
 from sandbox.kinds.common import AGE, NAME, ROLE
@@ -12,5 +13,5 @@ KIND = ResourceType(
     "ClusterRoleBinding",
     "clusterrolebindings",
     namespaced=False,
-    strategy=Strategy(columns=(NAME, ROLE, AGE)),
+    strategy=Strategy(columns=(NAME, ROLE, AGE), name_causes=meta.path_segment_name),
 )

@@ -1,7 +1,8 @@
-"""Role: namespaced RBAC rules (read by access reviews, not enforced), `kubectl get roles`."""
+"""Role: namespaced RBAC rules (enforced for ServiceAccount tokens), `kubectl get roles`."""
 
 from __future__ import annotations
 
+from sandbox.apiserver import meta
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Strategy
 from sandbox.kinds.common import CREATED_AT, NAME
@@ -11,5 +12,5 @@ KIND = ResourceType(
     "v1",
     "Role",
     "roles",
-    strategy=Strategy(columns=(NAME, CREATED_AT)),
+    strategy=Strategy(columns=(NAME, CREATED_AT), name_causes=meta.path_segment_name),
 )

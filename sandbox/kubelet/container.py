@@ -111,6 +111,7 @@ class ContainerRunner:
                 ports=self.worker.ports_of(self.spec),
                 pod_dir=self.worker.dir,
                 fetch=self.worker.node.fetch,
+                service_env=self.worker.node.service_env(),
             )
             return await self.worker.node.runtime.create(config)
         except ConfigError as exc:

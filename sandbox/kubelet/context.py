@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from sandbox.client.api import path
 from sandbox.client.backoff import BackoffPolicy
@@ -26,6 +27,33 @@ class Node:
         """Read a ConfigMap, Secret or PersistentVolumeClaim from the API."""
         result = await self.cluster.api.get_or_none(path(resource, namespace, name))
         return dict(result) if isinstance(result, dict) else None
+
+    async def token(self, pod: dict[str, Any], audience: str | None, seconds: int) -> str:
+        """A token of the pod's ServiceAccount bound to the pod (TokenRequest, as the kubelet)."""
+        md = pod["metadata"]
+        account = pod["spec"].get("serviceAccountName") or "default"
+        spec: dict[str, Any] = {
+            "expirationSeconds": seconds,
+            "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": md["name"],
+                               "uid": md.get("uid", "")},
+        }  # fmt: skip
+        if audience:
+            spec["audiences"] = [audience]
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec}
+        url = path("serviceaccounts", md["namespace"], account, "token")
+        answer = await self.cluster.api.create(url, body)
+        return str(answer["status"]["token"])
+
+    def service_env(self) -> dict[str, str]:
+        """KUBERNETES_SERVICE_HOST/PORT and friends: the API server as a pod reaches it."""
+        where = urlsplit(self.cluster.api.base)
+        host, port = where.hostname or "127.0.0.1", str(where.port or 443)
+        return {
+            "KUBERNETES_SERVICE_HOST": host,
+            "KUBERNETES_SERVICE_PORT": port,
+            "KUBERNETES_SERVICE_PORT_HTTPS": port,
+            "KUBERNETES_PORT": f"tcp://{host}:{port}",
+        }
 
 
 class PodSide(Protocol):

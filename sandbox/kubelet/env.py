@@ -45,14 +45,9 @@ async def _key(fetch: Fetch, resource: str, namespace: str, ref: dict[str, Any])
     raise ConfigError(what)
 
 
-async def _value_from(source: dict[str, Any], pod: dict[str, Any], fetch: Fetch) -> str | None:
-    """Resolve env[].valueFrom."""
+def pod_field(pod: dict[str, Any], field: str) -> str:
+    """A `fieldRef` of the downward API (env and downwardAPI volumes); ConfigError if unknown."""
     namespace = pod["metadata"]["namespace"]
-    if "secretKeyRef" in source:
-        return await _key(fetch, "secrets", namespace, source["secretKeyRef"])
-    if "configMapKeyRef" in source:
-        return await _key(fetch, "configmaps", namespace, source["configMapKeyRef"])
-    field = (source.get("fieldRef") or {}).get("fieldPath", "")
     fields = {
         "metadata.name": pod["metadata"]["name"],
         "metadata.namespace": namespace,
@@ -65,6 +60,16 @@ async def _value_from(source: dict[str, Any], pod: dict[str, Any], fetch: Fetch)
     if field in fields:
         return str(fields[field])
     raise ConfigError(f"unsupported fieldRef {field!r} (the sandbox knows {sorted(fields)})")
+
+
+async def _value_from(source: dict[str, Any], pod: dict[str, Any], fetch: Fetch) -> str | None:
+    """Resolve env[].valueFrom."""
+    namespace = pod["metadata"]["namespace"]
+    if "secretKeyRef" in source:
+        return await _key(fetch, "secrets", namespace, source["secretKeyRef"])
+    if "configMapKeyRef" in source:
+        return await _key(fetch, "configmaps", namespace, source["configMapKeyRef"])
+    return pod_field(pod, (source.get("fieldRef") or {}).get("fieldPath", ""))
 
 
 async def _env_from(sources: list[dict[str, Any]], namespace: str, fetch: Fetch) -> dict[str, str]:

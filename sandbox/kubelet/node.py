@@ -11,12 +11,13 @@ import time
 from sandbox.client.backoff import BackoffPolicy
 from sandbox.client.objects import NODE_NAME, Obj
 from sandbox.client.view import ClusterView
+from sandbox.kubelet.container import ContainerRunner
 from sandbox.kubelet.context import Node
 from sandbox.kubelet.layout import pod_dir
 from sandbox.kubelet.owners import owners_gone
 from sandbox.kubelet.persist import persist
 from sandbox.kubelet.pod import PodWorker
-from sandbox.kubelet.runtime import Runtime
+from sandbox.kubelet.runtime import ExecSession, Runtime, StartError
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_CAP = 10.0
@@ -43,6 +44,44 @@ class Kubelet:
     async def logs(self, pod: Obj, container: str, tail_lines: int | None) -> str:
         """What a container of the pod printed, as its runtime keeps it."""
         return await self.node.runtime.logs(pod, container, tail_lines)
+
+    def _running(self, pod: Obj) -> list[ContainerRunner]:
+        """The pod's containers that run now."""
+        worker = self.workers.get(pod["metadata"].get("uid", ""))
+        runners = [] if worker is None else [*worker.inits, *worker.runners]
+        return [
+            r for r in runners if r.current is not None and "running" in r.status.get("state", {})
+        ]
+
+    async def exec(
+        self, pod: Obj, container: str, argv: list[str], *, stdin: bool, tty: bool
+    ) -> ExecSession:
+        """Start a command in a running container (LookupError when it does not run)."""
+        for runner in self._running(pod):
+            if runner.name == container and runner.current is not None:
+                try:
+                    return await runner.current.open_exec(argv, stdin=stdin, tty=tty)
+                except StartError as error:
+                    raise OSError(
+                        "Internal error occurred: error executing command in container: "
+                        f"failed to exec in container: {error}"
+                    ) from None
+        raise LookupError(f'container not found ("{container}")')
+
+    async def connect(
+        self, pod: Obj, port: int
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to a port of the pod, through the container that declares it (or the
+        first running one); LookupError when no container runs."""
+        running = self._running(pod)
+        declared = [
+            r for r in running
+            if any(p.get("containerPort") == port for p in r.spec.get("ports") or [])
+        ]  # fmt: skip
+        for runner in declared or running:
+            if runner.current is not None:
+                return await runner.current.connect(port)
+        raise LookupError(f"pod {pod['metadata']['name']} has no running container")
 
     async def sync(self) -> None:
         """Match workers to the pods bound to the node."""

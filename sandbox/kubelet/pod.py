@@ -146,7 +146,7 @@ class PodWorker:
                     await self.node.cluster.patch("pods", self.pod, note)
                     annotated = True
                 self.volumes = await prepare_volumes(
-                    self.pod, self.dir, self.node.data_dir, self.node.fetch
+                    self.pod, self.dir, self.node.data_dir, self.node.fetch, self.node.token
                 )
                 return True
             except ConfigError as exc:

@@ -1,14 +1,17 @@
 """What the kubelet asks of a container runtime; the pod and container lifecycle sits above it.
 
 A runtime pulls an image, creates and starts a container, waits for it to exit, stops it with
-a grace period, runs a command in it, says where the node reaches its ports, and serves its
-logs. Restarts, back-off, probes, termination messages and status are the kubelet's, written
-once in container.py and pod.py for every runtime. The process runtime (kubelet/process/) runs
+a grace period, runs a command in it (for probes, or with its standard streams attached for
+`kubectl exec`), says where the node reaches its ports and opens connections to them
+(`kubectl port-forward`), and serves its logs. Restarts, back-off, probes, termination
+messages and status are the kubelet's, written once in container.py and pod.py for every
+runtime. The process runtime (kubelet/process/) runs
 each container as a local process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import pathlib
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,6 +46,9 @@ class ContainerConfig:
     ports: Mapping[str, int]  # containerPort (number and name) -> the node port the kubelet chose
     pod_dir: pathlib.Path  # the pod's folder on the host
     fetch: Fetch  # how env and envFrom read ConfigMaps and Secrets
+    # KUBERNETES_SERVICE_HOST/PORT...: where the container reaches the API server; the env of
+    # the image and the container's own env override them
+    service_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +58,33 @@ class Exit:
 
     code: int
     reason: str = ""
+
+
+class ExecSession(Protocol):
+    """A command started in a running container with its standard streams (`kubectl exec`).
+
+    With a tty, stdout and stderr are one stream (reported as 1) and resize applies.
+    """
+
+    async def write(self, data: bytes) -> None:
+        """Bytes for the command's stdin (ignored when it has none)."""
+
+    async def close_stdin(self) -> None:
+        """End of the command's stdin."""
+
+    def resize(self, width: int, height: int) -> None:
+        """The terminal's new size in columns and rows (tty only)."""
+
+    async def read(self) -> tuple[int, bytes] | None:
+        """Next output: (1 stdout or 2 stderr, bytes); None once all of it has ended."""
+        ...
+
+    async def wait(self) -> int:
+        """The command's exit code (128 + signal when killed)."""
+        ...
+
+    async def kill(self) -> None:
+        """Stop the command and everything it started (the client went away)."""
 
 
 class Container(Protocol):
@@ -79,6 +112,14 @@ class Container(Protocol):
 
     def address(self, port: int | str) -> tuple[str, int]:
         """Where the node reaches a containerPort (number or name): probes and forwarding."""
+        ...
+
+    async def open_exec(self, argv: list[str], *, stdin: bool, tty: bool) -> ExecSession:
+        """Start a command in the running container; StartError when it cannot be started."""
+        ...
+
+    async def connect(self, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A TCP connection to a port of the container (OSError when refused)."""
         ...
 
     async def output_tail(self) -> str:

@@ -1,4 +1,5 @@
-"""Volumes as host folders: PVCs outlive pods, emptyDir in the pod folder, ConfigMaps as files."""
+"""Volumes as host folders: PVCs outlive pods, emptyDir in the pod folder, ConfigMaps, Secrets,
+projected and downwardAPI volumes as files."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pathlib
 from typing import Any
 
 from sandbox.kubelet.layout import termination_file
+from sandbox.kubelet.projected import TokenSource, write_downward, write_projected
 from sandbox.kubelet.runtime import ConfigError, Fetch
 
 DEFAULT_TERMINATION_PATH = "/dev/termination-log"
@@ -41,7 +43,11 @@ async def _write_keys(
 
 
 async def prepare_volumes(
-    pod: dict[str, Any], pod_dir: pathlib.Path, data_dir: pathlib.Path, fetch: Fetch
+    pod: dict[str, Any],
+    pod_dir: pathlib.Path,
+    data_dir: pathlib.Path,
+    fetch: Fetch,
+    token: TokenSource,
 ) -> dict[str, pathlib.Path]:
     """Create every volume of the pod; return volume name -> host folder."""
     namespace = pod["metadata"]["namespace"]
@@ -63,6 +69,12 @@ async def prepare_volumes(
             if obj is None and not source.get("optional"):
                 raise ConfigError(f'{"secret" if secret else "configmap"} "{ref}" not found')
             await _write_keys(own, source, obj, secret)
+            host = own
+        elif "projected" in volume:
+            await write_projected(own, volume["projected"], pod, fetch, token)
+            host = own
+        elif "downwardAPI" in volume:
+            write_downward(own, volume["downwardAPI"], pod)
             host = own
         elif "hostPath" in volume:
             host = data_dir / "hostpath" / volume["hostPath"]["path"].lstrip("/")

@@ -37,12 +37,14 @@ def base_env(home: str) -> dict[str, str]:
 
 
 async def build_env(config: ContainerConfig, image: CatalogImage, paths: PathMap) -> dict[str, str]:
-    """Base < catalog env < envFrom < env (in order, $(VAR)) < PORT; container paths rewritten.
+    """Base < catalog env < service env (the API server's address) < envFrom < env (in order,
+    $(VAR)) < PORT; container paths rewritten.
 
     HOME is the pod's folder; PORT the node port of the container's first containerPort.
     """
     base = base_env(str(config.pod_dir))
-    env = await declared_env(config.spec, config.pod, {**base, **image.env}, config.fetch)
+    inherited = {**base, **image.env, **config.service_env}
+    env = await declared_env(config.spec, config.pod, inherited, config.fetch)
     port = next(iter(config.ports.values()), None)
     if port is not None:
         env["PORT"] = str(port)

@@ -14,6 +14,7 @@ from sandbox.kubelet.process.catalog import Catalog, CatalogImage
 from sandbox.kubelet.process.command import build_command, build_env
 from sandbox.kubelet.process.logs import read_log
 from sandbox.kubelet.process.paths import PathMap
+from sandbox.kubelet.process.session import ProcessExec
 from sandbox.kubelet.runtime import ContainerConfig, Exit, ImageError, StartError
 
 HOST = "127.0.0.1"
@@ -99,6 +100,21 @@ class ProcessContainer:
     def address(self, port: int | str) -> tuple[str, int]:
         """127.0.0.1 and the port the kubelet allocated for that containerPort."""
         return HOST, resolve_port(port, self.ports)
+
+    async def open_exec(self, argv: list[str], *, stdin: bool, tty: bool) -> ProcessExec:
+        """A process with the container's env and working folder (container paths rewritten)."""
+        argv = [self.paths.rewrite(str(a)) for a in argv]
+        return await ProcessExec.start(argv, self.env, self.cwd, stdin=stdin, tty=tty)
+
+    async def connect(self, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the node port allocated for a containerPort; the process runtime
+        reaches no other port (ConnectionRefusedError)."""
+        if str(port) not in self.ports:
+            raise ConnectionRefusedError(
+                f"port {port} is no containerPort of this container (the process runtime "
+                "reaches only declared ports)"
+            )
+        return await asyncio.open_connection(HOST, self.ports[str(port)])
 
     async def output_tail(self) -> str:
         """The last lines of this run's output."""
