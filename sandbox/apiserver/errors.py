@@ -36,7 +36,7 @@ class APIError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
-        if self.details:
+        if self.details is not None:  # `{}` stays: a non-resource 403 carries empty details
             body["details"] = self.details
         return body
 

@@ -5,8 +5,6 @@ Only POSTs fail: the sandbox kubelet gives up on a pod's final status when that 
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,20 +13,17 @@ import yaml
 from release_app import answers
 from release_objects import CRASH, GOOD
 from release_support import Api, Operator, deploy_good, wait_for
+from support.sandbox import tls_context, urlopen
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def set_faults(cluster: Any, **settings: Any) -> None:
-    """Replace the sandbox's fault settings (POST /sandbox/faults)."""
+    """Replace the sandbox's fault settings (POST /sandbox/faults, as the kubeconfig's admin)."""
     kubeconfig = yaml.safe_load(cluster.kubeconfig.read_text())
     server = kubeconfig["clusters"][0]["cluster"]["server"]
-    request = urllib.request.Request(
-        f"{server}/sandbox/faults",
-        data=json.dumps(settings).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    context = tls_context(cluster.kubeconfig)
+    with urlopen(f"{server}/sandbox/faults", context, settings) as response:
         assert response.status == 200
 
 

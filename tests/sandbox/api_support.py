@@ -174,11 +174,9 @@ def widget(object_name: str, **spec: Any) -> dict[str, Any]:
 
 def compact_history(cluster: Any) -> None:
     """Compact the sandbox's history (as etcd compaction does): older versions answer 410."""
-    import urllib.request
-
     import yaml
+    from support.sandbox import tls_context, urlopen
 
     server = yaml.safe_load(cluster.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-    request = urllib.request.Request(f"{server}/sandbox/compact", data=b"{}", method="POST")
-    with urllib.request.urlopen(request, timeout=5) as response:
+    with urlopen(f"{server}/sandbox/compact", tls_context(cluster.kubeconfig), {}) as response:
         assert response.status == 200

@@ -8,13 +8,12 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from api_support import new_api, watch_lines
 from kubernetes import client
-from support.sandbox import running_sandbox
+from support.sandbox import running_sandbox, urlopen
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,9 +34,9 @@ def api(sandbox):
     api.close()
 
 
-def _get(url: str) -> tuple[int, dict, dict]:
+def _get(url: str, context) -> tuple[int, dict, dict]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urlopen(url, context) as response:
             return response.status, dict(response.headers), json.loads(response.read())
     except urllib.error.HTTPError as error:
         with error:
@@ -46,12 +45,12 @@ def _get(url: str) -> tuple[int, dict, dict]:
 
 def test_injected_errors_are_status_objects(sandbox, api):
     sandbox.set_faults(rate=1.0, codes=[429])
-    status, headers, body = _get(f"{sandbox.url}/api/v1/namespaces")
+    status, headers, body = _get(f"{sandbox.url}/api/v1/namespaces", sandbox.ssl)
     assert status == 429
     assert headers["Retry-After"] == "1"
     assert (body["kind"], body["code"], body["reason"]) == ("Status", 429, "TooManyRequests")
     sandbox.set_faults(rate=1.0, codes=[503], methods=["POST"])
-    assert _get(f"{sandbox.url}/api/v1/namespaces")[0] == 200
+    assert _get(f"{sandbox.url}/api/v1/namespaces", sandbox.ssl)[0] == 200
     with pytest.raises(client.ApiException) as caught:
         client.CoreV1Api(api).create_namespaced_config_map("default", {"metadata": {"name": "x"}})
     assert caught.value.status == 503
@@ -60,9 +59,9 @@ def test_injected_errors_are_status_objects(sandbox, api):
 @pytest.mark.usefixtures("api")  # clears the faults afterwards
 def test_fault_endpoint_is_never_faulted_and_validates(sandbox):
     sandbox.set_faults(rate=1.0, codes=[500])
-    assert _get(f"{sandbox.url}/sandbox/faults")[2]["rate"] == 1.0
+    assert _get(f"{sandbox.url}/sandbox/faults", sandbox.ssl)[2]["rate"] == 1.0
     sandbox.clear_faults()
-    assert _get(f"{sandbox.url}/api/v1/namespaces")[0] == 200
+    assert _get(f"{sandbox.url}/api/v1/namespaces", sandbox.ssl)[0] == 200
     with pytest.raises(urllib.error.HTTPError) as caught:
         sandbox.set_faults(rate=2)
     with caught.value as error:
@@ -83,8 +82,8 @@ def test_watch_streams_are_dropped(sandbox, api):
     events = list(
         watch_lines(
             api,
-            "/api/v1/namespaces/default/configmaps",
-            [("watch", "true"), ("timeoutSeconds", "30")],
+            "/api/v1/namespaces/default/configmaps",  # none carries the label
+            [("watch", "true"), ("timeoutSeconds", "30"), ("labelSelector", "absent=label")],
         )
     )
     assert events == []
@@ -129,7 +128,7 @@ def test_flags_set_faults_and_kubeconfig_points_at_the_server(tmp_path):
         config = running.kubeconfig.read_text()
         assert running.url in config
         assert "current-context: sandbox" in config
-        status, _, body = _get(f"{running.url}/api/v1/namespaces")
+        status, _, body = _get(f"{running.url}/api/v1/namespaces", running.ssl)
         assert (status, body["reason"]) == (500, "InternalError")
-        assert _get(f"{running.url}/sandbox/faults")[2]["latency_ms"] == 5
+        assert _get(f"{running.url}/sandbox/faults", running.ssl)[2]["latency_ms"] == 5
     assert running.process.returncode == 0

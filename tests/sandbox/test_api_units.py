@@ -193,3 +193,31 @@ def test_schema_prunes_defaults_and_keeps_nullable_nulls():
 def test_schema_validation_causes(spec, field, reason):
     _, _, causes = schema.process({"metadata": {"name": "n"}, "spec": spec}, SCHEMA)
     assert [(c["field"], c["reason"]) for c in causes] == [(field, reason)]
+
+
+def test_spdy_dictionary_is_the_draft_3_one() -> None:
+    """kubectl's first header block names the dictionary by its adler32 (0xe3c6a7c2)."""
+    import zlib
+
+    from sandbox.apiserver.spdy import DICTIONARY
+
+    assert len(DICTIONARY) == 1423
+    assert zlib.adler32(DICTIONARY) == 0xE3C6A7C2
+
+
+def test_request_verbs_are_derived_as_kube_apiserver_does() -> None:
+    from sandbox.apiserver.requestinfo import attributes
+
+    def verb(method: str, path: str, **query: str) -> tuple[str, str, str, str]:
+        found = attributes(method, path, query)
+        return found.verb, found.combined, found.namespace, found.name
+
+    assert verb("GET", "/api/v1/namespaces/a/pods") == ("list", "pods", "a", "")
+    assert verb("GET", "/api/v1/namespaces/a/pods", watch="true") == ("watch", "pods", "a", "")
+    assert verb("GET", "/api/v1/pods", fieldSelector="metadata.name=x") == ("list", "pods", "", "x")
+    assert verb("DELETE", "/apis/apps/v1/namespaces/a/deployments") == (
+        "deletecollection", "deployments", "a", "")  # fmt: skip
+    assert verb("DELETE", "/api/v1/namespaces/a") == ("delete", "namespaces", "a", "a")
+    assert verb("GET", "/api/v1/namespaces/a/pods/p/log") == ("get", "pods/log", "a", "p")
+    assert verb("PATCH", "/api/v1/namespaces/a/status") == ("patch", "namespaces/status", "a", "a")
+    assert attributes("GET", "/apis", {}).resource_request is False

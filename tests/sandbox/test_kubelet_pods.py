@@ -96,6 +96,11 @@ def test_env_config_and_secret_files_reach_the_process_and_nothing_else(
         "PORT",
         "POD_NAME",
         "TOKEN",
+        # where the pod reaches the API server, as the kubelet sets for every container
+        "KUBERNETES_SERVICE_HOST",
+        "KUBERNETES_SERVICE_PORT",
+        "KUBERNETES_SERVICE_PORT_HTTPS",
+        "KUBERNETES_PORT",
     }
     assert http_get(port, "/file") == (200, "[app]\nx = 1\n")
     assert f"listening on {port}" in read_log(sandbox.data, running.to_dict(), "web")
@@ -260,10 +265,11 @@ def test_exec_and_tcp_probes_see_volumes_at_their_container_paths(
 
 
 IN_CLUSTER = """
-import json, os, sys, urllib.request, yaml
-server = yaml.safe_load(open(os.environ["KUBECONFIG"]))["clusters"][0]["cluster"]["server"]
-pods = json.load(urllib.request.urlopen(f"{server}/api/v1/namespaces/{os.environ['NS']}/pods"))
-open(sys.argv[1], "w").write(" ".join(p["metadata"]["name"] for p in pods["items"]))
+import os, sys
+from kubernetes import client, config
+api = client.CoreV1Api(config.new_client_from_config(os.environ["KUBECONFIG"]))
+pods = api.list_namespaced_pod(os.environ["NS"])
+open(sys.argv[1], "w").write(" ".join(p.metadata.name for p in pods.items))
 """
 
 

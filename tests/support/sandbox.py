@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -28,13 +30,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _post(url: str, body: Any) -> Any:
-    if not url.startswith("http://"):
-        raise ValueError(f"not a sandbox URL: {url}")
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+def tls_context(kubeconfig: Path) -> ssl.SSLContext:
+    """TLS as the kubeconfig's user: trust its CA, present its client certificate (the files
+    go next to the kubeconfig)."""
+    import yaml
+
+    config = yaml.safe_load(kubeconfig.read_text())
+    cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+    context = ssl.create_default_context(
+        cadata=base64.b64decode(cluster["certificate-authority-data"]).decode()
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    if "client-certificate-data" in user:
+        cert, key = kubeconfig.with_suffix(".crt"), kubeconfig.with_suffix(".key")
+        for path, field in ((cert, "client-certificate-data"), (key, "client-key-data")):
+            path.touch(mode=0o600)
+            path.write_bytes(base64.b64decode(user[field]))
+        context.load_cert_chain(cert, key)
+    return context
+
+
+def urlopen(url: str, context: ssl.SSLContext, body: Any = None, method: str | None = None) -> Any:
+    """One HTTPS request to the sandbox (JSON body if given); the urllib response."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    return urllib.request.urlopen(request, timeout=10, context=context)
+
+
+def _post(url: str, context: ssl.SSLContext, body: Any) -> Any:
+    if not url.startswith("https://127.0.0.1:"):
+        raise ValueError(f"not a sandbox URL: {url}")
+    with urlopen(url, context, body) as response:
         return json.loads(response.read())
 
 
@@ -47,10 +73,11 @@ class Sandbox:
     data_dir: Path
     process: subprocess.Popen[bytes]
     log: Path
+    ssl: ssl.SSLContext  # TLS as the admin of the kubeconfig
 
     def set_faults(self, **settings: Any) -> dict[str, Any]:
         """Replace the fault settings (rate, codes, latency_ms, drop_watch_after, methods)."""
-        return dict(_post(f"{self.url}/sandbox/faults", settings))
+        return dict(_post(f"{self.url}/sandbox/faults", self.ssl, settings))
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""
@@ -58,21 +85,24 @@ class Sandbox:
 
     def compact(self) -> int:
         """Forget the watch history; resourceVersions up to now answer 410."""
-        return int(_post(f"{self.url}/sandbox/compact", {})["compactedTo"])
+        return int(_post(f"{self.url}/sandbox/compact", self.ssl, {})["compactedTo"])
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, kubeconfig: Path, log: Path) -> None:
+def _wait_until_up(
+    process: subprocess.Popen[bytes], url: str, kubeconfig: Path, log: Path
+) -> ssl.SSLContext:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the sandbox exited with {process.returncode}:\n{log.read_text()}")
-        if kubeconfig.exists():
+        if kubeconfig.exists():  # written only once the server answers
+            context = tls_context(kubeconfig)
             with (
                 contextlib.suppress(OSError, urllib.error.URLError),
-                urllib.request.urlopen(f"{url}/version", timeout=2) as response,
+                urlopen(f"{url}/version", context) as response,
             ):
                 if response.status == 200:
-                    return
+                    return context
         time.sleep(0.05)
     raise TimeoutError(f"the sandbox did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
 
@@ -106,9 +136,9 @@ def running_sandbox(
     )}  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
+    url = f"https://127.0.0.1:{port}"
     try:
-        _wait_until_up(process, url, kubeconfig, log)
-        yield Sandbox(kubeconfig, url, data, process, log)
+        context = _wait_until_up(process, url, kubeconfig, log)
+        yield Sandbox(kubeconfig, url, data, process, log, context)
     finally:
         stop(process)
