@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite drives (Debian's chromium for the browser test,
-# OpenSSH's sshd and ssh for the GitSync ssh fetch test) and the lint tools
+# OpenSSH's sshd and ssh for the GitSync ssh fetch test, docker.io and mmdebstrap for the images
+# and their tests: scripts/engine.sh, scripts/base-image.sh) and the lint tools
 # scripts/lint-delivery.sh runs (actionlint, checkov) into .tools/
 # Skips what is already present; needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -11,6 +12,8 @@ command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # sshd lives in sbin, which a non-root PATH may lack.
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
+command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
