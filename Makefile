@@ -7,21 +7,28 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps run demo test lint fmt bench clean
+.PHONY: help venv system-deps images run demo test lint fmt bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 venv: $(STAMP) ## create .venv with every Python package the project needs (pinned by constraints.txt)
 
+# Quiet unless it fails: pip's output goes to $(VENV)/install.log, shown when pip fails.
 $(STAMP): pyproject.toml constraints.txt
+	@echo "venv: installing the pinned packages into $(VENV) (about a minute; log: $(VENV)/install.log)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=24,<27'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@{ $(BIN)/python -m pip install --disable-pip-version-check --upgrade 'pip>=24,<27' \
+	  && $(BIN)/python -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]'; \
+	} > $(VENV)/install.log 2>&1 || { tail -n 40 $(VENV)/install.log; echo "venv: pip failed (last lines above, all of it in $(VENV)/install.log)"; exit 1; }
 	@touch $@
 
-system-deps: ## install the system packages the tests use (chromium, actionlint), skipped when present
+system-deps: ## install the system packages the tests use (chromium, sshd, docker.io, mmdebstrap, lint tools), skipped when present
 	@bash scripts/system-deps.sh
+
+images: ## build the app, operator and e2e test images in the project's container engine (starts it)
+	@bash scripts/engine.sh up
+	@bash scripts/images.sh
 
 run: venv ## serve the app on http://127.0.0.1:8000 with a local SQLite file
 	APP_ENV=development $(BIN)/flask --app app db upgrade
@@ -40,11 +47,19 @@ fmt: venv ## format and auto-fix the Python code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint ## lint, then the whole test suite with coverage (app/ and operator/ must stay >= 90%)
-	$(BIN)/coverage erase
-	$(BIN)/python -m pytest --durations=15 --cov --cov-report=xml:coverage.xml $(PYTEST_ARGS)
-	@for part in app operator sandbox scripts; do printf 'coverage of %-10s %s%%\n' "$$part/" "$$($(BIN)/coverage report --include="$$part/*" --format=total)"; done
-	@for part in app operator; do $(BIN)/coverage report --include="$$part/*" --fail-under=90 > /dev/null || { echo "coverage of $$part/ is under 90%: $(BIN)/coverage report --include='$$part/*' lists the lines"; exit 1; }; done
+# The engine is held by this recipe's shell (its pid is the lease) and stopped at the end only
+# when this run started it.
+test: lint ## lint, start the engine, build the images, then the whole test suite with coverage (app/ and operator/ >= 90%)
+	@set -e; lease=$$$$; bash scripts/engine.sh up --lease $$lease; \
+	trap 'bash scripts/engine.sh down --lease '"$$lease" EXIT; \
+	eval "$$(bash scripts/engine.sh env)"; \
+	bash scripts/images.sh; \
+	$(BIN)/coverage erase; \
+	echo "$(BIN)/python -m pytest --durations=15 --cov $(PYTEST_ARGS)"; \
+	$(BIN)/python -m pytest --durations=15 --cov --cov-report=xml:coverage.xml $(PYTEST_ARGS); \
+	$(BIN)/python bench/images.py --quick; \
+	for part in app operator sandbox scripts; do printf 'coverage of %-10s %s%%\n' "$$part/" "$$($(BIN)/coverage report --include="$$part/*" --format=total)"; done; \
+	for part in app operator; do $(BIN)/coverage report --include="$$part/*" --fail-under=90 > /dev/null || { echo "coverage of $$part/ is under 90%: $(BIN)/coverage report --include='$$part/*' lists the lines"; exit 1; }; done
 
 bench: venv ## run every benchmark in bench/ (prints ratios measured side by side)
 	@set -e; for f in bench/*.py; do echo "== $$f"; $(BIN)/python "$$f"; done

@@ -1,8 +1,9 @@
-"""The images the e2e tests run exist on both backends: in the sandbox's catalog and in e2e.yml.
+"""The images the e2e tests run exist on both backends: in the sandbox's catalog and as images.
 
-On k3s nothing is pulled: .github/workflows/e2e.yml builds and imports each reference the tests
-use, the bad ones from tests/images/Dockerfile, whose targets run the same scripts as the
-sandbox's catalog (tests/images.yaml) does.
+On k3s nothing is pulled: .github/workflows/e2e.yml builds with scripts/images.sh (as `make
+images` does here) and imports every reference it lists, the bad ones from
+tests/images/Dockerfile, whose targets run the same scripts as the sandbox's catalog
+(tests/images.yaml) does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import fnmatch
 import importlib.util
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "e2e.yml"
+BUILDER = ROOT / "scripts" / "images.sh"
 CATALOG = ROOT / "tests" / "images.yaml"
 BAD_IMAGES = ROOT / "tests" / "images" / "Dockerfile"
 DEV_IMAGE = "ghcr.io/owner/myfoodbudget:dev"
@@ -48,18 +51,28 @@ def build_step() -> str:
     return next(s["run"] for s in steps if s.get("name", "").startswith("Build the images"))
 
 
+def built_images() -> list[str]:
+    """Every reference scripts/images.sh builds (its --list)."""
+    listed = subprocess.run(
+        ["bash", str(BUILDER), "--list"], capture_output=True, text=True, check=True, timeout=30
+    )
+    return listed.stdout.split()
+
+
 def test_every_image_but_the_missing_one_is_built_imported_and_in_the_catalog() -> None:
-    """Each reference is a literal of the build step and matched by the catalog; MISSING by none."""
+    """Each reference is built by scripts/images.sh and matched by the catalog; MISSING by none."""
     images = e2e_images()
     script = build_step()
-    assert "k3d image import" in script
-    built = set(re.findall(r"ghcr\.io/[\w./-]+:[\w.-]+", script))
+    assert "bash scripts/images.sh\n" in script
+    assert 'k3d image import --cluster myfoodbudget "${images[@]}"' in script
+    assert "scripts/images.sh --list" in script
+    built = set(built_images())
     for name, image in images.items():
         if name == "MISSING":
             assert image not in built
             assert catalog_entry(image) is None
             continue
-        assert image in built, f"{name}={image} is not built by {WORKFLOW.name}"
+        assert image in built, f"{name}={image} is not built by {BUILDER.name}"
         assert catalog_entry(image) is not None, f"{name}={image} is not in {CATALOG.name}"
         assert not image.endswith(":latest"), "a latest tag makes k3s pull it (Always)"
     assert DEV_IMAGE in built

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds the project's images in the engine of scripts/engine.sh (start it with `up` first):
+# the app and the operator as myfoodbudget/app:dev and myfoodbudget/operator:dev and under every
+# reference the e2e tests run (tests/e2e/release_objects.py and the dev overlay; e2e.yml imports
+# the same list into k3s), and the bad images of tests/images/Dockerfile. The base is the
+# official Python image, or its local stand-in (scripts/base-image.sh). One line per image, then
+# each one's build time and size above the base.
+#   scripts/images.sh           build them all
+#   scripts/images.sh --list    print every reference, one a line (no engine needed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+app=(myfoodbudget/app:dev
+     ghcr.io/e2e/myfoodbudget:1.0.0 ghcr.io/e2e/myfoodbudget:1.1.0
+     ghcr.io/gitsync-e2e/myfoodbudget:2.0.0 ghcr.io/gitsync-e2e/myfoodbudget:2.1.0
+     ghcr.io/owner/myfoodbudget:dev)
+operator=(myfoodbudget/operator:dev ghcr.io/e2e/myfoodbudget-operator:1)
+bad=(ghcr.io/e2e/crash-at-start:1 ghcr.io/e2e/migrate-never-ready:1)
+
+if [ "${1:-}" = --list ]; then
+  printf '%s\n' "${app[@]}" "${operator[@]}" "${bad[@]}"
+  exit 0
+fi
+
+if [ -z "${DOCKER_HOST:-}" ] || [ -z "${MYFOODBUDGET_DOCKER:-}" ]; then
+  eval "$(bash scripts/engine.sh env)"
+fi
+docker=${MYFOODBUDGET_DOCKER:-docker}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+base=$(bash scripts/base-image.sh)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+report=()
+
+# size_above IMAGE: its size above the base image, in MB.
+size_above() {
+  local total below
+  total=$("$docker" image inspect --format '{{.Size}}' "$1")
+  below=$("$docker" image inspect --format '{{.Size}}' "$base")
+  awk -v t="$total" -v b="$below" 'BEGIN { printf "%.1f MB", (t - b) / 1e6 }'
+}
+
+# build CONTEXT TARGET TAG...: one image, quiet unless it fails.
+build() {
+  local context=$1 target=$2 start=$SECONDS
+  shift 2
+  echo "images: building $1 (target $target${2:+, $(($# - 1)) more tags})"
+  if ! "$docker" build --network host --build-arg "PYTHON_IMAGE=$base" \
+    --build-arg "GIT_COMMIT=$commit" --target "$target" "${@/#/--tag=}" "$context" >"$log" 2>&1; then
+    tail -n 40 "$log"
+    echo "images: building $1 FAILED (the build's last lines above)"
+    exit 1
+  fi
+  report+=("$(printf '%-40s %4ss  %s above %s' "$1" "$((SECONDS - start))" "$(size_above "$1")" "$base")")
+}
+
+start=$SECONDS
+build . app "${app[@]}"
+build . operator "${operator[@]}"
+for image in "${bad[@]}"; do
+  name=${image##*/}
+  build tests/images "${name%%:*}" "$image"
+done
+printf 'images: %s\n' "${report[@]}"
+echo "images: ${#report[@]} images built in $((SECONDS - start))s"
