@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -30,6 +32,40 @@ class SchemaTooNewError(click.ClickException):
             f"({SCHEMA_VERSION}): restore a snapshot taken before the upgrade, "
             "or deploy a newer image"
         )
+
+
+class DatabaseAccessError(click.ClickException):
+    """This process may not open or write the database file or its folder."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        """Name the path, the uid and gid the app runs as, and what the volume needs."""
+        uid, gid = os.getuid(), os.getgid()
+        super().__init__(
+            f"cannot use the database {path} as uid {uid} (gid {gid}): {problem}; make the "
+            f"folder and the file writable for uid {uid} (e.g. `chown -R {uid}:{gid}` on the "
+            f"volume, or fsGroup: {gid} in the pod's securityContext)"
+        )
+
+
+def access_problem(path: Path) -> str | None:
+    """What keeps this process from creating or writing path, or None when nothing does."""
+    folder = path.parent
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return None  # `flask db upgrade` creates it
+    except OSError as error:
+        return f"its folder {folder} cannot be read ({error.strerror})"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"its folder {folder} is not writable: {ownership(info)}"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"the file is not writable: {ownership(path.stat())}"
+    return None
+
+
+def ownership(info: os.stat_result) -> str:
+    """Owner, group and permission bits, as a user would compare them with `ls -ln`."""
+    return f"owned by uid {info.st_uid} (gid {info.st_gid}), mode {stat.S_IMODE(info.st_mode):o}"
 
 
 def connect(target: str) -> sqlite3.Connection:
@@ -114,8 +150,13 @@ def resolve_target(app: Flask) -> str:
 
 
 def check_existing(target: str) -> None:
-    """Refuse to start on an existing database whose schema is newer than known."""
-    if target.startswith("file:") or not Path(target).exists():
+    """Refuse to start on a database this process cannot use, or whose schema is too new."""
+    if target.startswith("file:"):
+        return
+    path = Path(target)
+    if problem := access_problem(path):
+        raise DatabaseAccessError(path, problem)
+    if not path.exists():
         return
     conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
@@ -132,7 +173,10 @@ def upgrade_command() -> None:
     """Apply the pending migrations (creating the database file if needed)."""
     target = current_app.config["DATABASE_TARGET"]
     if not target.startswith("file:"):
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        except PermissionError as error:
+            raise DatabaseAccessError(Path(target), f"cannot create its folder ({error})") from None
     conn = connect(target)
     try:
         before, after = upgrade(conn)
