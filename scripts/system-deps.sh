@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite drives (Debian's chromium for the browser test,
 # OpenSSH's sshd and ssh for the GitSync ssh fetch test, docker.io and mmdebstrap for the images
-# and their tests: scripts/engine.sh, scripts/base-image.sh) and the lint tools
+# and their tests: scripts/engine.sh, scripts/base-image.sh; docker-compose where the compose
+# plugin is missing, for the compose files' test) and the lint tools
 # scripts/lint-delivery.sh runs (actionlint, checkov) into .tools/
 # Skips what is already present; needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -14,6 +15,8 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || missing+=(openssh-se
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
 command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+# Compose validates compose*.yaml: the docker plugin where it exists, else Debian's docker-compose.
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
