@@ -7,7 +7,8 @@
 #                                         still runs
 #   scripts/engine.sh status              say which engine answers, exit 1 when none does
 # Which engine: DOCKER_HOST when it is set and answers; else our own dockerd when it already
-# runs; else the system's /var/run/docker.sock when it answers; else `up` starts our own:
+# runs; else the system's /var/run/docker.sock (MYFOODBUDGET_SYSTEM_SOCKET) when it answers;
+# else `up` starts our own:
 # Debian's docker.io (installed with apt-get when missing) with its own socket, pid file and
 # exec root, its data root in MYFOODBUDGET_CACHE (default ~/.cache/myfoodbudget) so layers
 # survive between runs. It never touches a system engine, and gives containers no network of
@@ -20,8 +21,9 @@ root="$cache/engine"
 sock="$root/docker.sock"
 pidfile="$root/dockerd.pid"
 leases="$root/leases"
-exec_root=/run/myfoodbudget-engine
-system_sock=/var/run/docker.sock
+# containerd's sockets live in the exec root: keep its path short, one per data root.
+exec_root=/run/myfoodbudget-engine-$(echo "$root" | sha256sum | cut -c1-8)
+system_sock=${MYFOODBUDGET_SYSTEM_SOCKET:-/var/run/docker.sock}
 # Debian's client matches Debian's dockerd; another docker first on PATH may be newer than it.
 docker_bin=$(command -v /usr/bin/docker || command -v docker || true)
 
@@ -159,6 +161,8 @@ stop_ours() {
     sleep 0.2
   done
   rm -f "$root/started-by"
+  # dockerd leaves its runtime state behind; drop it once nothing is mounted there
+  grep -q " $exec_root" /proc/mounts || rm -rf "$exec_root"
 }
 
 env_exports() {
