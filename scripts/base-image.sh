@@ -55,7 +55,11 @@ mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,ca-certifica
   --customize-hook='printf "[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n" >"$1/etc/pip.conf"' \
   --customize-hook='printf "%s\n" "DPkg::Post-Invoke { \"rm -f /var/cache/apt/*.bin /var/cache/apt/archives/*.deb || true\"; };" >"$1/etc/apt/apt.conf.d/docker-clean"' \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/usr/share/man/* "$1"/usr/share/locale/*' \
-  bookworm "$work/rootfs.tar" "${sources[@]}"
+  bookworm "$work/rootfs.tar" "${sources[@]}" >"$work/mmdebstrap.log" 2>&1 || {
+  tail -n 30 "$work/mmdebstrap.log" >&2
+  say "mmdebstrap failed (its last lines above)"
+  exit 1
+}
 "$docker" import \
   --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV LANG=C.UTF-8' \

@@ -161,8 +161,9 @@ stop_ours() {
     sleep 0.2
   done
   rm -f "$root/started-by"
-  # dockerd leaves its runtime state behind; drop it once nothing is mounted there
-  grep -q " $exec_root" /proc/mounts || rm -rf "$exec_root"
+  # dockerd leaves its runtime state behind, with its network namespace still mounted
+  umount "$exec_root/netns/default" 2>/dev/null || true
+  grep -q " $exec_root/" /proc/mounts || rm -rf "$exec_root"
 }
 
 env_exports() {
