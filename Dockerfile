@@ -34,13 +34,15 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-COPY pyproject.toml constraints.txt README.md ./
+COPY pyproject.toml constraints.txt ./
+# The dependencies first, from a context with no package and a placeholder README (a change of
+# code or docs reuses their layer), then the package alone.
+RUN echo "MyFoodBudget" >README.md
 
-# The dependencies first, from a context with no package yet (a change of code reuses this
-# layer), then the package alone.
 FROM builder AS build-app
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --quiet -c constraints.txt '.[app]'
+COPY README.md ./
 COPY app/ app/
 RUN /opt/venv/bin/pip install --quiet --no-deps --force-reinstall . \
  && /opt/venv/bin/python -m pip uninstall --quiet --yes pip setuptools
@@ -72,6 +74,7 @@ FROM builder AS build-operator
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --quiet -c constraints.txt '.[operator]' \
  && rm -rf /opt/venv/lib/python3*/site-packages/kubernetes/aio
+COPY README.md ./
 COPY operator/ operator/
 RUN /opt/venv/bin/pip install --quiet --no-deps --force-reinstall . \
  && /opt/venv/bin/python -m pip uninstall --quiet --yes pip setuptools
