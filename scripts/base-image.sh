@@ -50,6 +50,7 @@ start=$SECONDS
 mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,ca-certificates \
   --aptopt='APT::Install-Recommends "false"' \
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+  --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
   --customize-hook="cp '$work/ca-certificates.crt' \"\$1/etc/ssl/certs/ca-certificates.crt\"" \
   --customize-hook='ln -sf /usr/bin/python3 "$1/usr/local/bin/python" && ln -sf /usr/bin/python3 "$1/usr/local/bin/python3"' \
   --customize-hook='printf "[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n" >"$1/etc/pip.conf"' \

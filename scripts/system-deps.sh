@@ -61,6 +61,12 @@ if ! fresh "$ck" scripts/tools/checkov-requirements.txt; then
   echo "system-deps: installing checkov into $ck"
   rm -rf "$ck"
   python3 -m venv "$ck"
-  "$ck/bin/pip" install --quiet --disable-pip-version-check -r scripts/tools/checkov-requirements.txt
+  # quiet unless it fails: pip's output goes to a log, shown then
+  "$ck/bin/pip" install --disable-pip-version-check -r scripts/tools/checkov-requirements.txt \
+    >"$tools/checkov-install.log" 2>&1 || {
+    tail -n 40 "$tools/checkov-install.log"
+    echo "system-deps: installing checkov failed (last lines above, all in $tools/checkov-install.log)" >&2
+    exit 1
+  }
   sha256sum <scripts/tools/checkov-requirements.txt >"$ck/.installed"
 fi

@@ -64,7 +64,8 @@ def test_a_request_in_flight_completes_and_stop_is_clean(
 ) -> None:
     """`docker stop` while a request's body is still arriving: it is answered, then the app
     exits 0 on its STOPSIGNAL within docker's 5 s (past that docker would SIGKILL: 137)."""
-    cid = start_app(engine, app_image, port, volume)
+    # no HEALTHCHECK here: its probe would be one more process reading a socket
+    cid = start_app(engine, app_image, port, volume, "--no-healthcheck")
     body = json.dumps({"username": "inflight", "email": "in@flight.test", "password": "p" * 12})
     head = (
         f"POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
