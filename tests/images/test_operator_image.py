@@ -12,8 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from gitops.release.facts import job_result
-from gitops.release.observe import job_view
+from gitops.release.observe import build_job_view
+from gitops.release.plan.queries import job_result
 from images_support import Engine, get, start_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def run_job(engine: Engine, image: str, volume: str, folder: Path, *command: str
     }
     done = {"type": "Complete", "status": "True"}
     job = {"metadata": {"name": "job"}, "status": {"conditions": [done]}}
-    result, error = job_result(job_view(job, [pod]))
+    result, error = job_result(build_job_view(job, [pod]))
     assert result is not None, error
     return dict(result)
 
