@@ -39,10 +39,10 @@ def _downward(target: pathlib.Path, items: list[Obj], pod: Obj, mode: int) -> No
         _write(target, item["path"], value.encode(), item.get("mode", mode))
 
 
-async def _keys(
-    target: pathlib.Path, source: Obj, secret: bool, pod: Obj, fetch: Fetch, mode: int
-) -> None:
-    """ConfigMap or Secret keys (all, or the items chosen) as files."""
+async def _keys(target: pathlib.Path, projection: Obj, pod: Obj, fetch: Fetch, mode: int) -> None:
+    """A projection's ConfigMap or Secret keys (all, or the items chosen) as files."""
+    secret = "secret" in projection
+    source = projection["secret" if secret else "configMap"]
     resource, what = ("secrets", "secret") if secret else ("configmaps", "configmap")
     obj = await fetch(resource, pod["metadata"]["namespace"], source.get("name", ""))
     if obj is None:
@@ -74,10 +74,7 @@ async def write_projected(
             value = await token(pod, spec.get("audience"), int(spec.get("expirationSeconds", 3600)))
             _write(target, spec.get("path", "token"), value.encode(), mode)
         elif "configMap" in source or "secret" in source:
-            secret = "secret" in source
-            await _keys(
-                target, source["secret" if secret else "configMap"], secret, pod, fetch, mode
-            )
+            await _keys(target, source, pod, fetch, mode)
         elif "downwardAPI" in source:
             _downward(target, source["downwardAPI"].get("items") or [], pod, mode)
 

@@ -91,7 +91,11 @@ def account(installed: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def operator(installed: Any, account: Path, tmp_path: Path) -> Iterator[Path]:
+def operator(
+    installed: Any,  # noqa: ARG001  the install comes first
+    account: Path,
+    tmp_path: Path,
+) -> Iterator[Path]:
     """`python -m gitops` for the app namespace, as the operator's ServiceAccount; its log."""
     log = tmp_path / "operator.log"
     env = {

@@ -36,7 +36,9 @@ def release_webhook(release_api: Api) -> Iterator[Webhook]:
 
 @pytest.fixture(scope="module")
 def release_operator(
-    release_api: Api, release_webhook: Webhook, tmp_path_factory: pytest.TempPathFactory
+    release_api: Api,
+    release_webhook: Webhook,  # noqa: ARG001  the operator reads the webhook's Secret at start
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Operator]:
     """The operator (`python -m gitops --namespace NS`) watching the module's namespace."""
     log = tmp_path_factory.mktemp("operator") / "operator.log"

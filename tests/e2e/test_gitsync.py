@@ -156,7 +156,7 @@ class Cluster:
 
 
 @pytest.fixture
-def kube(cluster: Any, operator: Path) -> Iterator[Cluster]:
+def kube(cluster: Any, operator: Path) -> Iterator[Cluster]:  # noqa: ARG001  runs beside it
     """A fresh namespace in the cluster, with the operator running."""
     namespace = f"gse-{uuid.uuid4().hex[:8]}"
     found = Cluster(str(cluster.kubeconfig), namespace)

@@ -123,7 +123,8 @@ def test_bad_image_is_rolled_back_and_not_retried(
     assert (notes[0]["phase"], notes[0]["failedImage"]) == ("RolledBack", bad)
 
 
-def test_failed_image_is_retried_only_when_asked(api: Api, operator: Operator) -> None:
+@pytest.mark.usefixtures("operator")
+def test_failed_image_is_retried_only_when_asked(api: Api) -> None:
     url = deploy_good(api, "retry")
     api.patch_release("retry", {"spec": {"image": CRASH}})
     first = api.wait_phase("retry", "RolledBack")
@@ -163,7 +164,8 @@ def test_schema_refuses_invalid_releases(api: Api, change: dict[str, Any], field
     assert api.kubectl("get", "release", "refused").returncode != 0
 
 
-def test_unknown_container_fails_naming_the_field(api: Api, operator: Operator) -> None:
+@pytest.mark.usefixtures("operator")
+def test_unknown_container_fails_naming_the_field(api: Api) -> None:
     api.apply(claim("nocontainer-data"), release_object("nocontainer", GOOD, container="web"))
     status = api.wait_phase("nocontainer", "Failed", timeout=30)
     degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
@@ -173,7 +175,8 @@ def test_unknown_container_fails_naming_the_field(api: Api, operator: Operator) 
     assert api.jobs("nocontainer") == []
 
 
-def test_missing_claim_stops_before_anything_is_touched(api: Api, operator: Operator) -> None:
+@pytest.mark.usefixtures("operator")
+def test_missing_claim_stops_before_anything_is_touched(api: Api) -> None:
     api.apply(node_port_service("noclaim"), release_object("noclaim", GOOD))
     status = wait_for(
         lambda: (s := api.status("noclaim")).get("reason") == "ClaimNotFound" and s,
@@ -197,14 +200,16 @@ def test_operator_log_is_json_and_names_each_release(api: Api, operator: Operato
     assert steps[0]["object"]["kind"] == "Release"
 
 
-def test_deleting_a_release_removes_what_it_owns(api: Api, operator: Operator) -> None:
+@pytest.mark.usefixtures("operator")
+def test_deleting_a_release_removes_what_it_owns(api: Api) -> None:
     deploy_good(api, "doomed")
     deleted = api.kubectl("delete", "release", "doomed", "--timeout=30s")
     assert deleted.returncode == 0, deleted.stderr
     wait_for(lambda: api.deployment_image("doomed") is None, 30, "the Deployment being collected")
 
 
-def test_rolling_update_keeps_serving_through_a_bad_release(api: Api, operator: Operator) -> None:
+@pytest.mark.usefixtures("operator")
+def test_rolling_update_keeps_serving_through_a_bad_release(api: Api) -> None:
     spec = {"strategy": "RollingUpdate", "rollback": {"restoreDatabase": "Never"}}
     url = deploy_good(api, "online", **spec)
     selector = "app.kubernetes.io/instance=online"
@@ -221,7 +226,8 @@ def test_rolling_update_keeps_serving_through_a_bad_release(api: Api, operator: 
     assert api.status("online")["lastSnapshot"]["image"] == GOOD
 
 
-def test_failed_required_snapshot_rolls_nothing_out(api: Api, operator: Operator) -> None:
+@pytest.mark.usefixtures("operator")
+def test_failed_required_snapshot_rolls_nothing_out(api: Api) -> None:
     spec = {"snapshot": {"claimName": "nosnap-data", "databasePath": "not-there.db"}}
     url = deploy_good(api, "nosnap", **spec)
     api.patch_release("nosnap", {"spec": {"image": GOOD_NEXT}})

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from release_app import answers
 from release_objects import CRASH, GOOD
-from release_support import Api, Operator, deploy_good, wait_for
+from release_support import Api, deploy_good, wait_for
 from support.sandbox import tls_context, urlopen
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -39,9 +39,8 @@ def faulty(release_api: Api) -> Iterator[Any]:
     set_faults(cluster)
 
 
-def test_rollback_completes_through_api_faults(
-    release_api: Api, release_operator: Operator, faulty: Any
-) -> None:
+@pytest.mark.usefixtures("release_operator")
+def test_rollback_completes_through_api_faults(release_api: Api, faulty: Any) -> None:
     api = release_api
     url = deploy_good(api, "faulty", readiness={"timeoutSeconds": 60, "maxRestarts": 1})
     api.patch_release("faulty", {"spec": {"image": CRASH}})

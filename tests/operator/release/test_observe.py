@@ -17,7 +17,7 @@ from gitops.release.observe import (
 NEW, OLD = "ghcr.io/o/app:2", "ghcr.io/o/app:1"
 
 
-def pod(  # noqa: PLR0913 - one keyword per pod field a test varies
+def pod(
     image: str,
     *,
     hash_: str = "new",

@@ -577,7 +577,7 @@ CASES = [
     [c[1:] for c in CASES],
     ids=[c[0] for c in CASES],
 )
-def test_transition(  # noqa: PLR0913, PLR0917 - one argument per column of CASES
+def test_transition(
     status: str, spec: Any, world: Observed, phase: str, action: tuple[Any, ...], reason: str | None
 ) -> None:
     decision = decide(spec, S[status], world)

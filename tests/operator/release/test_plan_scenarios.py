@@ -126,7 +126,7 @@ OUTCOMES = [
 @pytest.mark.parametrize(
     ("behaviour", "phase", "serving", "schema", "failed"), OUTCOMES, ids=[o[0] for o in OUTCOMES]
 )
-def test_every_release_ends_the_same_even_if_a_status_write_is_lost(  # noqa: PLR0913, PLR0917 - one argument per parametrized column
+def test_every_release_ends_the_same_even_if_a_status_write_is_lost(
     behaviour: str,
     phase: str,
     serving: str,
