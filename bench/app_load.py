@@ -226,7 +226,7 @@ def main() -> None:
             PYTHONPATH=str(folder),
             WEB_CONCURRENCY=env.get("WEB_CONCURRENCY", "2"),
         )
-        servers = (
+        servers: tuple[tuple[str, str, dict[str, str]], ...] = (
             ("baseline", "bench_baseline:app", {}),
             ("app", "app.wsgi:app", {}),
             ("app, no page cache", "app.wsgi:app", {"PAGE_CACHE_SIZE": "0"}),

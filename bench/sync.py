@@ -116,7 +116,10 @@ def homelab(kubeconfig: Path, work: Path) -> tuple[str, float, float, str]:
     result = attempt.outcome
     if result is None or not result.ok:
         print(f"the {path} sync failed: {result.message if result else 'nothing applied'}")
-    return path, build, total, result.reason if result else "UpToDate"
+    if result is None:
+        return path, build, total, "UpToDate"
+    reason = result.reason
+    return path, build, total, reason if isinstance(reason, str) else reason.name
 
 
 def main() -> None:

@@ -59,7 +59,7 @@ def kube_namespace(kube: Any) -> Iterator[str]:
 
     name = f"t-{uuid.uuid4().hex[:10]}"
     core = client.CoreV1Api(kube)
-    core.create_namespace({"metadata": {"name": name}})
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     yield name
     with contextlib.suppress(client.ApiException):
         core.delete_namespace(name)

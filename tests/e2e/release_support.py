@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from kubernetes import client, config
@@ -121,7 +121,8 @@ class Api:
 
     def release(self, name: str) -> dict[str, Any]:
         """The Release as the API returns it."""
-        return dict(self.custom.get_namespaced_custom_object(GROUP, VERSION, self.ns, PLURAL, name))
+        found = self.custom.get_namespaced_custom_object(GROUP, VERSION, self.ns, PLURAL, name)
+        return cast(dict[str, Any], found)
 
     def status(self, name: str) -> dict[str, Any]:
         """The Release's status ({} before the first write)."""

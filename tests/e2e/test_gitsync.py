@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from gitops.api import GROUP, SYNC_REQUEST_ANNOTATION, VERSION
@@ -113,9 +113,10 @@ class Cluster:
 
     def gitsync(self) -> dict[str, Any]:
         """The GitSync as stored."""
-        return self.custom.get_namespaced_custom_object(
+        found = self.custom.get_namespaced_custom_object(
             GROUP, VERSION, self.namespace, "gitsyncs", "site"
         )
+        return cast(dict[str, Any], found)
 
     def condition(self, kind: str) -> dict[str, Any]:
         """One condition of the GitSync (empty when absent)."""
