@@ -1,4 +1,4 @@
-"""Timestamps as Kubernetes writes them: RFC 3339, UTC, whole seconds (pure)."""
+"""Timestamps as Kubernetes writes them: RFC 3339, UTC, whole seconds or microseconds (pure)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def format_micro_time(moment: datetime) -> str:
+    """RFC 3339 UTC timestamp with microseconds, as Kubernetes writes metav1.MicroTime."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_time(text: str | None) -> datetime | None:
     """Parse an RFC 3339 timestamp (None or garbage gives None)."""
     if not text:
@@ -19,8 +24,3 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError:
         return None  # a hand-edited status must not crash the reconcile; treated as unknown
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def now_text() -> str:
-    """The current time, formatted."""
-    return format_time(datetime.now(UTC))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from kubernetes import client, config
 
 from gitops.api import COMPONENT, EventType
-from gitops.clock import now_text
+from gitops.events import EventMemory, Seen, build_event, build_repeat, event_key
 
 Body = dict[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
@@ -47,6 +50,8 @@ class Kube:
 
     def __init__(self, api_client: client.ApiClient) -> None:
         self.api = api_client
+        self.events = EventMemory()  # the Events recorded lately, so repeats update them
+        self.instance = f"{COMPONENT}-{socket.gethostname()}"  # the reportingInstance
 
     @classmethod
     def from_environment(cls, kubeconfig: str | None = None) -> Kube:
@@ -118,29 +123,27 @@ class Kube:
     async def create_event(
         self, obj: Body, event_type: EventType, reason: str, message: str
     ) -> None:
-        """Record a core/v1 Event on obj, Normal or Warning, with the reason of its condition."""
-        meta = obj["metadata"]
-        stamp = now_text()
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
-            "involvedObject": {
-                "apiVersion": obj.get("apiVersion"),
-                "kind": obj.get("kind"),
-                "name": meta["name"],
-                "namespace": meta["namespace"],
-                "uid": meta.get("uid"),
-                "resourceVersion": meta.get("resourceVersion"),
-            },
-            "type": event_type,
-            "reason": reason,
-            "message": message[:1024],
-            "source": {"component": COMPONENT},
-            "reportingComponent": COMPONENT,
-            "reportingInstance": COMPONENT,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-        }
+        """Record an Event on obj with the reason of its condition; a repeat updates the first.
+
+        A repeat (same object, type, reason and message) patches the Event recorded before:
+        count, lastTimestamp and series. When that Event is gone (Events expire), a new one
+        starts the count again.
+        """
+        now = datetime.now(UTC)
+        key = event_key(obj, event_type, reason, message)
+        seen = self.events.get(key)
+        if seen is not None:
+            path = namespaced("v1", "events", seen.namespace, seen.name)
+            try:
+                await self.merge_patch(path, build_repeat(seen.count + 1, now))
+            except KubeError as error:
+                self.events.forget(key)
+                if not error.not_found:
+                    raise
+            else:
+                self.events.remember(key, replace(seen, count=seen.count + 1))
+                return
+        event = build_event(obj, (event_type, reason), message, instance=self.instance, now=now)
+        meta = event["metadata"]
         await self.create(namespaced("v1", "events", meta["namespace"]), event)
+        self.events.remember(key, Seen(meta["namespace"], meta["name"], 1))

@@ -41,11 +41,12 @@ def from_core(obj: Obj) -> Obj:
 
 
 def _last_seen(obj: Obj) -> Any:
-    series = (obj.get("series") or {}).get("lastObservedTime")
-    when = series or obj.get("lastTimestamp") or obj.get("eventTime")
+    """LAST SEEN as kube-apiserver prints it: a series' last time and count win."""
     first = obj.get("firstTimestamp") or obj.get("eventTime")
-    count = obj.get("count", 1)
-    if count and count > 1 and first:
+    series = obj.get("series") or {}
+    when = series.get("lastObservedTime") or obj.get("lastTimestamp") or first
+    count = series.get("count") or obj.get("count") or 1
+    if count > 1 and first:
         return f"{tables.age(when)} (x{count} over {tables.age(first)})"
     return tables.age(when)
 

@@ -72,6 +72,7 @@ def test_requests_map_to_rbac_attributes(method: str, url: str, expected: Reques
         Request("create", "apps", "deployments", APP_NS, None),
         Request("create", "batch", "jobs", APP_NS, None),
         Request("create", "", "events", APP_NS, None),
+        Request("patch", "", "events", APP_NS, "myfoodbudget.18a2b3c4d5e6f708"),
         Request("delete", "gitops.myfoodbudget.dev", "releases", APP_NS, "old"),
         Request("get", "", "secrets", APP_NS, "git-auth"),
         Request("get", "", "secrets", OPERATOR_NS, "gitops-notify"),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
 import pytest
 import yaml
+from gitops.api import COMPONENT
 from gitops.kube import Kube, KubeError, namespaced
 
 pytestmark = [pytest.mark.e2e]
@@ -63,3 +65,41 @@ def test_events_name_their_object_and_are_bounded(cluster: Any, namespace: str) 
     assert (event["type"], event["reason"]) == ("Warning", "SnapshotFailed")
     assert event["involvedObject"]["kind"] == "ConfigMap"
     assert len(event["message"]) == 1024
+
+
+MICRO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+
+async def repeated(kube: Kube, ns: str, times: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Record the same Warning `times` times, and one other message; read the Events back."""
+    obj = await kube.create(namespaced("v1", "configmaps", ns), configmap("repeated"))
+    for _ in range(times):
+        await kube.create_event(obj, "Warning", "ValidationFailed", "nothing applied")
+    await kube.create_event(obj, "Warning", "ValidationFailed", "something else")
+    events = await kube.list(namespaced("v1", "events", ns))
+    return obj, [e for e in events if e["involvedObject"]["name"] == "repeated"]
+
+
+def test_a_repeated_event_updates_its_count_and_series(cluster: Any, namespace: str) -> None:
+    kube = Kube.from_environment(str(cluster.kubeconfig))
+    obj, events = asyncio.run(repeated(kube, namespace, 3))
+    [again] = [e for e in events if e["message"] == "nothing applied"]
+    [other] = [e for e in events if e["message"] == "something else"]
+    assert (again["count"], again["series"]["count"]) == (3, 3)
+    assert MICRO.match(again["eventTime"])
+    assert again["series"]["lastObservedTime"] > again["eventTime"]
+    assert again["lastTimestamp"] >= again["firstTimestamp"]
+    assert (other["count"], other.get("series")) == (1, None)
+    assert re.match(r"^repeated\.[0-9a-f]{16}$", again["metadata"]["name"])
+    assert (again["action"], again["reportingComponent"]) == ("Reconcile", COMPONENT)
+    assert again["reportingInstance"].startswith(COMPONENT)
+    shown = cluster.kubectl("get", "events", "-n", namespace, "--field-selector=type=Warning")
+    assert re.search(
+        r"\(x3 over \S+\)\s+Warning\s+ValidationFailed\s+configmap/repeated", shown.stdout
+    )
+    # An Event that is gone (they expire) starts a new count.
+    asyncio.run(kube.delete(namespaced("v1", "events", namespace, again["metadata"]["name"])))
+    asyncio.run(kube.create_event(obj, "Warning", "ValidationFailed", "nothing applied"))
+    found = asyncio.run(kube.list(namespaced("v1", "events", namespace)))
+    [fresh] = [e for e in found if e["message"] == "nothing applied"]
+    assert (fresh["count"], fresh.get("series")) == (1, None)

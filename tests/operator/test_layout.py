@@ -20,6 +20,7 @@ PURE = (
     "gitops.api",
     "gitops.clock",
     "gitops.conditions",
+    "gitops.events",
     "gitops.images",
     "gitops.release.spec",
     "gitops.release.state",
