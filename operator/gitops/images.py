@@ -11,6 +11,12 @@ _TAG = r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
 _DIGEST = r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
 IMAGE_PATTERN = rf"^{_DOMAIN}{_COMPONENT}(?:/{_COMPONENT})*{_TAG}{_DIGEST}$"
 IMAGE_RE = re.compile(IMAGE_PATTERN)
+# What a refusal says instead of the pattern (the Release CRD's validation rule and the operator).
+IMAGE_MESSAGE = (
+    "must be an image reference [registry[:port]/]path[:tag][@sha256:digest] with a lowercase "
+    "path, e.g. ghcr.io/owner/myfoodbudget:sha-1a2b3c4 or "
+    "ghcr.io/owner/myfoodbudget@sha256:<64 hex>"
+)
 
 
 def short_image(ref: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitops.api import RETRY_ANNOTATION
-from gitops.images import IMAGE_RE
+from gitops.images import IMAGE_MESSAGE, IMAGE_RE
 
 STRATEGIES = ("Recreate", "RollingUpdate")
 RESTORE_POLICIES = ("Never", "IfSchemaChanged", "Always")
@@ -135,8 +135,7 @@ def _image(spec: Mapping[str, Any]) -> str:
     """spec.image, checked against the image reference grammar."""
     image: str = _get(spec, "image", "spec.image", str, "")
     if not IMAGE_RE.match(image):
-        message = f"must be an image reference like registry/name:tag, got {image!r}"
-        raise SpecError("spec.image", message)
+        raise SpecError("spec.image", f"{IMAGE_MESSAGE}; got {image!r}")
     return image
 
 
