@@ -23,6 +23,7 @@ from gitops.metrics import HealthState, start_server
 from gitops.release.reconcile import run_release
 from gitops.runtime import Runtime
 from gitops.settings import Settings
+from gitops.sync.finalize import finalize_gitsync
 from gitops.sync.reconcile import config_from_settings, run_gitsync
 
 log = logging.getLogger(__name__)
@@ -98,3 +99,11 @@ async def gitsync_daemon(body: kopf.Body, memo: Any, **_: Any) -> None:
 def gitsync_changed(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Wake the GitSync's loop when its spec or its sync-requested annotation changes."""
     _poke_on_change(memo, GITSYNC_PLURAL, body, (SYNC_REQUEST_ANNOTATION,))
+
+
+@kopf.on.delete(GROUP, VERSION, GITSYNC_PLURAL)
+async def gitsync_deleted(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    """Delete what the GitSync applied when its spec says so; retried until done."""
+    retry = await finalize_gitsync(memo.runtime, namespace or "default", name)
+    if retry is not None:
+        raise kopf.TemporaryError("what the GitSync applied is not cleaned up yet", delay=retry)

@@ -30,10 +30,22 @@ RETRYABLE: tuple[type[Exception], ...] = (KubeError, HTTPError, ValueError, OSEr
 
 
 class Wakeups:
-    """One asyncio.Event per object: watch events poke it, the object's loop waits on it."""
+    """One asyncio.Event per object: watch events poke it, the object's loop waits on it.
+
+    It also knows which objects' loops are running, so a deletion can wait for its loop to end.
+    """
 
     def __init__(self) -> None:
         self._events: dict[Key, asyncio.Event] = {}
+        self._running: set[Key] = set()
+
+    def started(self, key: Key) -> None:
+        """Note that the loop of this object runs (until forget)."""
+        self._running.add(key)
+
+    def running(self, key: Key) -> bool:
+        """True while the loop of this object runs."""
+        return key in self._running
 
     def poke(self, key: Key) -> None:
         """Wake the loop of this object (a no-op when it has none)."""
@@ -52,6 +64,7 @@ class Wakeups:
     def forget(self, key: Key) -> None:
         """Drop the object's event when its loop ends."""
         self._events.pop(key, None)
+        self._running.discard(key)
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,7 @@ class Loop:
 async def run_loop(loop: Loop, reconcile: Callable[[], Awaitable[float]]) -> None:
     """Reconcile until cancelled; `reconcile` returns the seconds until it wants to look again."""
     failures = 0
+    loop.wakeups.started(loop.key)
     try:
         while True:
             try:

@@ -2,168 +2,21 @@
 
 from __future__ import annotations
 
-import base64
+import re
 import time
-import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from gitops.api import GROUP, SYNC_REQUEST_ANNOTATION, VERSION
-from kubernetes import client, config
+from gitsync_support import Cluster, certs, kube, never, operator, overlay, remote
+from kubernetes import client
 from release_support import wait_for
 from support.git import GitHttpsServer, GitRemote
-from support.operator_process import running_operator
 
+__all__ = ["certs", "kube", "operator", "remote"]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "canary-e2e-token-93b1d0f7c2a6"
-
-
-def configmap(name: str, value: str) -> str:
-    """A ConfigMap manifest."""
-    return (
-        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: '{value}'\n"
-    )
-
-
-def overlay(value: str) -> dict[str, str]:
-    """An overlay with one ConfigMap whose value is given."""
-    return {
-        "app/kustomization.yaml": "resources:\n  - settings.yaml\n",
-        "app/settings.yaml": configmap("settings", value),
-    }
-
-
-def never(probe: Callable[[], object], seconds: float) -> bool:
-    """True when probe stays falsy for the whole window."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if probe():
-            return False
-        time.sleep(0.1)
-    return True
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> GitRemote:
-    """A bare repository with a work tree to commit from."""
-    return GitRemote(tmp_path / "git")
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder for the HTTPS remote's certificate, shared with the operator."""
-    return tmp_path_factory.mktemp("certs")
-
-
-@pytest.fixture(scope="module")
-def operator(cluster: Any, tmp_path_factory: pytest.TempPathFactory, certs: Path) -> Iterator[Path]:
-    """The operator as its own process, cluster-wide; yields the file its logs go to."""
-    env = {
-        "SYNC_RETRY_SECONDS": "0.5",
-        "SYNC_RETRY_MAX_SECONDS": "4",
-        "GIT_SSL_CAINFO": str(certs / "server.crt"),
-    }
-    folder = tmp_path_factory.mktemp("operator")
-    with running_operator(Path(cluster.kubeconfig), folder, env) as log:
-        yield log
-
-
-class Cluster:
-    """What the tests read and write, through the official client only."""
-
-    def __init__(self, kubeconfig: str, namespace: str) -> None:
-        api = config.new_client_from_config(config_file=kubeconfig)
-        self.core = client.CoreV1Api(api)
-        self.custom = client.CustomObjectsApi(api)
-        self.namespace = namespace
-
-    def create_gitsync(self, url: str, **spec: Any) -> None:
-        """Create the GitSync `site` following the overlay `app` unless spec names another."""
-        self.create_spec({"url": url, "path": "app", **spec})
-
-    def create_spec(self, spec: dict[str, Any]) -> None:
-        """Create the GitSync `site` with exactly this spec."""
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "GitSync",
-                "metadata": {"name": "site"}, "spec": spec}  # fmt: skip
-        self.custom.create_namespaced_custom_object(
-            GROUP, VERSION, self.namespace, "gitsyncs", body
-        )
-
-    def start(self, remote: GitRemote, url: str, **spec: Any) -> str:
-        """Commit the first overlay, create the GitSync and wait until it is applied."""
-        first = remote.commit(overlay("1"))
-        self.create_gitsync(url, **spec)
-        wait_for(lambda: self.applied(first), 30, "the first sync")
-        return first
-
-    def patch_gitsync(self, patch: dict[str, Any]) -> None:
-        """Merge-patch the GitSync."""
-        self.custom.patch_namespaced_custom_object(
-            GROUP, VERSION, self.namespace, "gitsyncs", "site", patch
-        )
-
-    def request_sync(self) -> None:
-        """Ask for a sync now with a new annotation value."""
-        request = {SYNC_REQUEST_ANNOTATION: uuid.uuid4().hex}
-        self.patch_gitsync({"metadata": {"annotations": request}})
-
-    def gitsync(self) -> dict[str, Any]:
-        """The GitSync as stored."""
-        found = self.custom.get_namespaced_custom_object(
-            GROUP, VERSION, self.namespace, "gitsyncs", "site"
-        )
-        return cast(dict[str, Any], found)
-
-    def condition(self, kind: str) -> dict[str, Any]:
-        """One condition of the GitSync (empty when absent)."""
-        conditions = (self.gitsync().get("status") or {}).get("conditions") or []
-        return next((c for c in conditions if c["type"] == kind), {})
-
-    def applied(self, commit: str) -> bool:
-        """True once the commit is applied and Ready."""
-        status = self.gitsync().get("status") or {}
-        ready = self.condition("Ready").get("status") == "True"
-        return ready and status.get("lastAppliedCommit") == commit
-
-    def value(self, name: str = "settings") -> tuple[str, str] | None:
-        """(data value, resourceVersion) of a ConfigMap, or None."""
-        try:
-            found = self.core.read_namespaced_config_map(name, self.namespace)
-        except client.ApiException as error:
-            if error.status == 404:
-                return None
-            raise
-        return (found.data or {}).get("value"), found.metadata.resource_version
-
-    def events(self, reason: str | None = None) -> list[Any]:
-        """Events about the GitSync, optionally of one reason."""
-        found = self.core.list_namespaced_event(self.namespace).items
-        return [e for e in found if reason is None or e.reason == reason]
-
-    def secret(self, name: str, **values: str) -> None:
-        """Create or replace a Secret."""
-        data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
-        body = {"metadata": {"name": name}, "data": data}
-        try:
-            self.core.delete_namespaced_secret(name, self.namespace)
-        except client.ApiException as error:
-            if error.status != 404:
-                raise
-        self.core.create_namespaced_secret(self.namespace, body)
-
-
-@pytest.fixture
-def kube(cluster: Any, operator: Path) -> Iterator[Cluster]:  # noqa: ARG001  runs beside it
-    """A fresh namespace in the cluster, with the operator running."""
-    namespace = f"gse-{uuid.uuid4().hex[:8]}"
-    found = Cluster(str(cluster.kubeconfig), namespace)
-    found.core.create_namespace({"metadata": {"name": namespace}})
-    yield found
-    found.core.delete_namespace(namespace)
 
 
 def test_new_commit_is_applied_within_the_interval_and_an_unchanged_one_applies_nothing(
@@ -195,7 +48,8 @@ def test_broken_commit_is_reported_and_changes_nothing_until_fixed(
     assert ready["status"] == "False"
     assert "settings.yaml" in ready["message"]
     assert kube.condition("Stalled")["status"] == "True"
-    [event] = kube.events("BuildFailed")
+    # The Event follows the status write (and retries update it, not add to it): wait for it.
+    [event] = wait_for(lambda: kube.events("BuildFailed"), 10, "the BuildFailed Event")
     assert event.type == "Warning"
     assert "settings.yaml" in event.message
     assert kube.value() == before
@@ -205,6 +59,24 @@ def test_broken_commit_is_reported_and_changes_nothing_until_fixed(
     wait_for(lambda: kube.applied(fixed), 10, "the fixed commit")
     assert kube.value() is not None
     assert (kube.value() or ("",))[0] == "3"
+
+
+def test_a_stalled_gitsync_keeps_one_warning_whose_count_grows(
+    kube: Cluster, remote: GitRemote, cluster: Any
+) -> None:
+    kube.start(remote, remote.url, interval="1h")
+    remote.commit({"app/settings.yaml": "data: [unclosed\n"})
+    kube.request_sync()
+
+    def retried() -> list[Any]:
+        found = kube.events("BuildFailed")
+        return found if sum(e.count or 1 for e in found) >= 3 else []
+
+    [event] = wait_for(retried, 20, "three failed attempts of the broken commit")
+    assert event.series.count == event.count
+    assert event.series.last_observed_time > event.event_time
+    shown = cluster.kubectl("get", "events", "-n", kube.namespace, "--field-selector=type=Warning")
+    assert re.search(r"\(x\d+ over \S+\)\s+Warning\s+BuildFailed\s+gitsync/site", shown.stdout)
 
 
 def test_wrong_token_names_the_secret_and_never_shows_a_token(
@@ -259,7 +131,7 @@ def test_unreachable_remote_backs_off_and_recovers(
 
 
 def test_sync_request_applies_at_once_and_suspend_holds_still(
-    kube: Cluster, remote: GitRemote
+    kube: Cluster, remote: GitRemote, cluster: Any
 ) -> None:
     kube.start(remote, remote.url, interval="1h")
     second = remote.commit(overlay("2"))
@@ -267,6 +139,9 @@ def test_sync_request_applies_at_once_and_suspend_holds_still(
     wait_for(lambda: kube.applied(second), 5, "the requested sync")
     kube.patch_gitsync({"spec": {"suspend": True}})
     wait_for(lambda: kube.condition("Reconciling").get("reason") == "Suspended", 5, "suspension")
+    table = cluster.kubectl("get", "gitsyncs", "-n", kube.namespace).stdout.splitlines()
+    header, row = table[0].split(), table[1].split()
+    assert (row[header.index("READY")], row[header.index("SUSPENDED")]) == ("True", "true")
     third = remote.commit(overlay("3"))
     kube.request_sync()
     assert never(lambda: kube.applied(third), 2.5)
@@ -306,5 +181,5 @@ def test_defaults_columns_and_an_unusable_path(kube: Cluster, cluster: Any) -> N
     [event] = wait_for(lambda: kube.events("InvalidSpec"), 10, "the InvalidSpec Event")
     assert event.type == "Warning"
     table = cluster.kubectl("get", "gs", "-n", kube.namespace).stdout.splitlines()
-    assert table[0].split() == ["NAME", "COMMIT", "READY", "LAST", "SYNC", "AGE"]
-    assert table[1].split()[:2] == ["site", "False"]
+    assert table[0].split() == ["NAME", "COMMIT", "READY", "SUSPENDED", "LAST", "SYNC", "AGE"]
+    assert table[1].split()[:3] == ["site", "False", "false"]

@@ -61,6 +61,11 @@ class Target:
         return ObjectRef(API_VERSION, GITSYNC_KIND, self.namespace, self.name)
 
     @property
+    def destination(self) -> str:
+        """The namespace every namespaced object of its build must land in."""
+        return self.spec.target_namespace or self.namespace
+
+    @property
     def label(self) -> str:
         """The ownership label value of this GitSync."""
         return owner_label_value(self.namespace, self.name)
@@ -183,7 +188,7 @@ async def _checked_objects(
     scopes = await catalog.scopes([ObjectRef.of(obj) for obj in objects])
     return check_objects(
         objects,
-        namespace=target.namespace,
+        namespace=target.destination,
         label=target.label,
         namespaced=lambda version, kind: scopes.get((version, kind)),
         cluster_kinds=config.cluster_kinds,

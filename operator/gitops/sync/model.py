@@ -12,6 +12,7 @@ DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 URL_SCHEMES = ("https://", "ssh://", "file:///")
 MIN_INTERVAL = 1.0
+NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class SpecError(ValueError):
@@ -43,6 +44,7 @@ class SyncSpec:
     secret_name: str | None = None
     prune: bool = True
     suspend: bool = False
+    target_namespace: str | None = None  # None: the GitSync's own namespace
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> SyncSpec:
@@ -72,7 +74,18 @@ class SyncSpec:
             secret_name=secret,
             prune=bool(spec.get("prune", True)),
             suspend=bool(spec.get("suspend", False)),
+            target_namespace=_target_namespace(str(spec.get("targetNamespace") or "")),
         )
+
+
+def _target_namespace(raw: str) -> str | None:
+    """spec.targetNamespace, a namespace name, or None when not set."""
+    if raw and not NAMESPACE_NAME.match(raw):
+        raise SpecError(
+            f"spec.targetNamespace {raw!r} is not a namespace name "
+            "(lowercase letters, digits and '-', at most 63)"
+        )
+    return raw or None
 
 
 def _relative_path(raw: str) -> str:

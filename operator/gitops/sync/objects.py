@@ -11,6 +11,7 @@ import yaml
 
 from gitops.api import GITSYNC_LABEL
 from gitops.sync.model import ObjectRef
+from gitops.sync.plan import decide_placement
 
 # First what others depend on, then the rest in the order kustomize printed them.
 APPLY_FIRST = ("Namespace", "CustomResourceDefinition", "ServiceAccount", "Secret", "ConfigMap")
@@ -65,26 +66,24 @@ def check_objects(
     namespaced: Namespaced,
     cluster_kinds: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    """Copies with namespaces defaulted and the owner label set, in apply order."""
+    """Copies placed by the plan (target namespace, listed cluster kinds) and labelled, in order.
+
+    Every object the plan refuses is named in one ValidationError, before anything is applied.
+    """
     checked, problems, seen = [], [], set()
     for original in objects:
         obj = copy.deepcopy(original)
         ref = ObjectRef.of(obj)
         scope = namespaced(ref.api_version, ref.kind)
-        if scope is None:
-            problems.append(f"{ref}: the API server has no kind {ref.kind} in {ref.api_version}")
+        placement = decide_placement(ref, scope, target=namespace, cluster_kinds=cluster_kinds)
+        if placement.refusal:
+            problems.append(placement.refusal)
             continue
         meta = obj["metadata"]
-        if scope:
-            meta.setdefault("namespace", namespace)
-        elif ref.kind not in cluster_kinds:
-            problems.append(
-                f"{ref}: cluster-scoped kind {ref.kind} is not allowed; "
-                "add it to the operator's SYNC_CLUSTER_KINDS to let GitSyncs manage it"
-            )
-            continue
+        if placement.namespace:
+            meta["namespace"] = placement.namespace
         else:
-            meta.pop("namespace", None)
+            meta.pop("namespace", None)  # the API server ignores it on a cluster-scoped kind
         meta.setdefault("labels", {})[GITSYNC_LABEL] = label
         ref = ObjectRef.of(obj)
         if ref in seen:

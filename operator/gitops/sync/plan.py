@@ -2,14 +2,16 @@
 
 `decide` answers twice per sync with the same rules: before the fetch (wait, fetch, or nothing
 while suspended) and once the fetched commit is known (apply it, or it is already applied).
-`decide_prune` names what the sync deletes once the new build is applied.
+`decide_placement` says where each built object goes, or why it may not be applied at all;
+`decide_prune` names what the sync deletes once the new build is applied, and
+`decide_deletion` what a deleted GitSync takes with it.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitops.clock import parse_time
@@ -153,3 +155,57 @@ def decide_prune(
         return []
     keep = {*current, protected}
     return [ref for ref in previous if ref not in keep and ref.kind not in NEVER_PRUNED]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one built object is applied ('' for a cluster-scoped kind), or why it is refused."""
+
+    namespace: str = ""
+    refusal: str = ""
+
+
+def decide_placement(
+    ref: ObjectRef, namespaced: bool | None, *, target: str, cluster_kinds: Collection[str]
+) -> Placement:
+    """Namespaced objects go to the target namespace only; cluster-scoped kinds only if listed."""
+    if namespaced is None:
+        unknown = f"{ref}: the API server has no kind {ref.kind} in {ref.api_version}"
+        return Placement(refusal=unknown)
+    if not namespaced:
+        if ref.kind in cluster_kinds:
+            return Placement("")
+        return Placement(
+            refusal=f"{ref}: cluster-scoped kind {ref.kind} is not allowed; an admin lists it in "
+            "the operator's SYNC_CLUSTER_KINDS (and grants the operator the right to apply it) "
+            "to let GitSyncs manage it"
+        )
+    where = ref.namespace or target
+    if where != target:
+        return Placement(
+            refusal=f"{ref}: a GitSync applies only into its target namespace {target}, not "
+            f"{where}; remove metadata.namespace or set it to {target}"
+        )
+    return Placement(where)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What a deleted GitSync deletes of what it applied, what it leaves, and why it leaves it."""
+
+    doomed: list[ObjectRef] = field(default_factory=list)
+    kept: list[ObjectRef] = field(default_factory=list)
+    why: str = ""
+
+
+def decide_deletion(
+    inventory: list[ObjectRef], itself: ObjectRef, *, prune: bool, suspend: bool
+) -> Deletion:
+    """With prune on (and not suspended) everything it applied goes, but claims and namespaces."""
+    others = [ref for ref in inventory if ref != itself]
+    if suspend:
+        return Deletion(kept=others, why="spec.suspend is true")
+    if not prune:
+        return Deletion(kept=others, why="spec.prune is false")
+    doomed = decide_prune(others, [])
+    return Deletion(doomed, [ref for ref in others if ref not in doomed])

@@ -20,6 +20,15 @@ APPLY_FAILED = Reason.warning("ApplyFailed", "Applying commit {commit} failed: {
 PRUNE_FAILED = Reason.warning("PruneFailed", "Applied commit {commit}, but pruning failed: {error}")
 INVALID_SPEC = Reason.warning("InvalidSpec", "The GitSync cannot be used as written: {error}")
 SUSPENDED = Reason.normal("Suspended", "Syncing is suspended; set spec.suspend to false to resume")
+# A deleted GitSync: what it applied is deleted (prune on) or left in place.
+GARBAGE_COLLECTED = Reason.normal(
+    "GarbageCollected", "GitSync deleted with spec.prune true: deleted {deleted}{kept}"
+)
+ORPHANED = Reason.normal("Orphaned", "GitSync deleted with {why}; what it applied stays: {kept}")
+GARBAGE_COLLECTION_FAILED = Reason.warning(
+    "GarbageCollectionFailed",
+    "GitSync deletion waits: deleting what it applied failed, retrying: {error}",
+)
 
 BY_NAME = index_reasons(globals())
 # Failures that another try cannot fix without a new commit or a spec change.

@@ -96,6 +96,8 @@ class Syncer:
     async def reconcile(self, obj: Body) -> float | None:
         """Observe, decide and maybe act once; return when to look again (None: on a change)."""
         meta = obj["metadata"]
+        if meta.get("deletionTimestamp"):
+            return None  # being deleted: nothing more is applied (gitops.sync.finalize cleans up)
         generation = int(meta.get("generation") or 1)
         try:
             spec = SyncSpec.from_spec(obj.get("spec") or {})

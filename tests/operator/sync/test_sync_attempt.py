@@ -326,17 +326,65 @@ def test_an_overlay_holding_its_own_gitsync_never_prunes_it(
     assert asyncio.run(syncer.kube.get(path)) is not None
 
 
-def test_objects_may_live_in_a_namespace_the_same_build_creates(
+def test_a_build_may_create_its_target_namespace(
     kube: Kube, config: SyncConfig, namespace: str, remote: GitRemote
 ) -> None:
     extra = f"{namespace}-extra"
     ns = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {extra}\n"
-    inside = configmap("inside", "1").replace("name: inside", f"name: inside\n  namespace: {extra}")
     remote.commit({"app/kustomization.yaml": "resources:\n  - inside.yaml\n  - ns.yaml\n",
-                   "app/ns.yaml": ns, "app/inside.yaml": inside})  # fmt: skip
+                   "app/ns.yaml": ns, "app/inside.yaml": configmap("inside", "1")})  # fmt: skip
     allowed = SyncConfig(config.kubectl, config.work_dir, cluster_kinds=frozenset({"Namespace"}))
-    syncer = Syncer(kube, allowed, namespace, remote.url)
-    syncer.synced()
-    found = asyncio.run(kube.get(namespaced("v1", "configmaps", extra, "inside")))
-    assert found is not None
-    assert found["data"] == {"value": "1"}
+    syncer = Syncer(kube, allowed, namespace, remote.url, targetNamespace=extra)
+    try:
+        syncer.synced()
+        found = asyncio.run(kube.get(namespaced("v1", "configmaps", extra, "inside")))
+        assert found is not None
+        assert found["data"] == {"value": "1"}
+        assert syncer.configmap("inside") is None  # nothing in the GitSync's own namespace
+    finally:
+        asyncio.run(kube.delete(f"/api/v1/namespaces/{extra}"))
+
+
+def elsewhere(name: str, namespace: str) -> str:
+    """A ConfigMap manifest naming a namespace."""
+    return configmap(name, "x").replace(f"name: {name}", f"name: {name}\n  namespace: {namespace}")
+
+
+CLUSTER_ROLE = (
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (
+            elsewhere("leak", "kube-system"),
+            "ConfigMap kube-system/leak: a GitSync applies only into",
+        ),
+        (CLUSTER_ROLE, "ClusterRole {}: cluster-scoped kind ClusterRole is not allowed"),
+    ],
+    ids=["another-namespace", "cluster-scoped-kind"],
+)
+def test_an_object_outside_the_target_namespace_is_refused_and_nothing_changes(
+    syncer: Syncer, remote: GitRemote, extra: str, named: str
+) -> None:
+    role = f"gitsync-{uuid.uuid4().hex[:8]}"
+    before, system = syncer.objects(), asyncio.run(configmaps(syncer.kube, "kube-system"))
+    remote.commit({"app/settings.yaml": configmap("settings", "2") + "---\n" + extra.format(role)})
+    result = syncer.sync()
+    assert result.outcome is not None
+    assert result.outcome.reason == reasons.VALIDATION_FAILED
+    assert result.outcome.message.startswith("Nothing applied; commit ")
+    assert named.format(role) in result.outcome.message
+    assert syncer.objects() == before
+    assert syncer.data("settings") == {"value": "1"}
+    assert asyncio.run(configmaps(syncer.kube, "kube-system")) == system
+    path = f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}"
+    assert asyncio.run(syncer.kube.get(path)) is None
+
+
+async def configmaps(kube: Kube, namespace: str) -> dict[str, str]:
+    """name -> resourceVersion of the ConfigMaps of a namespace."""
+    found = await kube.list(namespaced("v1", "configmaps", namespace))
+    return {item["metadata"]["name"]: item["metadata"]["resourceVersion"] for item in found}

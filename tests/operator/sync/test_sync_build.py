@@ -109,11 +109,26 @@ def test_unknown_kinds_and_duplicates_are_all_reported() -> None:
     assert "ConfigMap x/settings: appears twice" in str(caught.value)
 
 
-def test_explicit_namespace_is_kept_and_input_not_changed() -> None:
-    [obj] = parse_manifests(CONFIGMAP.replace("name: settings", "name: s\n  namespace: other"))
+def test_the_target_namespace_is_kept_another_refused_and_input_not_changed() -> None:
+    [obj] = parse_manifests(CONFIGMAP.replace("name: settings", "name: s\n  namespace: x"))
     [checked] = check_objects([obj], namespace="x", label="l", namespaced=_namespaced)
-    assert checked["metadata"]["namespace"] == "other"
+    assert checked["metadata"]["namespace"] == "x"
     assert "labels" not in obj["metadata"]
+    elsewhere = parse_manifests(CONFIGMAP.replace("name: settings", "name: s\n  namespace: y"))
+    with pytest.raises(ValidationError, match="ConfigMap y/s: a GitSync applies only into"):
+        check_objects(elsewhere, namespace="x", label="l", namespaced=_namespaced)
+
+
+def test_every_refusal_is_named_at_once() -> None:
+    objects = parse_manifests(
+        CONFIGMAP.replace("name: settings", "name: a\n  namespace: kube-system")
+        + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: extra}\n---\n"
+        + CONFIGMAP
+    )
+    with pytest.raises(ValidationError) as caught:
+        check_objects(objects, namespace="x", label="l", namespaced=_namespaced)
+    assert str(caught.value).split("; ")[0].startswith("ConfigMap kube-system/a: ")
+    assert "Namespace extra: cluster-scoped kind Namespace is not allowed" in str(caught.value)
 
 
 @pytest.mark.parametrize(

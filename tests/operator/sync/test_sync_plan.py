@@ -202,6 +202,7 @@ def test_parse_duration_refuses(text: str) -> None:
         ({"url": "file:///r", "path": "a", "branch": "--upload-pack=x"}, "not a valid branch"),
         ({"url": "file:///r", "path": "a", "interval": "500ms"}, "at least 1s"),
         ({"url": "file:///r", "path": "a", "timeout": "often"}, "not a duration"),
+        ({"url": "file:///r", "path": "a", "targetNamespace": "Kube_System"}, "not a namespace"),
     ],
 )
 def test_spec_errors_say_what_to_fix(spec: dict, message: str) -> None:
@@ -225,6 +226,10 @@ def test_spec_defaults() -> None:
         False,
     )
     assert spec.secret_name == "git-auth"
+    assert spec.target_namespace is None
+    assert SyncSpec.from_spec({"url": "file:///r", "path": "a", "targetNamespace": "apps"}) == (
+        SyncSpec(url="file:///r", path="a", target_namespace="apps")
+    )
 
 
 def test_status_is_read_even_when_hand_edited() -> None:
