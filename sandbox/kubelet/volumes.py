@@ -86,6 +86,16 @@ async def prepare_volumes(
     return result
 
 
+def _sub_path(mount: dict[str, Any]) -> str:
+    """The mount's subPath, which must stay inside its volume (as Kubernetes validates it)."""
+    sub = str(mount["subPath"])
+    if sub.startswith("/") or ".." in pathlib.PurePosixPath(sub).parts:
+        raise ConfigError(
+            f"volumeMount {mount['name']!r}: subPath {sub!r} must be a relative path without '..'"
+        )
+    return sub
+
+
 def container_mounts(
     container: dict[str, Any], volumes: dict[str, pathlib.Path], container_dir: pathlib.Path
 ) -> dict[str, str]:
@@ -96,9 +106,8 @@ def container_mounts(
         if host is None:
             raise ConfigError(f"volumeMount {mount['name']!r} names no volume of the pod")
         if mount.get("subPath"):
-            host = host / mount["subPath"]
-            if not host.exists():
-                host.mkdir(parents=True)
+            host = host / _sub_path(mount)
+            host.mkdir(parents=True, exist_ok=True)
         mapping[mount["mountPath"]] = str(host)
     mapping[container.get("terminationMessagePath") or DEFAULT_TERMINATION_PATH] = str(
         termination_file(container_dir)

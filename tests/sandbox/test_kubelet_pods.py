@@ -304,3 +304,41 @@ def test_a_pod_given_the_kubeconfig_in_a_secret_reaches_the_api(
     status = wait_for(finished, "the pod to finish")
     assert status.phase == "Succeeded"
     assert status.container_statuses[0].state.terminated.message == "inside"
+
+
+def test_a_sub_path_mount_sees_only_its_folder_of_the_claim(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "shared"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Mi"}}},
+    }
+    volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": "shared"}}]
+
+    def writer(name: str, sub: str) -> dict[str, Any]:
+        task = {
+            "name": "task",
+            "image": "sandbox.test/task:1",
+            "args": ["--append", "/data/written.txt", name],
+            "volumeMounts": [{"name": "data", "mountPath": "/data", "subPath": sub}],
+        }
+        return pod(name, [task], volumes=volumes, restartPolicy="Never")
+
+    sandbox.apply(namespace, claim, writer("inside", "scratch/one"), writer("escape", "../x"))
+    wait_for(
+        lambda: sandbox.core.read_namespaced_pod("inside", namespace).status.phase == "Succeeded",
+        "the pod writing through its subPath to end",
+    )
+    folder = sandbox.data / "volumes" / namespace / "shared"
+    assert (folder / "scratch" / "one" / "written.txt").read_text() == "inside\n"
+    assert not (folder / "written.txt").exists()
+
+    def refused() -> Any:
+        statuses = sandbox.core.read_namespaced_pod("escape", namespace).status.container_statuses
+        waiting = statuses and statuses[0].state.waiting
+        return waiting and waiting.reason == "CreateContainerConfigError" and waiting
+
+    assert "subPath '../x'" in wait_for(refused, "the escaping subPath to be refused").message
+    assert not (folder.parent / "x").exists()

@@ -16,6 +16,7 @@ from sandbox.kubelet.process.command import build_command, build_env
 from sandbox.kubelet.process.paths import PathMap
 from sandbox.kubelet.runtime import ConfigError, ContainerConfig, Fetch
 from sandbox.kubelet.status import pod_phase
+from sandbox.kubelet.volumes import container_mounts
 
 DATA = PathMap(
     {"/data": "/tmp/v/data", "/data/config": "/tmp/v/cfg", "/dev/termination-log": "/tmp/p/t"}
@@ -239,3 +240,30 @@ def test_host_paths_of_the_sandbox_itself_are_never_rewritten(tmp_path: pathlib.
         "-m",
         "srv",
     ]
+
+
+def test_a_sub_path_mounts_a_folder_of_the_volume_made_on_demand(tmp_path: pathlib.Path) -> None:
+    claim = tmp_path / "claim"
+    claim.mkdir()
+    container = {
+        "name": "app",
+        "volumeMounts": [
+            {"name": "data", "mountPath": "/data", "subPath": "preflight/p-1/db"},
+            {"name": "data", "mountPath": "/all"},
+        ],
+    }
+    mapping = container_mounts(container, {"data": claim}, tmp_path / "app")
+    assert mapping["/data"] == str(claim / "preflight" / "p-1" / "db")
+    assert (claim / "preflight" / "p-1" / "db").is_dir()
+    assert mapping["/all"] == str(claim)
+
+
+@pytest.mark.parametrize("sub", ["/etc", "../other-claim", "a/../../b"])
+def test_a_sub_path_that_leaves_its_volume_is_refused(tmp_path: pathlib.Path, sub: str) -> None:
+    container = {
+        "name": "app",
+        "volumeMounts": [{"name": "data", "mountPath": "/d", "subPath": sub}],
+    }
+    with pytest.raises(ConfigError, match=r"must be a relative path without '\.\.'"):
+        container_mounts(container, {"data": tmp_path / "claim"}, tmp_path / "app")
+    assert not (tmp_path / "other-claim").exists()
