@@ -1,4 +1,5 @@
-"""File helpers shared by `python -m gitops.snapshot` and `python -m gitops.restore`."""
+"""File helpers shared by the Job commands: `python -m gitops.snapshot`, `gitops.restore` and
+`gitops.preflight`."""
 
 from __future__ import annotations
 
@@ -59,6 +60,23 @@ def open_existing(
     mode = "ro" if readonly or immutable else "rw"
     flags = "&immutable=1" if immutable else ""
     return sqlite3.connect(f"file:{path}?mode={mode}{flags}", uri=True, timeout=5.0)
+
+
+def copy_database(source: Path, dest: Path, method: str = "backup") -> None:
+    """Copy `source` to the new file `dest` in one read transaction (backup API or VACUUM INTO)."""
+    src = open_existing(source)  # read-write: a WAL database needs its -shm written
+    try:
+        src.execute("PRAGMA busy_timeout = 5000")
+        if method == "vacuum":
+            src.execute("VACUUM INTO ?", (str(dest),))
+            return
+        dst = sqlite3.connect(dest)
+        try:
+            src.backup(dst, pages=-1)
+        finally:
+            dst.close()
+    finally:
+        src.close()
 
 
 def inspect(path: Path) -> tuple[str, int]:

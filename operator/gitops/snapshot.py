@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sqlite3
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,9 +22,9 @@ from typing import Any
 from gitops.dbfiles import (
     TERMINATION_LOG,
     SnapshotError,
+    copy_database,
     fsync_path,
     inspect,
-    open_existing,
     read_sidecar,
     run,
     sha256_file,
@@ -35,23 +34,6 @@ from gitops.dbfiles import (
 from gitops.images import short_image
 
 FAILED_PREFIX = "failed-"
-
-
-def _copy(source: Path, dest: Path, method: str) -> None:
-    """Copy `source` to the new file `dest` in one read transaction."""
-    src = open_existing(source)
-    try:
-        src.execute("PRAGMA busy_timeout = 5000")
-        if method == "vacuum":
-            src.execute("VACUUM INTO ?", (str(dest),))
-            return
-        dst = sqlite3.connect(dest)
-        try:
-            src.backup(dst, pages=-1)
-        finally:
-            dst.close()
-    finally:
-        src.close()
 
 
 def snapshot_name(release: str, image: str, moment: datetime) -> str:
@@ -94,7 +76,7 @@ def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     temp = directory / f".{final.name}.partial"
     started = time.monotonic()
     try:
-        _copy(source, temp, args.method)
+        copy_database(source, temp, args.method)
         verdict, version = inspect(temp)
         if verdict != "ok":
             raise SnapshotError(f"integrity_check of the copy failed: {verdict[:300]}")
