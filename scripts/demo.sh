@@ -60,7 +60,10 @@ git clone --quiet --bare "$root" "$remote"
 git -C "$remote" log --oneline -1
 
 step "4/6 the operator: python -m gitops, watching namespace myfoodbudget"
+# The sandbox's pods share 127.0.0.1 at remapped ports and it serves no pods/proxy: the operator
+# reaches them directly (smoke checks, /metrics while baking).
 OPERATOR_IMAGE=ghcr.io/owner/myfoodbudget-operator:dev WATCH_NAMESPACE=myfoodbudget \
+  POD_HTTP=direct POD_PORTS_ANNOTATION=sandbox.myfoodbudget.dev/ports \
   METRICS_PORT=0 WORK_DIR="$demo/work" "$bin/python" -m gitops --namespace myfoodbudget \
   >"$demo/operator.log" 2>&1 &
 pids+=($!)
@@ -87,11 +90,12 @@ Try it (in another shell):
   export KUBECONFIG=$demo/kubeconfig
   .venv/bin/kubectl -n myfoodbudget get releases,gitsyncs
   .venv/bin/kubectl -n myfoodbudget describe release myfoodbudget
-  # a release that crashes at start, rolled back on its own (suspend the GitSync first, or it
-  # puts the image from git back at its next sync):
+  # a release whose migration fails: its preflight on a copy of the database stops it while
+  # the app keeps serving (suspend the GitSync first, or it puts git's image back at its next
+  # sync):
   .venv/bin/kubectl -n myfoodbudget patch gitsync myfoodbudget --type merge -p '{"spec":{"suspend":true}}'
   .venv/bin/kubectl -n myfoodbudget patch release myfoodbudget --type merge \\
-    -p '{"spec":{"image":"ghcr.io/owner/crash-at-start:v1"}}'
+    -p '{"spec":{"image":"ghcr.io/owner/migration-fails:v1"}}'
   .venv/bin/kubectl -n myfoodbudget get events --watch
 Logs: $demo/sandbox.log, $demo/operator.log. Ctrl-C stops everything.
 TXT

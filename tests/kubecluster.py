@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KUBECTL = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "kubectl"
+# How an operator outside the sandbox reaches its pods' HTTP endpoints (smoke checks, /metrics):
+# they share 127.0.0.1, each port remapped as this annotation records, and the sandbox serves no
+# pods/proxy. On a real cluster the operator's default (the API server's proxy) is kept.
+SANDBOX_POD_HTTP = {"POD_HTTP": "direct", "POD_PORTS_ANNOTATION": "sandbox.myfoodbudget.dev/ports"}
 
 
 @dataclass
@@ -33,6 +37,10 @@ class Cluster:
         return subprocess.run(
             command, capture_output=True, text=True, check=check, input=input, timeout=timeout
         )
+
+    def operator_env(self) -> dict[str, str]:
+        """The operator settings this cluster needs beyond the defaults."""
+        return dict(SANDBOX_POD_HTTP) if self.is_sandbox else {}
 
     def node_url(self, node_port: int) -> str:
         """http://<first Node's InternalIP>:<nodePort>: where a NodePort Service answers."""

@@ -82,6 +82,21 @@ class Kube:
             raise KubeError(response.status, str(reason), str(data.get("message", "")))
         return data if isinstance(data, dict) else {}
 
+    def _text(self, path: str, timeout: float) -> tuple[int, str]:
+        """One blocking GET of a non-JSON resource (logs, a pod's own endpoint via the proxy)."""
+        params = self.api.param_serialize(
+            method="GET",
+            resource_path=path,
+            header_params={"Accept": "*/*"},
+            auth_settings=["BearerToken"],
+        )
+        response: Any = self.api.call_api(*params, _request_timeout=timeout)  # unannotated
+        return int(response.status), (response.read() or b"").decode(errors="replace")
+
+    async def read_text(self, path: str, timeout: float = 10.0) -> tuple[int, str]:
+        """(HTTP status, body) of a GET whose answer is text; errors are answers too."""
+        return await asyncio.to_thread(self._text, path, timeout)
+
     async def request(
         self, method: str, path: str, body: Any = None, content_type: str = "application/json"
     ) -> Body:

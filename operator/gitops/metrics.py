@@ -29,6 +29,16 @@ RESTORES = Counter(
     "Restore Jobs finished, by outcome (succeeded, failed).",
     ["outcome"],
 )
+PREFLIGHTS = Counter(
+    "gitops_preflights_total",
+    "Preflights of a new image on a copy of the database, by outcome (passed, failed).",
+    ["outcome"],
+)
+BAKES = Counter(
+    "gitops_bakes_total",
+    "Bake windows of a new version, by outcome (passed, failed).",
+    ["outcome"],
+)
 RELEASE_SECONDS = Histogram(
     "gitops_release_duration_seconds",
     "Time from a new image to its outcome.",

@@ -38,6 +38,11 @@ class Settings:
     resync_seconds: float = 30.0
     poll_seconds: float = 2.0
     job_deadline_seconds: int = 600
+    # How the Release reaches its pods' HTTP endpoints (smoke checks, /metrics while baking):
+    # through the API server's pods/proxy, or straight to the pod's IP (ports remapped as
+    # the annotation named by pod_ports_annotation says, where the cluster records them).
+    pod_http: str = "proxy"
+    pod_ports_annotation: str = ""
     # GitSync: kubectl for `kubectl kustomize`, cluster-scoped kinds a sync may apply, back-off.
     sync_kubectl: str | None = None
     sync_cluster_kinds: frozenset[str] = frozenset()
@@ -70,20 +75,25 @@ class Settings:
             "job_deadline_seconds": reader.read(
                 "JOB_DEADLINE_SECONDS", _integer(10, 86400), default=600
             ),
-            "sync_kubectl": reader.read("SYNC_KUBECTL", str),
-            "sync_cluster_kinds": reader.read(
-                "SYNC_CLUSTER_KINDS", parse_kinds, default=frozenset()
-            ),
-            "sync_retry_seconds": reader.read(
-                "SYNC_RETRY_SECONDS", _number(0.1, 3600), default=1.0
-            ),
-            "sync_retry_max_seconds": reader.read(
-                "SYNC_RETRY_MAX_SECONDS", _number(1, 86400), default=300.0
-            ),
+            **_controller_values(reader),
         }
         if reader.problems:
             raise SettingsError(reader.problems)
         return cls(**values)
+
+
+def _controller_values(reader: _Reader) -> dict[str, Any]:
+    """What the Release and GitSync controllers read: pod access, kubectl, kinds, back-off."""
+    return {
+        "pod_http": reader.read("POD_HTTP", _choice("proxy", "direct"), default="proxy"),
+        "pod_ports_annotation": reader.read("POD_PORTS_ANNOTATION", str, default=""),
+        "sync_kubectl": reader.read("SYNC_KUBECTL", str),
+        "sync_cluster_kinds": reader.read("SYNC_CLUSTER_KINDS", parse_kinds, default=frozenset()),
+        "sync_retry_seconds": reader.read("SYNC_RETRY_SECONDS", _number(0.1, 3600), default=1.0),
+        "sync_retry_max_seconds": reader.read(
+            "SYNC_RETRY_MAX_SECONDS", _number(1, 86400), default=300.0
+        ),
+    }
 
 
 class _Reader:
@@ -119,6 +129,17 @@ def _image(raw: str) -> str:
     if not IMAGE_RE.match(raw):
         raise ValueError("expected an image reference like ghcr.io/owner/name:tag")
     return raw
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    """A parser for one of a few words."""
+
+    def parse(raw: str) -> str:
+        if raw not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return raw
+
+    return parse
 
 
 def parse_kinds(raw: str) -> frozenset[str]:

@@ -92,7 +92,7 @@ def account(installed: Any, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def operator(
-    installed: Any,  # noqa: ARG001  the install comes first
+    installed: Any,  # the install comes first
     account: Path,
     tmp_path: Path,
 ) -> Iterator[Path]:
@@ -108,6 +108,7 @@ def operator(
         "WORK_DIR": str(tmp_path / "work"),
         "HOME": str(tmp_path),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        **installed.operator_env(),
     }
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -161,7 +162,7 @@ def test_the_operator_syncs_and_releases_under_its_own_service_account(
     installed.kubectl("-n", APP_NS, "annotate", "gitsync", "myfoodbudget",
                       f"{SYNC_ANNOTATION}={second}", "--overwrite")  # fmt: skip
     poll("the GitSync to apply the bump", synced(second), 90, log)
-    poll("the second release, snapshot first", ready(NEXT_IMAGE), 120, log)
+    poll("the second release: preflight, snapshot, bake", ready(NEXT_IMAGE), 120, log)
     # Nothing the operator asked for was refused: its Role covers everything it does.
     text = log.read_text()
     assert "forbidden" not in text.lower(), text[-4000:]

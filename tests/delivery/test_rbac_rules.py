@@ -71,6 +71,10 @@ def test_requests_map_to_rbac_attributes(method: str, url: str, expected: Reques
         Request("patch", "gitops.myfoodbudget.dev", "gitsyncs/status", APP_NS, "myfoodbudget"),
         Request("create", "apps", "deployments", APP_NS, None),
         Request("create", "batch", "jobs", APP_NS, None),
+        Request("create", "", "pods", APP_NS, None),
+        Request("delete", "", "pods", APP_NS, "myfoodbudget-preflight-3-1a2b3"),
+        Request("get", "", "pods/log", APP_NS, "myfoodbudget-preflight-3-1a2b3"),
+        Request("get", "", "pods/proxy", APP_NS, "myfoodbudget-7d9f-x2k4q:8000"),
         Request("create", "", "events", APP_NS, None),
         Request("patch", "", "events", APP_NS, "myfoodbudget.18a2b3c4d5e6f708"),
         Request("delete", "gitops.myfoodbudget.dev", "releases", APP_NS, "old"),
@@ -98,14 +102,16 @@ def test_the_operator_may_do_its_job(grants: Grants, request_: Request) -> None:
         Request("create", "apps", "deployments", "default", None),
         Request("list", "", "pods", None, None),
         Request("create", "rbac.authorization.k8s.io", "roles", APP_NS, None),
-        Request("delete", "", "pods", APP_NS, "p"),
+        Request("delete", "", "pods", "default", "p"),
         Request("create", "", "pods/exec", APP_NS, "p"),
-        Request("get", "", "pods/log", APP_NS, "p"),
+        Request("create", "", "pods/proxy", APP_NS, "p:8000"),
+        Request("get", "", "pods/log", OPERATOR_NS, "p"),
         Request("delete", "apps", "deployments", APP_NS, "myfoodbudget"),
         Request("update", "gitops.myfoodbudget.dev", "releases/status", APP_NS, "myfoodbudget"),
         Request("update", "apiextensions.k8s.io", "customresourcedefinitions", None, "x"),
     ],
 )
 def test_nothing_more_is_granted(grants: Grants, request_: Request) -> None:
-    """Least privilege: app Secrets, PVC deletion, other namespaces and RBAC stay out of reach."""
+    """Least privilege: app Secrets, PVC deletion, other namespaces, exec, writes through the
+    pod proxy and RBAC stay out of reach."""
     assert not grants.allows(request_), str(request_)

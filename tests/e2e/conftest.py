@@ -42,9 +42,25 @@ def release_operator(
 ) -> Iterator[Operator]:
     """The operator (`python -m gitops --namespace NS`) watching the module's namespace."""
     log = tmp_path_factory.mktemp("operator") / "operator.log"
-    env = {"NOTIFY_SECRET": "release-notify", "OPERATOR_NAMESPACE": release_api.ns}
+    env = {
+        "NOTIFY_SECRET": "release-notify",
+        "OPERATOR_NAMESPACE": release_api.ns,
+        **release_api.cluster.operator_env(),
+    }
     operator = Operator(release_api.cluster.kubeconfig, release_api.ns, log, env)
     operator.start()
     yield operator
     release_api.kubectl("delete", "releases", "--all", "--timeout=60s")  # while finalizers work
     operator.stop()
+
+
+@pytest.fixture
+def api(release_api: Api) -> Api:
+    """The module's namespace and clients."""
+    return release_api
+
+
+@pytest.fixture
+def operator(release_operator: Operator) -> Operator:
+    """The module's operator process."""
+    return release_operator

@@ -20,6 +20,9 @@ MIGRATE = "ghcr.io/e2e/migrate-never-ready:1"
 # readiness.timeoutSeconds of the test Releases: short, so a never-ready image is rolled back
 # quickly; e2e.yml raises it on k3s, where a first start also provisions the volume.
 READINESS_TIMEOUT = int(os.environ.get("E2E_READINESS_TIMEOUT", "10"))
+# The bake window of the test Releases: short, so the suite is not 30 s slower per release;
+# a test of the bake itself sets its own.
+BAKE_SECONDS = 1
 
 
 def namespace_object(name: str) -> dict[str, Any]:
@@ -69,7 +72,12 @@ def release_object(name: str, image: str, **spec: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "image": image,
         "container": "app",
-        "readiness": {"timeoutSeconds": READINESS_TIMEOUT, "maxRestarts": 1},
+        "readiness": {
+            "timeoutSeconds": READINESS_TIMEOUT,
+            "maxRestarts": 1,
+            "bakeSeconds": BAKE_SECONDS,
+        },
+        "preflight": {"timeoutSeconds": READINESS_TIMEOUT},
         "snapshot": {"claimName": f"{name}-data", "keep": 3},
         "template": {
             "metadata": {"labels": {"app.kubernetes.io/component": "web"}},

@@ -34,7 +34,8 @@ def api(cluster: Any, tmp_path: Path) -> Iterator[Api]:
     api = Api(cluster, f"gsr-{uuid.uuid4().hex[:6]}")
     install_crds(Path(cluster.kubeconfig))
     api.core.create_namespace({"metadata": {"name": api.ns}})
-    operator = Operator(Path(cluster.kubeconfig), api.ns, tmp_path / "operator.log")
+    log = tmp_path / "operator.log"
+    operator = Operator(Path(cluster.kubeconfig), api.ns, log, cluster.operator_env())
     operator.start()
     yield api
     operator.stop()

@@ -22,18 +22,7 @@ from release_objects import (
 from release_support import Api, Operator, deploy_good, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def api(release_api: Api) -> Api:
-    """The module's namespace and clients."""
-    return release_api
-
-
-@pytest.fixture
-def operator(release_operator: Operator) -> Operator:
-    """The module's operator process."""
-    return release_operator
+NO_PREFLIGHT = {"enabled": False}
 
 
 def never_changes(api: Api, name: str, seconds: float) -> bool:
@@ -91,7 +80,7 @@ def test_bad_image_is_rolled_back_and_not_retried(
 ) -> None:
     webhook = release_webhook
     name = f"bad-{bad.split('/')[-1].split(':')[0]}"[:30]
-    url = deploy_good(api, name)
+    url = deploy_good(api, name, preflight=NO_PREFLIGHT)  # the rollback path itself
     users = seed_users(url)
     api.patch_release(name, {"spec": {"image": bad}})
     status = api.wait_phase(name, "RolledBack", timeout=90)
@@ -127,7 +116,7 @@ def test_bad_image_is_rolled_back_and_not_retried(
 def test_failed_image_is_retried_only_when_asked(api: Api) -> None:
     url = deploy_good(api, "retry")
     api.patch_release("retry", {"spec": {"image": CRASH}})
-    first = api.wait_phase("retry", "RolledBack")
+    first = api.wait_phase("retry", "Failed")  # stopped by its preflight
     assert api.apply(release_object("retry", CRASH)).returncode == 0  # a sync re-applies it
     assert never_changes(api, "retry", 2.0)
     api.patch_release(
@@ -138,8 +127,12 @@ def test_failed_image_is_retried_only_when_asked(api: Api) -> None:
         30,
         "a retry of the failed image",
     )
-    again = api.wait_phase("retry", "RolledBack")
-    assert again["failedImage"] == CRASH
+    again = wait_for(
+        lambda: (s := api.status("retry"))["phase"] == "Failed" and not s.get("rollout") and s,
+        30,
+        "the retry stopped by its preflight again",
+    )
+    assert (again["failedImage"], again["reason"]) == (CRASH, "PreflightFailed")
     api.patch_release("retry", {"spec": {"image": GOOD_NEXT}})
     wait_for(lambda: api.status("retry").get("image") == GOOD_NEXT, 60, "the next good image")
     wait_for(lambda: answers(f"{url}/version"), 30, "the app serving")
@@ -210,7 +203,7 @@ def test_deleting_a_release_removes_what_it_owns(api: Api) -> None:
 @pytest.mark.usefixtures("operator")
 def test_rolling_update_keeps_serving_through_a_bad_release(api: Api) -> None:
     spec = {"strategy": "RollingUpdate", "rollback": {"restoreDatabase": "Never"}}
-    url = deploy_good(api, "online", **spec)
+    url = deploy_good(api, "online", preflight=NO_PREFLIGHT, **spec)
     selector = "app.kubernetes.io/instance=online"
     (serving,) = api.core.list_namespaced_pod(api.ns, label_selector=selector).items
     api.patch_release("online", {"spec": {"image": CRASH}})
@@ -228,7 +221,7 @@ def test_rolling_update_keeps_serving_through_a_bad_release(api: Api) -> None:
 @pytest.mark.usefixtures("operator")
 def test_failed_required_snapshot_rolls_nothing_out(api: Api) -> None:
     spec = {"snapshot": {"claimName": "nosnap-data", "databasePath": "not-there.db"}}
-    url = deploy_good(api, "nosnap", **spec)
+    url = deploy_good(api, "nosnap", preflight=NO_PREFLIGHT, **spec)  # the snapshot step itself
     api.patch_release("nosnap", {"spec": {"image": GOOD_NEXT}})
     status = api.wait_phase("nosnap", "Failed", timeout=60)
     assert status["reason"] == "SnapshotFailed"

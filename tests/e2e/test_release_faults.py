@@ -42,7 +42,8 @@ def faulty(release_api: Api) -> Iterator[Any]:
 @pytest.mark.usefixtures("release_operator")
 def test_rollback_completes_through_api_faults(release_api: Api, faulty: Any) -> None:
     api = release_api
-    url = deploy_good(api, "faulty", readiness={"timeoutSeconds": 60, "maxRestarts": 1})
+    readiness = {"timeoutSeconds": 60, "maxRestarts": 1, "bakeSeconds": 1}
+    url = deploy_good(api, "faulty", readiness=readiness, preflight={"enabled": False})
     api.patch_release("faulty", {"spec": {"image": CRASH}})
     faulty()
     status = api.wait_phase("faulty", "RolledBack", timeout=60)

@@ -22,7 +22,10 @@ PURE = (
     "gitops.conditions",
     "gitops.events",
     "gitops.images",
+    "gitops.release.fields",
+    "gitops.release.gates",
     "gitops.release.spec",
+    "gitops.release.records",
     "gitops.release.state",
     "gitops.release.actions",
     "gitops.release.observed",
@@ -35,7 +38,7 @@ PURE = (
 )
 WORLD = {"asyncio", "subprocess", "socket", "os", "sqlite3", "shutil", "tempfile", "time"}
 WORLD |= {"kopf", "kubernetes", "aiohttp", "urllib3", "prometheus_client", "smtplib"}
-JOB_COMMANDS = ("gitops.snapshot", "gitops.restore", "gitops.dbfiles")
+JOB_COMMANDS = ("gitops.snapshot", "gitops.restore", "gitops.preflight", "gitops.dbfiles")
 
 
 def module_name(path: Path) -> str:

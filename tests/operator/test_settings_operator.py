@@ -17,6 +17,16 @@ def test_defaults_need_only_the_operator_image() -> None:
     assert settings.watch_namespace is None
     assert settings.metrics_port == 8080
     assert settings.notify_secret is None
+    assert (settings.pod_http, settings.pod_ports_annotation) == ("proxy", "")
+
+
+def test_pods_are_reached_through_the_proxy_or_directly_and_nothing_else() -> None:
+    env = {"OPERATOR_IMAGE": IMAGE, "POD_HTTP": "direct", "POD_PORTS_ANNOTATION": "x.io/ports"}
+    settings = Settings.from_env(env)
+    assert (settings.pod_http, settings.pod_ports_annotation) == ("direct", "x.io/ports")
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({"OPERATOR_IMAGE": IMAGE, "POD_HTTP": "telepathy"})
+    assert info.value.problems == ["POD_HTTP='telepathy' is invalid: expected one of proxy, direct"]
 
 
 def test_every_variable_is_read() -> None:

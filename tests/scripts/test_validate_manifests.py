@@ -45,7 +45,7 @@ def test_every_overlay_validates_and_its_release_renders(tree: Path, tmp_path: P
     built = [build(tree / "overlays" / o, tmp_path / f"{o}.yaml") for o in ("homelab", "dev")]
     result = validate(*built, render_dir=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "homelab.yaml: 6 objects, 1 rendered: ok" in result.stdout
+    assert "homelab.yaml: 7 objects, 1 rendered: ok" in result.stdout
     rendered = yaml.safe_load((tmp_path / "homelab-rendered.yaml").read_text())
     container = rendered["spec"]["template"]["spec"]["containers"][0]
     assert rendered["kind"] == "Deployment"
@@ -75,6 +75,6 @@ def test_a_broken_object_fails_with_its_name(
     path.write_text(text.replace(old, new, 1))
     result = validate(build(tree / "overlays" / "homelab", tmp_path / "homelab.yaml"))
     assert result.returncode == 1
-    assert "homelab.yaml: 6 objects" in result.stdout
+    assert "homelab.yaml: 7 objects" in result.stdout
     assert "FAILED" in result.stdout
     assert message in result.stderr

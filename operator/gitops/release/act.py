@@ -8,8 +8,9 @@ from typing import Any
 
 from gitops.api import API_VERSION, RELEASE_PLURAL
 from gitops.kube import Kube, KubeError, namespaced
-from gitops.release.actions import Action, EnsureDeployment, Event, StartJob
+from gitops.release.actions import Action, DeletePod, EnsureDeployment, Event, StartJob, StartPod
 from gitops.release.builders import build_deployment, build_job
+from gitops.release.preflightpod import build_preflight_pod
 from gitops.release.spec import ReleaseSpec
 from gitops.settings import Settings
 
@@ -86,16 +87,20 @@ async def apply_deployment(kube: Kube, desired: Body) -> str:
     return "patched"
 
 
-async def create_job(kube: Kube, job: Body) -> str:
-    """Create the Job; one that already exists (same deterministic name) is fine."""
-    meta = job["metadata"]
+async def create_child(kube: Kube, group_version: str, plural: str, body: Body) -> str:
+    """Create a Job or pod; one that already exists (same deterministic name) is fine."""
     try:
-        await kube.create(namespaced("batch/v1", "jobs", meta["namespace"]), job)
+        await kube.create(namespaced(group_version, plural, body["metadata"]["namespace"]), body)
     except KubeError as error:
         if error.conflict:
             return "exists"
         raise
     return "created"
+
+
+async def create_job(kube: Kube, job: Body) -> str:
+    """Create the Job; one that already exists (same deterministic name) is fine."""
+    return await create_child(kube, "batch/v1", "jobs", job)
 
 
 async def apply_action(
@@ -109,6 +114,13 @@ async def apply_action(
             release, spec, action.job, settings.operator_image, settings.job_deadline_seconds
         )
         return await create_job(kube, job)
+    if isinstance(action, StartPod):
+        return await create_child(
+            kube, "v1", "pods", build_preflight_pod(release, spec, action.pod)
+        )
+    if isinstance(action, DeletePod):
+        await kube.delete(namespaced("v1", "pods", release["metadata"]["namespace"], action.name))
+        return "deleted"
     return "waiting"
 
 

@@ -32,10 +32,16 @@ class JobRequest:
     """A Job running `python -m <module> <args>` in the operator image with the claim mounted."""
 
     name: str
-    module: Literal["gitops.snapshot", "gitops.restore"]
+    module: Literal["gitops.snapshot", "gitops.restore", "gitops.preflight"]
     args: tuple[str, ...]
     claim_name: str
     node_name: str = ""  # pin to this node when set (the app pod's node)
+    kind: str = ""  # the Job's kind label ('' : the module's name, e.g. snapshot)
+
+    @property
+    def label(self) -> str:
+        """The value of the Job's kind label (JOB_KIND_LABEL)."""
+        return self.kind or self.module.rsplit(".", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,35 @@ class StartJob:
     requeue_after: float | None = 2.0
 
 
-Action = Wait | EnsureDeployment | StartJob
+@dataclass(frozen=True)
+class PodRequest:
+    """The preflight's pod: spec.template running `image`, no Service selecting it, pinned to
+    `node_name`, with the claim's mounts pointed at `folder` (the scratch copy) on the claim."""
+
+    name: str
+    image: str
+    folder: str  # relative to the root of the claim
+    node_name: str
+    deadline_seconds: int  # activeDeadlineSeconds: an orphaned pod ends on its own
+
+
+@dataclass(frozen=True)
+class StartPod:
+    """Create the pod (a 409 because it already exists is success: names are deterministic)."""
+
+    pod: PodRequest
+    requeue_after: float | None = 2.0
+
+
+@dataclass(frozen=True)
+class DeletePod:
+    """Delete a pod of the Release's (one already gone is success)."""
+
+    name: str
+    requeue_after: float | None = 1.0
+
+
+Action = Wait | EnsureDeployment | StartJob | StartPod | DeletePod
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def build_deployment(release: Body, spec: ReleaseSpec, want: EnsureDeployment) -
     }
 
 
-def _pod_security(spec: ReleaseSpec) -> Body:
+def pod_security(spec: ReleaseSpec) -> Body:
     """Non-root pod security, reusing the app's user and group so its files stay readable."""
     pod = spec.template.get("spec") or {}
     app = pod.get("securityContext") or {}
@@ -150,11 +150,10 @@ def _job_container(job: JobRequest, image: str) -> Body:
 
 def build_job(release: Body, spec: ReleaseSpec, job: JobRequest, image: str, deadline: int) -> Body:
     """A one-shot Job (no retries) running job.module on the claim, pinned to job.node_name."""
-    kind = job.module.rsplit(".", 1)[-1]
-    labels = job_labels(release, kind)
+    labels = job_labels(release, job.label)
     pod_spec: Body = {
         "restartPolicy": "Never",
-        "securityContext": _pod_security(spec),
+        "securityContext": pod_security(spec),
         "containers": [_job_container(job, image)],
         "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": job.claim_name}}],
     }

@@ -12,8 +12,11 @@ from gitops.api import JOB_KIND_LABEL, RELEASE_LABEL, TEMPLATE_HASH_ANNOTATION
 from gitops.kube import Kube, namespaced
 from gitops.release.builders import selector_labels
 from gitops.release.observed import DeploymentView, JobView, Observed, PodView
+from gitops.release.podprobe import probe
+from gitops.release.preflightpod import KIND as PREFLIGHT_KIND
 from gitops.release.spec import ReleaseSpec
 from gitops.release.state import Rollout
+from gitops.settings import Settings
 
 Body = dict[str, Any]
 REVISION = "deployment.kubernetes.io/revision"
@@ -53,8 +56,9 @@ def build_pod_view(pod: Body, container: str) -> PodView:
     """What the plan needs of one pod; a terminating pod is never ready nor failing."""
     image = str(_container(pod.get("spec") or {}, container).get("image", ""))
     node = str((pod.get("spec") or {}).get("nodeName") or "")
+    name = str(pod["metadata"].get("name") or "")
     if pod["metadata"].get("deletionTimestamp"):
-        return PodView(image=image, node_name=node)
+        return PodView(image=image, node_name=node, name=name)
     status = pod.get("status") or {}
     ready = any(
         c.get("type") == "Ready" and c.get("status") == "True"
@@ -69,6 +73,7 @@ def build_pod_view(pod: Body, container: str) -> PodView:
         restart_count=int(state.get("restartCount") or 0),
         waiting_reason=str(waiting.get("reason") or ""),
         node_name=node,
+        name=name,
     )
 
 
@@ -133,13 +138,47 @@ def build_job_view(job: Body, pods: list[Body]) -> JobView:
     return JobView(name=name, outcome=_outcome(job), result=result, message=message)
 
 
-async def observe(kube: Kube, release: Body, spec: ReleaseSpec) -> Observed:
+async def observe(kube: Kube, release: Body, spec: ReleaseSpec, settings: Settings) -> Observed:
     """Read everything the plan looks at, concurrently."""
-    ns = release["metadata"]["namespace"]
     rollout = Rollout.from_status(release.get("status") or {})
+    got, listed = await _read(kube, release, spec, rollout)
+    deployment, pvc, *job_bodies = got
+    replicasets, pods, job_pods = listed
+    app_pods = [p for p in pods if JOB_KIND_LABEL not in (p["metadata"].get("labels") or {})]
+    preflight = [p for p in job_pods if _kind(p) == PREFLIGHT_KIND]
+    probed = await probe(kube, settings, spec, rollout, app_pods=app_pods, preflight=preflight)
+    view = None
+    if deployment is not None:
+        new_hash = current_hash(deployment, replicasets)
+        view = build_deployment_view(deployment, app_pods, new_hash, spec.container)
+    snapshot_job, restore_job, copy_job, clean_job = (
+        build_job_view(job, job_pods) if job else None for job in job_bodies
+    )
+    return Observed(
+        now=datetime.now(UTC),
+        deployment=view,
+        pods=tuple(build_pod_view(p, spec.container) for p in app_pods),
+        snapshot_job=snapshot_job,
+        restore_job=restore_job,
+        copy_job=copy_job,
+        clean_job=clean_job,
+        preflight_pods=probed.preflight_pods,
+        checks=probed.checks,
+        metrics=probed.metrics,
+        pvc_exists=pvc is not None,
+    )
+
+
+async def _read(
+    kube: Kube, release: Body, spec: ReleaseSpec, rollout: Rollout | None
+) -> tuple[list[Body | None], list[list[Body]]]:
+    """GET the Deployment, the claim and the rollout's Jobs; list ReplicaSets and pods."""
+    ns = release["metadata"]["namespace"]
     app = ",".join(f"{k}={v}" for k, v in selector_labels(release).items())
     jobs_selector = f"{RELEASE_LABEL}={spec.name},{JOB_KIND_LABEL}"
-    jobs = [rollout.snapshot_job, rollout.restore_job] if rollout else ["", ""]
+    jobs = ("",) * 4
+    if rollout is not None:
+        jobs = (rollout.snapshot_job, rollout.restore_job, rollout.copy_job, rollout.clean_job)
     paths = [
         namespaced("apps/v1", "deployments", ns, spec.name),
         namespaced("v1", "persistentvolumeclaims", ns, spec.snapshot.claim_name),
@@ -150,21 +189,12 @@ async def observe(kube: Kube, release: Body, spec: ReleaseSpec) -> Observed:
         asyncio.gather(*(_get_named(kube, p) for p in paths)),
         asyncio.gather(*(kube.list(namespaced(g, r, ns), s) for g, r, s in listings)),
     )
-    deployment, pvc, snapshot_job, restore_job = got
-    replicasets, pods, job_pods = listed
-    app_pods = [p for p in pods if JOB_KIND_LABEL not in (p["metadata"].get("labels") or {})]
-    view = None
-    if deployment is not None:
-        new_hash = current_hash(deployment, replicasets)
-        view = build_deployment_view(deployment, app_pods, new_hash, spec.container)
-    return Observed(
-        now=datetime.now(UTC),
-        deployment=view,
-        pods=tuple(build_pod_view(p, spec.container) for p in app_pods),
-        snapshot_job=build_job_view(snapshot_job, job_pods) if snapshot_job else None,
-        restore_job=build_job_view(restore_job, job_pods) if restore_job else None,
-        pvc_exists=pvc is not None,
-    )
+    return list(got), list(listed)
+
+
+def _kind(pod: Body) -> str:
+    """The JOB_KIND_LABEL of a pod of the Release's ('' for the app's own)."""
+    return str((pod["metadata"].get("labels") or {}).get(JOB_KIND_LABEL, ""))
 
 
 async def _get_named(kube: Kube, path: str | None) -> Body | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -32,6 +32,38 @@ class PodView:
     restart_count: int = 0
     waiting_reason: str = ""  # state.waiting.reason of the container, "" when running
     node_name: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PreflightPodView:
+    """A preflight pod of the Release: is it ready, or did its container end, and how."""
+
+    name: str
+    image: str = ""
+    ready: bool = False
+    waiting_reason: str = ""
+    terminated: bool = False  # the container ended (restartPolicy Never: for good)
+    message: str = ""  # the termination message, or the exit code and reason
+    log: str = ""  # the container's last log lines, read while it is not ready
+    gone: bool = False  # deletion started: it is stopping
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The smoke checks (spec.verify) against one pod: passed, failed, or not known yet."""
+
+    passed: bool | None  # None: the pod could not be reached, try again
+    detail: str = ""  # the first failed check, e.g. "GET /login answered 500, expected 200"
+
+
+@dataclass(frozen=True)
+class PodMetrics:
+    """One pod's responses by status class, read from its /metrics (since it started)."""
+
+    pod: str
+    responses: Mapping[str, float]  # "2xx", "5xx"... (a class not seen yet is absent)
+    error: str = ""  # a definite failure to read them (HTTP status, no such endpoint)
 
 
 @dataclass(frozen=True)
@@ -53,4 +85,9 @@ class Observed:
     pods: tuple[PodView, ...] = ()
     snapshot_job: JobView | None = None  # the Job named status.rollout.snapshotJob, if it exists
     restore_job: JobView | None = None  # the Job named status.rollout.restoreJob, if it exists
+    copy_job: JobView | None = None  # the preflight's Jobs: its copy of the database
+    clean_job: JobView | None = None  # ... and the removal of that copy
+    preflight_pods: tuple[PreflightPodView, ...] = ()  # every preflight pod of the Release
+    checks: Mapping[str, CheckResult] = field(default_factory=dict)  # by pod name
+    metrics: tuple[PodMetrics, ...] = ()  # of the target's pods, while baking
     pvc_exists: bool = True

@@ -45,6 +45,10 @@ def record_metrics(old: Mapping[str, Any], decision: Decision, now: datetime | N
             metrics.SNAPSHOT_SECONDS.observe(seconds)
     if reason in RESTORE_OUTCOMES:
         metrics.RESTORES.labels(RESTORE_OUTCOMES[reason]).inc()
+    for key, counter in (("preflight", metrics.PREFLIGHTS), ("bake", metrics.BAKES)):
+        record = decision.status.get(key)
+        if isinstance(record, Mapping) and record != old.get(key):  # just judged
+            counter.labels(str(record.get("outcome", "")).lower()).inc()
     phase, before = Phase.parse(decision.status.get("phase")), Phase.parse(old.get("phase"))
     if phase is not None and phase.final and before is not None and before.active:
         metrics.RELEASES.labels(phase.value).inc()

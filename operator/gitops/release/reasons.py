@@ -34,10 +34,26 @@ SNAPSHOT_SKIPPED = Reason.warning(
     "SnapshotSkipped",
     "snapshot failed: {error}; spec.snapshot.required is false, rolling out without one",
 )
+PREFLIGHT_STARTED = Reason.normal(
+    "PreflightStarted",
+    "pod {pod} runs {image} on a copy of the database (at most {timeout}s); {serving} keeps "
+    "serving",
+)
+PREFLIGHT_PASSED = Reason.normal(
+    "PreflightPassed",
+    "{image} passed the preflight in {seconds}s on a copy of the database{detail}",
+)
+# {next_step}: why the serving version is untouched and how to retry, or "rolling back to <x>"
+PREFLIGHT_FAILED = Reason.warning(
+    "PreflightFailed",
+    "{image} failed the preflight on a copy of the database: {cause}; {next_step}",
+)
 ROLLOUT_STARTED = Reason.normal(
     "RolloutStarted", "rolling out {image}: {ready}/{replicas} ready{note}"
 )
-ROLLOUT_SUCCEEDED = Reason.normal("RolloutSucceeded", "{image} is ready ({replicas} replicas)")
+ROLLOUT_SUCCEEDED = Reason.normal(
+    "RolloutSucceeded", "{image} is ready ({replicas} replicas){detail}"
+)
 ROLLOUT_SUPERSEDED = Reason.normal(
     "RolloutSuperseded", "{old} superseded by {image} before it was ready"
 )
@@ -48,6 +64,13 @@ ROLLOUT_CANCELLED = Reason.normal(
 READINESS_FAILED = Reason.warning(
     "ReadinessFailed", "{image} failed readiness: {cause}; {next_step}"
 )
+VERIFY_FAILED = Reason.warning(
+    "VerifyFailed", "{image} failed its smoke checks (spec.verify): {cause}; {next_step}"
+)
+BAKE_STARTED = Reason.normal(
+    "BakeStarted", "{image} is ready; watching it for {seconds}s before it serves ({watch})"
+)
+BAKE_FAILED = Reason.warning("BakeFailed", "{image} failed its bake window: {cause}; {next_step}")
 RESTORE_STARTED = Reason.normal(
     "RestoreStarted", "Job {job} is restoring snapshot {file} ({policy})"
 )

@@ -54,7 +54,7 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> tuple[float 
         generation = int(release["metadata"].get("generation") or 0)
         decision = decide_invalid(spec, old, now=datetime.now(UTC), generation=generation)
     else:
-        decision = decide(spec, old, await observe(kube, release, spec))
+        decision = decide(spec, old, await observe(kube, release, spec, runtime.settings))
         done = await apply_action(kube, runtime.settings, release, spec, decision.action)
         action = type(decision.action).__name__
         log.debug("%s -> %s", action, done, extra=_ref(namespace, name))

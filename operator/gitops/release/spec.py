@@ -10,68 +10,13 @@ from typing import Any
 
 from gitops.api import RETRY_ANNOTATION
 from gitops.images import IMAGE_MESSAGE, IMAGE_RE
+from gitops.release.fields import SpecError, minimum, read, relative, section
+from gitops.release.gates import PreflightSpec, ReadinessSpec, VerifyCheck, parse_verify
+
+__all__ = ["ReadinessSpec", "ReleaseSpec", "SpecError"]
 
 STRATEGIES = ("Recreate", "RollingUpdate")
 RESTORE_POLICIES = ("Never", "IfSchemaChanged", "Always")
-
-
-class SpecError(ValueError):
-    """An invalid Release spec, naming the offending field and how to fix it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def _get(data: Mapping[str, Any], key: str, path: str, kind: type, default: Any) -> Any:
-    """Read one field with a type check (bool is not an int)."""
-    value = data.get(key, default)
-    wrong_bool = kind is int and isinstance(value, bool)
-    if not isinstance(value, kind) or wrong_bool:
-        raise SpecError(path, f"must be a {kind.__name__}, got {value!r}")
-    return value
-
-
-def _minimum(value: int, minimum: int, path: str) -> int:
-    """Refuse an integer under its minimum."""
-    if value < minimum:
-        raise SpecError(path, f"must be >= {minimum}, got {value}")
-    return value
-
-
-def _relative(value: str, path: str) -> str:
-    """Refuse an empty, absolute or escaping path inside the claim."""
-    parts = value.split("/")
-    if not value or value.startswith("/") or ".." in parts:
-        raise SpecError(
-            path, f"must be a relative path inside the claim without '..', got {value!r}"
-        )
-    return value
-
-
-def _section(spec: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """Return a nested object of the spec (empty when absent)."""
-    section: Mapping[str, Any] = _get(spec, key, f"spec.{key}", dict, {})
-    return section
-
-
-@dataclass(frozen=True)
-class ReadinessSpec:
-    """How long a new version may take to become ready, and how many restarts it may have."""
-
-    timeout_seconds: int = 300
-    max_restarts: int = 2
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ReadinessSpec:
-        """Validate spec.readiness."""
-        timeout = _get(data, "timeoutSeconds", "spec.readiness.timeoutSeconds", int, 300)
-        restarts = _get(data, "maxRestarts", "spec.readiness.maxRestarts", int, 2)
-        return cls(
-            _minimum(timeout, 1, "spec.readiness.timeoutSeconds"),
-            _minimum(restarts, 0, "spec.readiness.maxRestarts"),
-        )
 
 
 @dataclass(frozen=True)
@@ -87,18 +32,18 @@ class SnapshotSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SnapshotSpec:
         """Validate spec.snapshot."""
-        claim = _get(data, "claimName", "spec.snapshot.claimName", str, "")
+        claim = read(data, "claimName", "spec.snapshot.claimName", str, "")
         if not claim:
             raise SpecError("spec.snapshot.claimName", "is required: the PVC holding the database")
-        db = _get(data, "databasePath", "spec.snapshot.databasePath", str, "myfoodbudget.db")
-        directory = _get(data, "directory", "spec.snapshot.directory", str, "snapshots")
-        keep = _get(data, "keep", "spec.snapshot.keep", int, 10)
+        db = read(data, "databasePath", "spec.snapshot.databasePath", str, "myfoodbudget.db")
+        directory = read(data, "directory", "spec.snapshot.directory", str, "snapshots")
+        keep = read(data, "keep", "spec.snapshot.keep", int, 10)
         return cls(
             claim_name=claim,
-            database_path=_relative(db, "spec.snapshot.databasePath"),
-            directory=_relative(directory, "spec.snapshot.directory"),
-            keep=_minimum(keep, 1, "spec.snapshot.keep"),
-            required=_get(data, "required", "spec.snapshot.required", bool, True),
+            database_path=relative(db, "spec.snapshot.databasePath"),
+            directory=relative(directory, "spec.snapshot.directory"),
+            keep=minimum(keep, 1, "spec.snapshot.keep"),
+            required=read(data, "required", "spec.snapshot.required", bool, True),
         )
 
 
@@ -112,14 +57,14 @@ class RollbackSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RollbackSpec:
         """Validate spec.rollback."""
-        policy = _get(
+        policy = read(
             data, "restoreDatabase", "spec.rollback.restoreDatabase", str, "IfSchemaChanged"
         )
         if policy not in RESTORE_POLICIES:
             raise SpecError(
                 "spec.rollback.restoreDatabase", f"must be one of {', '.join(RESTORE_POLICIES)}"
             )
-        return cls(_get(data, "automatic", "spec.rollback.automatic", bool, True), policy)
+        return cls(read(data, "automatic", "spec.rollback.automatic", bool, True), policy)
 
 
 def _containers(template: Mapping[str, Any]) -> list[str]:
@@ -133,7 +78,7 @@ def _containers(template: Mapping[str, Any]) -> list[str]:
 
 def _image(spec: Mapping[str, Any]) -> str:
     """spec.image, checked against the image reference grammar."""
-    image: str = _get(spec, "image", "spec.image", str, "")
+    image: str = read(spec, "image", "spec.image", str, "")
     if not IMAGE_RE.match(image):
         raise SpecError("spec.image", f"{IMAGE_MESSAGE}; got {image!r}")
     return image
@@ -141,13 +86,47 @@ def _image(spec: Mapping[str, Any]) -> str:
 
 def _container(spec: Mapping[str, Any], template: Mapping[str, Any]) -> str:
     """spec.container, which must name a container of the template."""
-    container: str = _get(spec, "container", "spec.container", str, "app")
+    container: str = read(spec, "container", "spec.container", str, "app")
     names = _containers(template)
     if container not in names:
         have = ", ".join(names)
         message = f"{container!r} is not in spec.template.spec.containers ({have})"
         raise SpecError("spec.container", message)
     return container
+
+
+def data_volume(template: Mapping[str, Any], container: str, claim: str) -> str:
+    """The volume of the template that holds `claim` and `container` mounts ('' when none)."""
+    pod = template.get("spec") or {}
+    volumes = [v for v in pod.get("volumes") or [] if isinstance(v, Mapping)]
+    holding = {
+        str(v.get("name"))
+        for v in volumes
+        if (v.get("persistentVolumeClaim") or {}).get("claimName") == claim
+    }
+    target: Mapping[str, Any] = next(
+        (c for c in pod.get("containers") or [] if c.get("name") == container), {}
+    )
+    mounted = [
+        str(m.get("name")) for m in target.get("volumeMounts") or [] if isinstance(m, Mapping)
+    ]
+    return next((name for name in mounted if name in holding), "")
+
+
+def _preflight(
+    data: Mapping[str, Any], template: Mapping[str, Any], container: str, claim: str
+) -> tuple[PreflightSpec, str]:
+    """spec.preflight, and the volume whose mount the preflight pod points at its copy."""
+    preflight = PreflightSpec.from_dict(data)
+    volume = data_volume(template, container, claim)
+    if preflight.enabled and not volume:
+        message = (
+            f"container {container!r} of spec.template mounts no volume of claim {claim!r}, so "
+            "the new image cannot be given a copy of the database; mount the claim or set "
+            "spec.preflight.enabled to false"
+        )
+        raise SpecError("spec.preflight", message)
+    return preflight, volume
 
 
 def _template_hash(template: Mapping[str, Any], container: str, strategy: str) -> str:
@@ -168,6 +147,9 @@ class ReleaseSpec:
     strategy: str = "Recreate"
     readiness: ReadinessSpec = field(default_factory=ReadinessSpec)
     rollback: RollbackSpec = field(default_factory=RollbackSpec)
+    preflight: PreflightSpec = field(default_factory=PreflightSpec)
+    verify: tuple[VerifyCheck, ...] = ()
+    data_volume: str = ""  # the template's volume of the claim (the preflight's copy goes there)
     paused: bool = False
     name: str = "release"
     generation: int = 0
@@ -185,22 +167,29 @@ class ReleaseSpec:
     ) -> ReleaseSpec:
         """Validate a Release's spec; raise SpecError naming the first bad field."""
         image = _image(spec)
-        template = _section(spec, "template")
+        template = section(spec, "template")
         container = _container(spec, template)
-        strategy = _get(spec, "strategy", "spec.strategy", str, "Recreate")
+        strategy = read(spec, "strategy", "spec.strategy", str, "Recreate")
         if strategy not in STRATEGIES:
             raise SpecError("spec.strategy", f"must be one of {', '.join(STRATEGIES)}")
-        replicas = _minimum(_get(spec, "replicas", "spec.replicas", int, 1), 0, "spec.replicas")
+        replicas = minimum(read(spec, "replicas", "spec.replicas", int, 1), 0, "spec.replicas")
+        snapshot = SnapshotSpec.from_dict(section(spec, "snapshot"))
+        preflight, volume = _preflight(
+            section(spec, "preflight"), template, container, snapshot.claim_name
+        )
         return cls(
             image=image,
             template=template,
-            snapshot=SnapshotSpec.from_dict(_section(spec, "snapshot")),
+            snapshot=snapshot,
             replicas=replicas,
             container=container,
             strategy=strategy,
-            readiness=ReadinessSpec.from_dict(_section(spec, "readiness")),
-            rollback=RollbackSpec.from_dict(_section(spec, "rollback")),
-            paused=_get(spec, "paused", "spec.paused", bool, False),
+            readiness=ReadinessSpec.from_dict(section(spec, "readiness")),
+            rollback=RollbackSpec.from_dict(section(spec, "rollback")),
+            preflight=preflight,
+            verify=parse_verify(spec),
+            data_volume=volume,
+            paused=read(spec, "paused", "spec.paused", bool, False),
             name=name,
             generation=generation,
             retry_token=str((annotations or {}).get(RETRY_ANNOTATION, "")),

@@ -13,6 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gitops.release import records
+from gitops.release.records import Bake, Failure, Preflight, Restore, Snapshot, Verdict
+
+__all__ = ["Failure", "HistoryOutcome", "Phase", "Restore", "Rollout", "Snapshot", "Stage"]
+
 
 class Stage(enum.Enum):
     """Where a phase stands in the life of a release."""
@@ -50,11 +55,25 @@ class Phase(enum.StrEnum):
         KEEP,
         "a Job copies the database onto the claim (Recreate stops the old version first)",
     )
+    PREFLIGHT = (
+        "Preflight",
+        Stage.ACTIVE,
+        KEEP,
+        "the new image runs on a scratch copy of the database, in a pod no Service selects; "
+        "the serving version is untouched",
+    )
     ROLLING_OUT = (
         "RollingOut",
         Stage.ACTIVE,
         KEEP,
         "the Deployment runs the new image; waiting for readiness",
+    )
+    BAKING = (
+        "Baking",
+        Stage.ACTIVE,
+        KEEP,
+        "the new version is ready and watched for readiness.bakeSeconds (restarts, readiness, "
+        "5xx ratio) before it counts as serving",
     )
     READY = ("Ready", Stage.FINAL, False, "spec.image serves")
     ROLLING_BACK = (
@@ -103,41 +122,8 @@ class HistoryOutcome(enum.StrEnum):
     CANCELLED = "Cancelled"
 
 
-SNAPSHOT_FIELDS = ("file", "takenAt", "sizeBytes", "sha256", "schemaVersion", "image")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One snapshot as status records it (status.lastSnapshot, status.rollout.snapshot)."""
-
-    file: str
-    fields: Mapping[str, Any]  # every key of SNAPSHOT_FIELDS, None when the Job did not say
-
-    @classmethod
-    def from_result(cls, result: Mapping[str, Any]) -> Snapshot:
-        """The record of a snapshot Job's result (or of a recorded snapshot)."""
-        fields = {key: result.get(key) for key in SNAPSHOT_FIELDS}
-        return cls(str(fields["file"] or ""), fields)
-
-    def to_status(self) -> dict[str, Any]:
-        """The record as status holds it."""
-        return dict(self.fields)
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why the rollout is being rolled back: the reason's name and what happened."""
-
-    reason: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Restore:
-    """What the restore Job of a rollback reported."""
-
-    restored: bool
-    file: str
+# What a status written before the step list existed goes on to after each phase.
+LEGACY_STEPS: Mapping[Phase, tuple[Phase, ...]] = {Phase.SNAPSHOTTING: (Phase.ROLLING_OUT,)}
 
 
 @dataclass(frozen=True)
@@ -149,12 +135,23 @@ class Rollout:
     target_image: str
     from_image: str  # the serving image when it started ('' on a first deploy)
     started_at: str
+    steps: tuple[Phase, ...] = ()  # the phases still to run after this one ("next")
     node_name: str = ""  # where the app ran: its Jobs are pinned there
     snapshot_job: str = ""
     restore_job: str = ""
     snapshot: Snapshot | None = None
     snapshot_error: str | None = None  # why an optional snapshot was skipped
+    preflight_pod: str = ""  # the preflight's pod, and its copy and clean-up Jobs
+    copy_job: str = ""
+    clean_job: str = ""
+    preflight_started_at: str | None = None
+    preflight_verdict: Verdict | None = None  # the pod's verdict, while its copy is removed
+    preflight: Preflight | None = None
     rollout_started_at: str | None = None  # when target_image was applied
+    mixed: bool = False  # a superseded target ran on the live database before this one
+    bake_started_at: str | None = None
+    bake_restarts: tuple[tuple[str, int], ...] = ()  # restarts of each pod when the bake began
+    bake: Bake | None = None
     failure: Failure | None = None
     rollback_started_at: str | None = None
     restore: Restore | None = None
@@ -168,63 +165,79 @@ class Rollout:
         phase = Phase.parse(raw.get("step"))
         if phase is None or not phase.active:
             return None
-        return cls(
-            number=int(raw.get("number") or 0),
-            phase=phase,
-            target_image=str(raw.get("targetImage") or ""),
-            from_image=str(raw.get("fromImage") or ""),
-            started_at=str(raw.get("startedAt") or ""),
-            node_name=str(raw.get("nodeName") or ""),
-            snapshot_job=str(raw.get("snapshotJob") or ""),
-            restore_job=str(raw.get("restoreJob") or ""),
-            snapshot=_snapshot(raw.get("snapshot")),
-            snapshot_error=_text(raw.get("snapshotError")),
-            rollout_started_at=_text(raw.get("rolloutStartedAt")),
-            failure=_failure(raw.get("failure")),
-            rollback_started_at=_text(raw.get("rollbackStartedAt")),
-            restore=_restore(raw.get("restore")),
-        )
+        return cls(phase=phase, steps=_steps(raw, phase), **_names(raw), **_records(raw))
 
     def to_status(self) -> dict[str, Any]:
         """status.rollout; an unset field is null, so a merge patch removes it from status."""
-        failure, restore = self.failure, self.restore
+        failure, restore, verdict = self.failure, self.restore, self.preflight_verdict
         return {
             "number": self.number,
             "step": self.phase.value,
+            "next": [phase.value for phase in self.steps],
             "targetImage": self.target_image,
             "fromImage": self.from_image,
             "startedAt": self.started_at,
             "nodeName": self.node_name,
             "snapshotJob": self.snapshot_job,
             "restoreJob": self.restore_job,
+            "preflightPod": self.preflight_pod or None,
+            "copyJob": self.copy_job or None,
+            "cleanJob": self.clean_job or None,
             "snapshot": self.snapshot.to_status() if self.snapshot else None,
             "snapshotError": self.snapshot_error,
+            "preflightStartedAt": self.preflight_started_at,
+            "preflightVerdict": (
+                {"passed": verdict.passed, "message": verdict.message} if verdict else None
+            ),
+            "preflight": self.preflight.to_status() if self.preflight else None,
             "rolloutStartedAt": self.rollout_started_at,
+            "mixed": self.mixed or None,
+            "bakeStartedAt": self.bake_started_at,
+            "bakeRestarts": dict(self.bake_restarts) or None,
+            "bake": self.bake.to_status() if self.bake else None,
             "failure": {"reason": failure.reason, "message": failure.message} if failure else None,
             "rollbackStartedAt": self.rollback_started_at,
             "restore": {"restored": restore.restored, "file": restore.file} if restore else None,
         }
 
 
-def _text(value: object) -> str | None:
-    """A string field (None when absent or empty)."""
-    return str(value) if value else None
+def _steps(raw: Mapping[str, Any], phase: Phase) -> tuple[Phase, ...]:
+    """The phases a recorded rollout still has to run."""
+    listed = raw.get("next")
+    if not isinstance(listed, list):
+        return LEGACY_STEPS.get(phase, ())
+    parsed = (Phase.parse(value) for value in listed)
+    return tuple(p for p in parsed if p is not None and p.active)
 
 
-def _snapshot(raw: object) -> Snapshot | None:
-    """A recorded snapshot (None when there is none)."""
-    return Snapshot.from_result(raw) if isinstance(raw, Mapping) and raw else None
+def _names(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The plain fields of a recorded rollout: numbers, images, names and times."""
+    strings = {
+        "target_image": "targetImage", "from_image": "fromImage", "started_at": "startedAt",
+        "node_name": "nodeName", "snapshot_job": "snapshotJob", "restore_job": "restoreJob",
+        "preflight_pod": "preflightPod", "copy_job": "copyJob", "clean_job": "cleanJob",
+    }  # fmt: skip
+    times = {
+        "snapshot_error": "snapshotError", "preflight_started_at": "preflightStartedAt",
+        "rollout_started_at": "rolloutStartedAt", "bake_started_at": "bakeStartedAt",
+        "rollback_started_at": "rollbackStartedAt",
+    }  # fmt: skip
+    found: dict[str, Any] = {"number": int(raw.get("number") or 0), "mixed": bool(raw.get("mixed"))}
+    found |= {attr: str(raw.get(key) or "") for attr, key in strings.items()}
+    found |= {attr: records.text(raw.get(key)) for attr, key in times.items()}
+    return found
 
 
-def _failure(raw: object) -> Failure | None:
-    """A recorded failure."""
-    if not isinstance(raw, Mapping):
-        return None
-    return Failure(str(raw.get("reason") or ""), str(raw.get("message") or ""))
-
-
-def _restore(raw: object) -> Restore | None:
-    """A recorded restore result."""
-    if not isinstance(raw, Mapping):
-        return None
-    return Restore(bool(raw.get("restored")), str(raw.get("file") or ""))
+def _records(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The records a recorded rollout holds: snapshot, preflight, bake, failure, restore."""
+    restarts = raw.get("bakeRestarts")
+    counts = restarts.items() if isinstance(restarts, Mapping) else ()
+    return {
+        "snapshot": records.snapshot(raw.get("snapshot")),
+        "preflight_verdict": records.verdict(raw.get("preflightVerdict")),
+        "preflight": Preflight.from_status(raw.get("preflight")),
+        "bake_restarts": tuple(sorted((str(k), v if isinstance(v, int) else 0) for k, v in counts)),
+        "bake": Bake.from_status(raw.get("bake")),
+        "failure": records.failure(raw.get("failure")),
+        "restore": records.restore(raw.get("restore")),
+    }

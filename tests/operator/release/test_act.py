@@ -18,6 +18,7 @@ RELEASE: dict[str, Any] = {
             "spec": {"containers": [{"name": "app", "env": [{"name": "A", "value": "1"}]}]}
         },
         "snapshot": {"claimName": "data"},
+        "preflight": {"enabled": False},  # this template mounts no claim
     },
 }
 

@@ -25,8 +25,13 @@ def release(**spec_changes: Any) -> dict[str, Any]:
                 "securityContext": {"runAsUser": 1000, "fsGroup": 2000},
                 "containers": [
                     {"name": "sidecar", "image": "busybox:1"},
-                    {"name": "app", "ports": [{"containerPort": 8000}]},
+                    {
+                        "name": "app",
+                        "ports": [{"containerPort": 8000}],
+                        "volumeMounts": [{"name": "db", "mountPath": "/data"}],
+                    },
                 ],
+                "volumes": [{"name": "db", "persistentVolumeClaim": {"claimName": "data"}}],
             },
         },
         "snapshot": {"claimName": "data"},

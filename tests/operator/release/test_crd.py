@@ -12,6 +12,7 @@ import pytest
 import yaml
 from gitops.images import IMAGE_MESSAGE, IMAGE_PATTERN
 from gitops.release import spec as model
+from gitops.release.gates import VerifyCheck
 from planhelpers import TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -130,7 +131,15 @@ def test_defaults_match_the_model() -> None:
     pairs = {
         "readiness": (
             spec.readiness,
-            {"timeoutSeconds": "timeout_seconds", "maxRestarts": "max_restarts"},
+            {
+                "timeoutSeconds": "timeout_seconds",
+                "maxRestarts": "max_restarts",
+                "bakeSeconds": "bake_seconds",
+            },
+        ),
+        "preflight": (
+            spec.preflight,
+            {"enabled": "enabled", "timeoutSeconds": "timeout_seconds"},
         ),
         "snapshot": (
             spec.snapshot,
@@ -177,6 +186,12 @@ INVALID = [
     ({"rollback": {"restoreDatabase": "Sometimes"}}, "spec.rollback.restoreDatabase"),
     ({"paused": "yes"}, "spec.paused"),
     ({"template": {}}, "spec.template"),
+    ({"readiness": {"bakeSeconds": -1}}, "spec.readiness.bakeSeconds"),
+    ({"readiness": {"errorRate": 2}}, "spec.readiness.errorRate"),
+    ({"preflight": {"timeoutSeconds": 0}}, "spec.preflight.timeoutSeconds"),
+    ({"verify": [{"path": "no-slash"}]}, "spec.verify.0.path"),
+    ({"verify": [{"expectStatus": 200}]}, "spec.verify.0"),
+    ({"verify": [{"path": "/", "expectStatus": 99}]}, "spec.verify.0.expectStatus"),
 ]
 
 
@@ -195,8 +210,10 @@ def test_missing_required_fields() -> None:
 
 def test_statuses_written_by_the_plan_fit_the_schema() -> None:
     from test_plan import S
+    from test_plan_bake import S as BAKE
+    from test_plan_preflight import S as PREFLIGHT
 
-    for name, status in S.items():
+    for name, status in {**S, **BAKE, **PREFLIGHT}.items():
         obj = copy.deepcopy(release())
         obj["status"] = status
         assert errors(obj) == [], name
@@ -215,3 +232,12 @@ def test_status_enums_match_the_plan() -> None:
     assert status["phase"]["enum"] == [phase.value for phase in Phase]
     outcome = status["history"]["items"]["properties"]["outcome"]
     assert outcome["enum"] == [item.value for item in HistoryOutcome]
+    from gitops.release.records import Outcome
+
+    for record in ("preflight", "bake"):
+        assert status[record]["properties"]["outcome"]["enum"] == [o.value for o in Outcome]
+
+
+def test_the_verify_checks_default_to_200_as_the_model_does() -> None:
+    check = SPEC["properties"]["verify"]["items"]["properties"]["expectStatus"]
+    assert check["default"] == VerifyCheck("/").expect_status

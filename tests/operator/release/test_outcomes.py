@@ -62,6 +62,18 @@ def test_jobs_are_counted_by_outcome(reason: str, metric: str, outcome: str) -> 
     assert value(metric, outcome=outcome) == before + 1
 
 
+@pytest.mark.parametrize(
+    ("key", "metric"), [("preflight", "gitops_preflights_total"), ("bake", "gitops_bakes_total")]
+)
+def test_a_preflight_and_a_bake_are_counted_once_when_judged(key: str, metric: str) -> None:
+    before = {o: value(metric, outcome=o) for o in ("passed", "failed")}
+    judged = Decision(Wait(None), {"phase": "Baking", key: {"outcome": "Failed", "image": "app:2"}})
+    record_metrics({"phase": "RollingOut", "rollout": ROLLOUT}, judged, NOW)
+    record_metrics(judged.status, judged, NOW)  # the next reconcile: nothing new
+    assert value(metric, outcome="failed") == before["failed"] + 1
+    assert value(metric, outcome="passed") == before["passed"]
+
+
 def test_rollback_and_failure_notify_once() -> None:
     new = decision("RolledBack", "RolledBack", warning=True, image="app:1", failedImage="app:2")
     note = build_notification("web", "shop", {"phase": "RollingBack"}, new)

@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gitops.release.actions import EnsureDeployment, StartJob
-from gitops.release.observed import DeploymentView, JobView, Observed, PodView
+from gitops.release.actions import EnsureDeployment, StartJob, StartPod
+from gitops.release.observed import (
+    CheckResult,
+    DeploymentView,
+    JobView,
+    Observed,
+    PodMetrics,
+    PodView,
+    PreflightPodView,
+)
 from gitops.release.plan import decide
 from gitops.release.reasons import BY_NAME
 from gitops.release.spec import ReleaseSpec
@@ -20,24 +28,49 @@ PHASES = {phase.value for phase in Phase}  # the CRD's enum (test_crd holds the 
 WAITING = ("", "", "ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "ContainerCreating")
 JOB_KINDS = ("absent", "running", "ok", "no-result", "failed")
 RESTORE_RESULTS = ({"ok": True, "restored": True}, {"ok": True, "restored": False})
+PREFLIGHT_RESULT = {"ok": True, "schemaVersion": 1}
+# Weighted towards progress, so that preflights pass and bakes run often enough to be judged.
+PREFLIGHT_JOBS = ("ok", "ok", "ok", "running", "absent", "no-result", "failed")
+PREFLIGHT_PODS = ("absent", "absent", "ready", "ready", "running", "ended", "pull", "gone")
+CHECKS = (None, CheckResult(True), CheckResult(True), CheckResult(False, "500"), CheckResult(None))
+TARGETS = (V2, V2, V2, V2, V2, V1, V3)  # spec.image moves, but mostly stays
+RESPONSES = ((), ({"2xx": 50.0},), ({"2xx": 5.0, "5xx": 5.0},))
 
-specs = st.builds(
-    lambda image, paused, strategy, policy, automatic, replicas: (
-        image,
-        {
-            "paused": paused,
-            "strategy": strategy,
-            "replicas": replicas,
-            "rollback": {"restoreDatabase": policy, "automatic": automatic},
-        },
-    ),
-    st.sampled_from(IMAGES),
+
+def _fields(paused: bool, strategy: str, policy: str, automatic: bool, replicas: int) -> Any:
+    """The classic part of a generated spec."""
+    return {
+        "paused": paused,
+        "strategy": strategy,
+        "replicas": replicas,
+        "rollback": {"restoreDatabase": policy, "automatic": automatic},
+    }
+
+
+def _gates(preflight: bool, bake: int, rate: float | None, verify: bool) -> Any:
+    """The preflight, bake and smoke-check part of a generated spec."""
+    readiness: dict[str, Any] = {"bakeSeconds": bake}
+    if rate is not None:
+        readiness["errorRate"] = rate
+    return {
+        "preflight": {"enabled": preflight},
+        "readiness": readiness,
+        "verify": [{"path": "/auth/login"}] if verify else [],
+    }
+
+
+classic = st.builds(
+    _fields,
     st.booleans(),
     st.sampled_from(("Recreate", "RollingUpdate")),
     st.sampled_from(("Never", "IfSchemaChanged", "Always")),
     st.booleans(),
     st.integers(0, 2),
 )
+gates = st.builds(
+    _gates, st.booleans(), st.sampled_from((0, 30)), st.sampled_from((None, 0.05)), st.booleans()
+)
+specs = st.tuples(st.sampled_from(TARGETS), classic, gates).map(lambda t: (t[0], {**t[1], **t[2]}))
 
 deployments = st.one_of(
     st.none(),
@@ -56,6 +89,14 @@ pod_lists = st.lists(
     max_size=3,
 )
 
+preflight_worlds = st.tuples(
+    st.sampled_from(PREFLIGHT_JOBS),
+    st.sampled_from(PREFLIGHT_JOBS),
+    st.sampled_from(PREFLIGHT_PODS),
+    st.sampled_from(CHECKS),
+    st.sampled_from(RESPONSES),
+)
+
 worlds = st.tuples(
     specs,
     deployments,
@@ -64,6 +105,7 @@ worlds = st.tuples(
     st.sampled_from(JOB_KINDS),
     st.integers(0, 400),
     st.booleans(),
+    preflight_worlds,
 )
 
 
@@ -90,21 +132,46 @@ def _job(name: str, kind: str, result: dict[str, Any]) -> JobView | None:
     return JobView(name, "Failed", {"ok": False, "error": "boom"}, "BackoffLimitExceeded")
 
 
+def _preflight_pod(rollout: dict[str, Any], kind: str) -> tuple[PreflightPodView, ...]:
+    """The preflight pod the status names, in the generated state."""
+    name = rollout.get("preflightPod") or ""
+    if kind == "absent" or not name:
+        return ()
+    image = str(rollout.get("targetImage") or "")
+    states: dict[str, dict[str, Any]] = {
+        "running": {},
+        "ready": {"ready": True},
+        "ended": {"terminated": True, "message": "exit code 1 (Error)"},
+        "pull": {"waiting_reason": "ErrImagePull"},
+        "gone": {"gone": True},
+    }
+    return (PreflightPodView(name, image, **states[kind]),)
+
+
 def _observe(spec: ReleaseSpec, status: dict[str, Any], raw: Any, now: Any) -> Observed:
     """Build the observation the adapters would hand over."""
-    _, dep, pod_raw, snap_kind, restore_kind, _, restore_changed = raw
+    _, dep, pod_raw, snap_kind, restore_kind, _, restore_changed, extra = raw
+    copy_kind, clean_kind, pod_kind, check, responses = extra
     rollout = status.get("rollout") or {}
+    pods = tuple(
+        PodView(img, ready, restarts, waiting, "n1", f"p{n}")
+        for n, (img, ready, restarts, waiting) in enumerate(pod_raw)
+    )
+    preflight = _preflight_pod(rollout, pod_kind)
+    named = [p.name for p in pods] + [p.name for p in preflight]
     return Observed(
         now=now,
         deployment=_deployment(spec, dep),
-        pods=tuple(
-            PodView(img, ready, restarts, waiting, "n1")
-            for img, ready, restarts, waiting in pod_raw
-        ),
+        pods=pods,
         snapshot_job=_job(rollout.get("snapshotJob", ""), snap_kind, SNAPSHOT_RESULT),
         restore_job=_job(
             rollout.get("restoreJob", ""), restore_kind, RESTORE_RESULTS[restore_changed]
         ),
+        copy_job=_job(rollout.get("copyJob") or "", copy_kind, PREFLIGHT_RESULT),
+        clean_job=_job(rollout.get("cleanJob") or "", clean_kind, PREFLIGHT_RESULT),
+        preflight_pods=preflight,
+        checks=dict.fromkeys(named, check) if check is not None else {},
+        metrics=tuple(PodMetrics(p.name, r) for p in pods for r in responses),
     )
 
 
@@ -196,7 +263,23 @@ def test_restore_and_quiescent_snapshot_only_run_with_the_app_stopped(
         action = decision.action
         if not isinstance(action, StartJob):
             continue
-        quiescent = action.job.module == "gitops.restore" or spec.strategy == "Recreate"
+        module = action.job.module
+        quiescent = module == "gitops.restore" or (
+            module == "gitops.snapshot" and spec.strategy == "Recreate"
+        )
         if quiescent:
             assert world.pods == ()
             assert world.deployment is None or world.deployment.replicas == 0
+
+
+@QUICK
+@given(st.lists(worlds, min_size=1, max_size=30), st.sampled_from(("", "r1")))
+def test_a_preflight_pod_only_ever_sees_its_own_folder(sequence: list[Any], retry: str) -> None:
+    """The new image gets the scratch copy, never the live database, and only before rollout."""
+    for _spec, status, _world, decision in _run(sequence, retry):
+        if isinstance(decision.action, StartPod):
+            request = decision.action.pod
+            assert request.folder == f"preflight/{request.name}"
+            assert status.get("image"), "a first deploy has nothing to protect: no preflight"
+            rollout = decision.status["rollout"]
+            assert (rollout["step"], request.image) == ("Preflight", rollout["targetImage"])

@@ -32,6 +32,37 @@ def test_defaults_follow_the_architecture() -> None:
     )
     assert (spec.rollback.automatic, spec.rollback.restore_database) == (True, "IfSchemaChanged")
     assert (spec.name, spec.generation, spec.retry_token) == ("mfb", 3, "")
+    assert (spec.preflight.enabled, spec.preflight.timeout_seconds) == (True, 120)
+    assert (spec.readiness.bake_seconds, spec.readiness.error_rate, spec.verify) == (30, None, ())
+    assert spec.data_volume == "db"  # the template's volume of the claim
+
+
+def test_the_new_gates_are_read_and_each_can_be_turned_off() -> None:
+    spec = ReleaseSpec.from_dict(
+        {
+            **BASE,
+            "preflight": {"enabled": False, "timeoutSeconds": 30},
+            "readiness": {"bakeSeconds": 0, "errorRate": 0},
+            "verify": [{"path": "/auth/login", "expectStatus": 200, "expectBody": "Log in"}],
+        },
+        {},
+    )
+    assert (spec.preflight.enabled, spec.preflight.timeout_seconds) == (False, 30)
+    assert (spec.readiness.bake_seconds, spec.readiness.error_rate) == (0, 0.0)
+    assert [(c.path, c.expect_status, c.expect_body) for c in spec.verify] == [
+        ("/auth/login", 200, "Log in")
+    ]
+
+
+def test_a_preflight_needs_the_template_to_mount_the_claim() -> None:
+    template = {"spec": {"containers": [{"name": "app"}]}}
+    with pytest.raises(SpecError) as info:
+        ReleaseSpec.from_dict({**BASE, "template": template}, {})
+    assert info.value.field == "spec.preflight"
+    assert "mounts no volume of claim 'data'" in str(info.value)
+    assert "spec.preflight.enabled to false" in str(info.value)
+    off = ReleaseSpec.from_dict({**BASE, "template": template, "preflight": {"enabled": False}})
+    assert off.data_volume == ""
 
 
 def test_retry_annotation_and_template_hash() -> None:
@@ -65,6 +96,20 @@ INVALID = [
     ({"snapshot": {"claimName": "d", "required": "yes"}}, "spec.snapshot.required"),
     ({"rollback": {"restoreDatabase": "Sometimes"}}, "spec.rollback.restoreDatabase"),
     ({"paused": "no"}, "spec.paused"),
+    ({"readiness": {"bakeSeconds": -1}}, "spec.readiness.bakeSeconds"),
+    ({"readiness": {"errorRate": 1.5}}, "spec.readiness.errorRate"),
+    ({"readiness": {"errorRate": True}}, "spec.readiness.errorRate"),
+    ({"readiness": {"errorRate": "5%"}}, "spec.readiness.errorRate"),
+    ({"preflight": {"enabled": "yes"}}, "spec.preflight.enabled"),
+    ({"preflight": {"timeoutSeconds": 0}}, "spec.preflight.timeoutSeconds"),
+    ({"preflight": []}, "spec.preflight"),
+    ({"verify": {"path": "/"}}, "spec.verify"),
+    ({"verify": ["/readyz"]}, "spec.verify[0]"),
+    ({"verify": [{"path": "readyz"}]}, "spec.verify[0].path"),
+    ({"verify": [{"path": "/a b"}]}, "spec.verify[0].path"),
+    ({"verify": [{"path": "/", "expectStatus": 700}]}, "spec.verify[0].expectStatus"),
+    ({"verify": [{"path": "/", "expectBody": 5}]}, "spec.verify[0].expectBody"),
+    ({"verify": [{"path": "/"}] * 11}, "spec.verify"),
 ]
 
 

@@ -9,20 +9,25 @@ Contract for the runtime (observe/act/reconcile):
   applies the Deployment, StartJob creates a Job whose name is deterministic, a 409 is success),
   write `decision.status` as the whole status (keys set to None must be removed/nulled), emit
   `decision.event` if any, and requeue after `action.requeue_after` seconds.
-- Observe the Jobs named in status.rollout.snapshotJob / status.rollout.restoreJob.
+- Observe the Jobs named in status.rollout (snapshotJob, restoreJob, copyJob, cleanJob), the
+  preflight pods, and, when the step needs them, the smoke checks and the /metrics of pods.
 - An invalid spec (SpecError from ReleaseSpec.from_dict) goes to `decide_invalid` instead.
 
 Behaviour worth knowing:
 - First deploy (status.image empty): nothing to snapshot or roll back to; the image is rolled
-  out and gated; on failure the phase is Failed and the Deployment is left as it is.
-- Recreate scales the serving version to 0 before the snapshot (quiescent copy); RollingUpdate
-  snapshots online while it serves.
+  out and gated (no preflight, no bake); on failure the phase is Failed and the Deployment is
+  left as it is.
+- The steps of a rollout are fixed when it starts (`sequence.build_steps`): Recreate runs the
+  preflight on an online copy while the old version serves, then scales it to 0 for a
+  quiescent snapshot; RollingUpdate snapshots online while it serves, then runs the preflight
+  on a copy of that snapshot. Both roll out, gate on readiness (and spec.verify), and bake.
 - spec.paused stops new rollouts only; a rollout or rollback in flight completes.
 - A `failedImage` is not rolled out again while spec.image equals it, unless the retry
   annotation carries a value not yet seen (status.retryToken).
-- restoreDatabase IfSchemaChanged is decided by the restore Job itself: it compares the
-  snapshot's schemaVersion with `PRAGMA user_version` of the current database and only restores
-  when they differ (its result says restored true/false).
+- restoreDatabase IfSchemaChanged is decided by the preflight when it showed the failed image
+  leaves the schema version as the snapshot has it (no restore, no stop); otherwise by the
+  restore Job itself: it compares the snapshot's schemaVersion with `PRAGMA user_version` of
+  the current database and only restores when they differ (its result says restored true/false).
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from typing import Any
 
 from gitops.release.actions import Decision
 from gitops.release.observed import Observed
+from gitops.release.plan.bake import decide_baking
 from gitops.release.plan.context import Ctx, Transition
 from gitops.release.plan.idle import decide_idle
+from gitops.release.plan.preflight import decide_preflight
 from gitops.release.plan.rollback import decide_rolling_back
 from gitops.release.plan.rollout import decide_rolling_out
 from gitops.release.plan.snapshot import decide_snapshotting
@@ -47,7 +54,9 @@ Step = Callable[[Ctx, Rollout], Transition]
 
 STEPS: Mapping[Phase, Step] = {
     Phase.SNAPSHOTTING: decide_snapshotting,
+    Phase.PREFLIGHT: decide_preflight,
     Phase.ROLLING_OUT: decide_rolling_out,
+    Phase.BAKING: decide_baking,
     Phase.ROLLING_BACK: decide_rolling_back,
 }
 

@@ -11,6 +11,7 @@ from gitops.api import Reason
 from gitops.clock import format_time
 from gitops.release.actions import Action, EnsureDeployment
 from gitops.release.observed import Observed
+from gitops.release.records import Bake, Preflight
 from gitops.release.spec import ReleaseSpec
 from gitops.release.state import HistoryOutcome, Phase, Rollout
 
@@ -81,8 +82,15 @@ def build_history(
         "startedAt": rollout.started_at or None,
         "finishedAt": format_time(ctx.observed.now),
         "snapshot": (rollout.snapshot.file or None) if rollout.snapshot else None,
+        "preflight": _outcome(rollout.preflight, rollout.target_image),
+        "bake": _outcome(rollout.bake, rollout.target_image),
         "reason": reason.name,
     }
     history = ctx.status.get("history")
     old = [dict(h) for h in history] if isinstance(history, list) else []
     return [entry, *old][:HISTORY_LIMIT]
+
+
+def _outcome(record: Preflight | Bake | None, image: str) -> str | None:
+    """Passed or Failed when the record is of `image` (None: it did not run for it)."""
+    return record.outcome.value if record is not None and record.image == image else None

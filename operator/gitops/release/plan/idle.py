@@ -9,9 +9,10 @@ from typing import Any
 from gitops.api import Reason
 from gitops.clock import format_time
 from gitops.release import reasons as R
-from gitops.release.actions import Action, Wait
+from gitops.release.actions import Action, DeletePod, Wait
 from gitops.release.plan.context import Ctx, Transition, build_ensure
 from gitops.release.plan.queries import deployment_complete, drifted, node_of, ready_count
+from gitops.release.plan.sequence import build_steps
 from gitops.release.spec import ReleaseSpec
 from gitops.release.state import Phase, Rollout
 
@@ -60,8 +61,11 @@ def _hold(ctx: Ctx, phase: Phase, reason: Reason, message: str) -> Transition:
     """Serve what serves (repairing drift), changing nothing else."""
     spec, serving = ctx.spec, ctx.serving
     action: Action = Wait(60.0)
+    left = [pod for pod in ctx.observed.preflight_pods if not pod.gone]
     if serving and drifted(spec, ctx.observed, serving, spec.replicas):
         action = build_ensure(spec, serving)
+    elif left:  # a cancelled preflight's pod
+        action = DeletePod(left[0].name)
     return Transition(phase, reason, message, action, rollout=None, sticky=True)
 
 
@@ -70,9 +74,11 @@ def _start(ctx: Ctx) -> Start:
     spec, observed = ctx.spec, ctx.observed
     number = int(ctx.status.get("rolloutCount") or 0) + 1
     first = not ctx.serving
+    steps = build_steps(spec, first)
     rollout = Rollout(
         number=number,
-        phase=Phase.ROLLING_OUT if first else Phase.SNAPSHOTTING,
+        phase=steps[0],
+        steps=steps[1:],
         target_image=spec.image,
         from_image=ctx.serving,
         started_at=format_time(observed.now),

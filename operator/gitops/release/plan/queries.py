@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from gitops.clock import parse_time
-from gitops.release.observed import JobView, Observed
+from gitops.release.observed import JobView, Observed, PreflightPodView
 from gitops.release.spec import ReleaseSpec
 
 FAIL_FAST_REASONS = frozenset(
@@ -75,3 +76,36 @@ def job_result(job: JobView) -> tuple[Mapping[str, Any] | None, str]:
         return result, ""
     error = str(result.get("error") or job.message or "the Job reported no result")
     return None, error
+
+
+LOG_LINES, LOG_CHARS = 8, 600  # of a failed container's output, in a message
+# NAME=value or NAME: value where the name says it is secret, and user:password@ in URLs
+SECRET_ASSIGNMENT = re.compile(
+    r"(?i)\b([\w.-]*(?:secret|passw|token|api_?key|private|credential)[\w.-]*)(\s*[=:]\s*)(\S+)"
+)
+URL_USERINFO = re.compile(r"(\w+://)[^/\s:@]+:[^/\s@]+@")
+
+
+def redact(text: str) -> str:
+    """text with the values of secret-looking assignments and URL passwords blanked out.
+
+    The operator cannot know the values of the app's Secrets; an app that prints one as
+    NAME=value (or in a URL) still does not get it into an Event or the status.
+    """
+    text = SECRET_ASSIGNMENT.sub(lambda m: f"{m[1]}{m[2]}[redacted]", text)
+    return URL_USERINFO.sub(r"\1[redacted]@", text)
+
+
+def condense(text: str) -> str:
+    """A container's output on one line: its last lines, redacted and shortened."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][-LOG_LINES:]
+    joined = redact(" | ".join(lines))
+    return joined if len(joined) <= LOG_CHARS else "..." + joined[-LOG_CHARS:]
+
+
+def log_excerpt(pod: PreflightPodView, shown: str = "") -> str:
+    """'; last log lines: ...' of a preflight pod ('' when there are none, or already shown)."""
+    text = condense(pod.log)
+    if not text or text in condense(shown):
+        return ""
+    return f"; last log lines: {text}"

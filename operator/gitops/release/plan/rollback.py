@@ -16,6 +16,7 @@ from gitops.release.plan.queries import (
     seconds_since,
     stopped,
 )
+from gitops.release.records import Outcome
 from gitops.release.spec import ReleaseSpec
 from gitops.release.state import Failure, HistoryOutcome, Phase, Restore, Rollout
 
@@ -31,8 +32,8 @@ def begin_rollback(ctx: Ctx, rollout: Rollout, cause: str, reason: Reason) -> Tr
     if not previous or (not spec.rollback.automatic and not cancelled):
         why_not = "there is no previous version" if not previous else "rollback.automatic is false"
         next_step = f"not rolled back: {why_not}; {R.RETRY_HINT}"
-        message = R.READINESS_FAILED.message(image=target, cause=cause, next_step=next_step)
-        return close(ctx, rollout, Phase.FAILED, R.READINESS_FAILED, message)
+        message = reason.message(image=target, cause=cause, next_step=next_step)
+        return close(ctx, rollout, Phase.FAILED, reason, message)
     rollout = replace(
         rollout,
         phase=Phase.ROLLING_BACK,
@@ -69,8 +70,27 @@ def decide_rolling_back(ctx: Ctx, rollout: Rollout) -> Transition:
 
 
 def _restore_wanted(ctx: Ctx, rollout: Rollout) -> bool:
-    """Restore when the policy allows it and this rollout has a snapshot."""
-    return ctx.spec.rollback.restore_database != "Never" and rollout.snapshot is not None
+    """Restore when the policy allows it, this rollout has a snapshot, and (IfSchemaChanged)
+    the schema may have changed: not when the preflight showed the failed image leaves it."""
+    policy, snapshot = ctx.spec.rollback.restore_database, rollout.snapshot
+    if policy == "Never" or snapshot is None:
+        return False
+    return policy == "Always" or schema_left_as_is(rollout) is None
+
+
+def schema_left_as_is(rollout: Rollout) -> int | None:
+    """The schema version the preflight showed the target leaves unchanged (None: not known).
+
+    Only for a target that passed its preflight and was the only new image to run on the
+    live database (no superseded one before it).
+    """
+    preflight, snapshot = rollout.preflight, rollout.snapshot
+    if preflight is None or snapshot is None or rollout.mixed:
+        return None
+    if preflight.image != rollout.target_image or preflight.outcome is not Outcome.PASSED:
+        return None
+    version = snapshot.schema_version
+    return version if version is not None and version == preflight.schema_version else None
 
 
 def _restoring(ctx: Ctx, rollout: Rollout) -> Transition:
@@ -112,9 +132,11 @@ def _rolled_back(ctx: Ctx, rollout: Rollout) -> Transition:
             image=previous, target=rollout.target_image, detail=""
         )
         return close(ctx, rollout, Phase.READY, R.ROLLOUT_CANCELLED, message)
-    restore = rollout.restore
+    restore, unchanged = rollout.restore, schema_left_as_is(rollout)
     if restore is None:
         data = f"database kept (restoreDatabase {ctx.spec.rollback.restore_database})"
+        if unchanged is not None and ctx.spec.rollback.restore_database != "Never":
+            data = f"database kept (the preflight left the schema at version {unchanged})"
         data = data if rollout.snapshot else "database kept (no snapshot)"
     elif restore.restored:
         data = f"database restored from {restore.file}"
@@ -131,6 +153,15 @@ def _keep(ctx: Ctx, rollout: Rollout, action: Action) -> Transition:
     reason = R.BY_NAME.get(str(ctx.status.get("reason")), R.READINESS_FAILED)
     message = str(ctx.status.get("message") or "")
     return Transition(Phase.ROLLING_BACK, reason, message, action, rollout)
+
+
+def cancel_untouched(ctx: Ctx, rollout: Rollout) -> Transition:
+    """spec.image went back to the serving image before anything was rolled out."""
+    message = R.ROLLOUT_CANCELLED.message(image=ctx.serving, target=rollout.target_image, detail="")
+    history = build_history(ctx, rollout, HistoryOutcome.CANCELLED, R.ROLLOUT_CANCELLED)
+    action = build_ensure(ctx.spec, ctx.serving)
+    changes = {"history": history}
+    return Transition(Phase.READY, R.ROLLOUT_CANCELLED, message, action, None, changes)
 
 
 OUTCOMES = {Phase.ROLLED_BACK: HistoryOutcome.ROLLED_BACK, Phase.READY: HistoryOutcome.CANCELLED}

@@ -10,6 +10,8 @@ from gitops.release import reasons as R
 from gitops.release.actions import DATA_MOUNT, Action, JobRequest, StartJob, Wait
 from gitops.release.plan.context import Ctx, Transition, build_ensure, build_history
 from gitops.release.plan.queries import job_result, stopped
+from gitops.release.plan.rollback import cancel_untouched
+from gitops.release.plan.sequence import advance, preflight_again
 from gitops.release.spec import ReleaseSpec
 from gitops.release.state import HistoryOutcome, Phase, Rollout, Snapshot
 
@@ -18,9 +20,9 @@ def decide_snapshotting(ctx: Ctx, rollout: Rollout) -> Transition:
     """Stop the old version (Recreate), run the snapshot Job, and go on with its result."""
     spec, observed = ctx.spec, ctx.observed
     if spec.image == rollout.from_image:
-        return _cancel(ctx, rollout)
+        return cancel_untouched(ctx, rollout)
     if spec.image != rollout.target_image and ctx.allowed(spec.image):
-        rollout = replace(rollout, target_image=spec.image)
+        rollout = preflight_again(spec, replace(rollout, target_image=spec.image))
     if spec.strategy == "Recreate" and not stopped(observed):
         message = R.SCALING_DOWN.message(serving=rollout.from_image)
         action = build_ensure(spec, ctx.serving, 0)
@@ -42,15 +44,15 @@ def decide_snapshotting(ctx: Ctx, rollout: Rollout) -> Transition:
 
 
 def _taken(rollout: Rollout, result: Mapping[str, Any]) -> Transition:
-    """Keep the snapshot in status and move on to the rollout."""
+    """Keep the snapshot in status and move on to the next step."""
     snapshot = Snapshot.from_result(result)
     fields = snapshot.fields
     message = R.SNAPSHOT_TAKEN.message(
         file=fields["file"], size=fields["sizeBytes"], schema=fields["schemaVersion"]
     )
-    rollout = replace(rollout, snapshot=snapshot, phase=Phase.ROLLING_OUT)
+    rollout = advance(replace(rollout, snapshot=snapshot))
     changes = {"lastSnapshot": snapshot.to_status()}
-    return Transition(Phase.ROLLING_OUT, R.SNAPSHOT_TAKEN, message, Wait(1.0), rollout, changes)
+    return Transition(rollout.phase, R.SNAPSHOT_TAKEN, message, Wait(1.0), rollout, changes)
 
 
 def _failed(ctx: Ctx, rollout: Rollout, error: str) -> Transition:
@@ -58,8 +60,8 @@ def _failed(ctx: Ctx, rollout: Rollout, error: str) -> Transition:
     spec = ctx.spec
     if not spec.snapshot.required:
         message = R.SNAPSHOT_SKIPPED.message(error=error)
-        rollout = replace(rollout, snapshot=None, phase=Phase.ROLLING_OUT, snapshot_error=error)
-        return Transition(Phase.ROLLING_OUT, R.SNAPSHOT_SKIPPED, message, Wait(1.0), rollout)
+        rollout = advance(replace(rollout, snapshot=None, snapshot_error=error))
+        return Transition(rollout.phase, R.SNAPSHOT_SKIPPED, message, Wait(1.0), rollout)
     changes = {
         "failedImage": rollout.target_image,
         "history": build_history(ctx, rollout, HistoryOutcome.FAILED, R.SNAPSHOT_FAILED),
@@ -67,15 +69,6 @@ def _failed(ctx: Ctx, rollout: Rollout, error: str) -> Transition:
     message = R.SNAPSHOT_FAILED.message(error=error)
     action = build_ensure(spec, ctx.serving)  # Recreate stopped it: the old version serves again
     return Transition(Phase.FAILED, R.SNAPSHOT_FAILED, message, action, None, changes)
-
-
-def _cancel(ctx: Ctx, rollout: Rollout) -> Transition:
-    """spec.image went back to the serving image before anything was rolled out."""
-    message = R.ROLLOUT_CANCELLED.message(image=ctx.serving, target=rollout.target_image, detail="")
-    history = build_history(ctx, rollout, HistoryOutcome.CANCELLED, R.ROLLOUT_CANCELLED)
-    action = build_ensure(ctx.spec, ctx.serving)
-    changes = {"history": history}
-    return Transition(Phase.READY, R.ROLLOUT_CANCELLED, message, action, None, changes)
 
 
 def build_snapshot_request(spec: ReleaseSpec, rollout: Rollout, protect: str) -> JobRequest:
