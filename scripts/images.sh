@@ -15,7 +15,8 @@ app=(myfoodbudget/app:dev
      ghcr.io/gitsync-e2e/myfoodbudget:2.0.0 ghcr.io/gitsync-e2e/myfoodbudget:2.1.0
      ghcr.io/owner/myfoodbudget:dev)
 operator=(myfoodbudget/operator:dev ghcr.io/e2e/myfoodbudget-operator:1)
-bad=(ghcr.io/e2e/crash-at-start:1 ghcr.io/e2e/migrate-never-ready:1)
+bad=(ghcr.io/e2e/crash-at-start:1 ghcr.io/e2e/migrate-never-ready:1
+     ghcr.io/e2e/migration-fails:1 ghcr.io/e2e/serves-500:1)
 
 if [ "${1:-}" = --list ]; then
   printf '%s\n' "${app[@]}" "${operator[@]}" "${bad[@]}"

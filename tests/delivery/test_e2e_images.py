@@ -35,7 +35,7 @@ def e2e_images() -> dict[str, str]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     names = ("OPERATOR_IMAGE", "GOOD", "GOOD_NEXT", "SYNC_GOOD", "SYNC_GOOD_NEXT", "CRASH",
-             "MIGRATE", "MISSING")  # fmt: skip
+             "MIGRATE", "MIGRATION_FAILS", "SERVES_500", "MISSING")  # fmt: skip
     return {name: getattr(module, name) for name in names}
 
 
@@ -84,7 +84,7 @@ def test_bad_image_targets_run_the_catalogs_scripts() -> None:
         stage.split()[2]: stage
         for stage in re.split(r"^FROM ", BAD_IMAGES.read_text(), flags=re.MULTILINE)[1:]
     }
-    for name in ("CRASH", "MIGRATE"):
+    for name in ("CRASH", "MIGRATE", "MIGRATION_FAILS", "SERVES_500"):
         image = e2e_images()[name]
         stage = stages[image.rsplit("/", 1)[1].split(":")[0]]
         entry = catalog_entry(image)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -99,3 +100,57 @@ def users_present(url: str, users: list[str]) -> bool:
     return all(
         http("POST", f"{url}/api/v1/tokens", {}, basic(user, PASSWORD))[0] == 201 for user in users
     )
+
+
+class Poller:
+    """A client polling one URL throughout a release, as a user would: every answer it got
+    (status and body) and every request that failed to get one."""
+
+    def __init__(self, url: str, interval: float = 0.05) -> None:
+        self.url, self.interval = url, interval
+        self.answers: list[tuple[int, str]] = []
+        self.failures: list[str] = []
+        self.samples: list[tuple[float, bool]] = []  # (monotonic time, answered 200)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                answer = http_get(self.url)
+            except OSError as error:
+                self.failures.append(f"{type(error).__name__}: {error}")
+                self.samples.append((started, False))
+            else:
+                self.answers.append(answer)
+                self.samples.append((started, answer[0] == 200))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def statuses(self) -> set[int]:
+        """The HTTP statuses it got."""
+        return {status for status, _ in self.answers}
+
+    def failed(self) -> int:
+        """Requests that got no 200."""
+        return sum(1 for _, ok in self.samples if not ok)
+
+    def downtime(self) -> float:
+        """Seconds from each failed request to the next one that got a 200, summed."""
+        down, since = 0.0, None
+        for moment, ok in self.samples:
+            if not ok and since is None:
+                since = moment
+            elif ok and since is not None:
+                down, since = down + moment - since, None
+        if since is not None:
+            down += self.samples[-1][0] - since
+        return down

@@ -17,6 +17,8 @@ SYNC_GOOD_NEXT = "ghcr.io/gitsync-e2e/myfoodbudget:2.1.0"
 CRASH = "ghcr.io/e2e/crash-at-start:1"
 MISSING = "ghcr.io/e2e/not-in-any-catalog:1"
 MIGRATE = "ghcr.io/e2e/migrate-never-ready:1"
+MIGRATION_FAILS = "ghcr.io/e2e/migration-fails:1"  # its migration fails half-way, exits 1
+SERVES_500 = "ghcr.io/e2e/serves-500:1"  # ready, then every page answers 500
 # readiness.timeoutSeconds of the test Releases: short, so a never-ready image is rolled back
 # quickly; e2e.yml raises it on k3s, where a first start also provisions the volume.
 READINESS_TIMEOUT = int(os.environ.get("E2E_READINESS_TIMEOUT", "10"))
