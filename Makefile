@@ -49,7 +49,7 @@ fmt: venv ## format and auto-fix the Python code
 
 # The engine is held by this recipe's shell (its pid is the lease) and stopped at the end only
 # when this run started it.
-test: lint ## lint, start the engine, build the images, then the whole test suite with coverage (app/ and operator/ >= 90%)
+test: lint ## lint, start the engine, build the images, the whole test suite with coverage (app/ and operator/ >= 90%), the quick benches
 	@set -e; lease=$$$$; bash scripts/engine.sh up --lease $$lease; \
 	trap 'bash scripts/engine.sh down --lease '"$$lease" EXIT; \
 	eval "$$(bash scripts/engine.sh env)"; \
@@ -58,6 +58,7 @@ test: lint ## lint, start the engine, build the images, then the whole test suit
 	echo "$(BIN)/python -m pytest --durations=15 --cov $(PYTEST_ARGS)"; \
 	$(BIN)/python -m pytest --durations=15 --cov --cov-report=xml:coverage.xml $(PYTEST_ARGS); \
 	$(BIN)/python bench/images.py --quick; \
+	$(BIN)/python bench/rollback.py --quick; \
 	for part in app operator sandbox scripts; do printf 'coverage of %-10s %s%%\n' "$$part/" "$$($(BIN)/coverage report --include="$$part/*" --format=total)"; done; \
 	for part in app operator; do $(BIN)/coverage report --include="$$part/*" --fail-under=90 > /dev/null || { echo "coverage of $$part/ is under 90%: $(BIN)/coverage report --include='$$part/*' lists the lines"; exit 1; }; done
 

@@ -1,15 +1,24 @@
-"""Rollback speed and snapshot cost of the Release controller, measured side by side.
+"""Downtime of a failing migration with and without the preflight, rollback speed and
+snapshot cost of the Release controller, measured side by side.
 
-1. On a fresh sandbox with the operator running: the time from setting spec.image to an image
-   that crashes at start until the previous version serves again, beside the configured
-   readiness.timeoutSeconds (300 s, the Deployment-style wait it does not need to sit out).
-2. The snapshot step (`python -m gitops.snapshot`: backup API, integrity_check, sha256, prune)
+1. On a fresh sandbox with the operator running, two Releases of the app (strategy Recreate)
+   get an image whose migration fails half-way, one with the preflight (the default), one
+   with it turned off; a client polls each throughout. Printed: the serving version's
+   downtime and failed requests with the preflight (the goal: 0 s, 0 failed requests) next to
+   them without it (stopped for the snapshot, the bad migration run on the live database, a
+   rollback and a restore).
+2. The time from setting spec.image to an image that crashes at start until the previous
+   version serves again, beside the configured readiness.timeoutSeconds (300 s, the
+   Deployment-style wait it does not need to sit out).
+3. The snapshot step (`python -m gitops.snapshot`: backup API, integrity_check, sha256, prune)
    beside a plain file copy of the same database, idle and under a concurrent write load.
-Ends with one summary line. Run: `.venv/bin/python bench/rollback.py`.
+Ends with one summary line. Run: `.venv/bin/python bench/rollback.py`; `--quick` measures 1
+only and exits 1 when the preflight let a request fail (`make test` runs it so).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import multiprocessing
@@ -19,7 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gitops import snapshot
@@ -30,8 +39,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the cluster the e2e helpers talk to
 sys.path.insert(0, str(ROOT))  # the `sandbox` package, not bench/sandbox.py beside this file
 
 from kubecluster import Cluster  # noqa: E402
-from release_app import http_get  # noqa: E402
-from release_objects import CRASH  # noqa: E402
+from release_app import Poller, http_get  # noqa: E402
+from release_objects import CRASH, MIGRATION_FAILS  # noqa: E402
 from release_support import Api, Operator, deploy_good, install_crd  # noqa: E402
 from support.sandbox import running_sandbox  # noqa: E402
 
@@ -125,22 +134,75 @@ def time_rollback(api: Api, url: str, bad: str) -> float:
 
 def measure_rollbacks(work: Path) -> list[float]:
     """Roll back ROLLBACKS crashing releases on a fresh sandbox; their times in seconds."""
+    with operator_on_a_sandbox(work) as api:
+        readiness = {"timeoutSeconds": TIMEOUT_SECONDS, "maxRestarts": 2, "bakeSeconds": 1}
+        url = deploy_good(api, "bench", readiness=readiness, preflight={"enabled": False})
+        base = CRASH.rsplit(":", 1)[0]
+        return [time_rollback(api, url, f"{base}:bench-{n}") for n in range(ROLLBACKS)]
+
+
+@contextlib.contextmanager
+def operator_on_a_sandbox(work: Path) -> Iterator[Api]:
+    """A fresh sandbox with the operator watching the namespace `bench`."""
     with running_sandbox(work / "sandbox", images=ROOT / "tests" / "images.yaml") as sandbox:
-        api = Api(Cluster(sandbox.kubeconfig, True, work / "cache"), "bench")
+        cluster = Cluster(sandbox.kubeconfig, True, work / "cache")
+        api = Api(cluster, "bench")
         install_crd(api)
-        operator = Operator(sandbox.kubeconfig, "bench", work / "operator.log")
+        operator = Operator(
+            sandbox.kubeconfig, "bench", work / "operator.log", cluster.operator_env()
+        )
         operator.start()
         try:
-            readiness = {"timeoutSeconds": TIMEOUT_SECONDS, "maxRestarts": 2}
-            url = deploy_good(api, "bench", readiness=readiness)
-            base = CRASH.rsplit(":", 1)[0]
-            return [time_rollback(api, url, f"{base}:bench-{n}") for n in range(ROLLBACKS)]
+            yield api
         finally:
             operator.stop()
 
 
-def report(rollbacks: list[float], result: dict[str, float]) -> None:
+def serve_a_failing_migration(api: Api, name: str, preflight: bool) -> dict[str, float | str]:
+    """Release MIGRATION_FAILS over the app while a client polls it; what the client saw."""
+    url = deploy_good(api, name, preflight={"enabled": preflight})
+    with Poller(f"{url}/version") as client:
+        started = time.monotonic()
+        api.patch_release(name, {"spec": {"image": MIGRATION_FAILS}})
+        ended = api.wait_phase(name, "Failed" if preflight else "RolledBack", timeout=180)
+        took = time.monotonic() - started
+        while http_get(f"{url}/version")[0] != 200:  # serving again before the client stops
+            time.sleep(0.05)
+        time.sleep(0.5)
+    return {
+        "downtime": client.downtime(),
+        "failed": client.failed(),
+        "requests": len(client.samples),
+        "seconds": took,
+        "reason": str(ended.get("reason")),
+    }
+
+
+def measure_migrations(work: Path) -> dict[str, dict[str, float | str]]:
+    """The failing migration with and without the preflight, on one sandbox."""
+    with operator_on_a_sandbox(work) as api:
+        return {
+            "with": serve_a_failing_migration(api, "with-preflight", True),
+            "without": serve_a_failing_migration(api, "without-preflight", False),
+        }
+
+
+def report_migrations(found: dict[str, dict[str, float | str]]) -> None:
+    """Print the downtime with the preflight next to the downtime without it."""
+    on, off = found["with"], found["without"]
+    print(
+        f"failing migration, serving version's downtime: with the preflight {on['downtime']:.1f}s, "
+        f"{on['failed']} of {on['requests']} requests failed (ended {on['reason']} in "
+        f"{on['seconds']:.1f}s); without it {off['downtime']:.1f}s, {off['failed']} of "
+        f"{off['requests']} requests failed (ended {off['reason']} in {off['seconds']:.1f}s)"
+    )
+
+
+def report(
+    migrations: dict[str, dict[str, float | str]], rollbacks: list[float], result: dict[str, float]
+) -> None:
     """Print the side-by-side numbers and the one summary line."""
+    report_migrations(migrations)
     median = statistics.median(rollbacks)
     print(
         f"rollback of a release that crashes at start: "
@@ -155,15 +217,35 @@ def report(rollbacks: list[float], result: dict[str, float]) -> None:
         f"= {idle:.1f}x; under writes {result['snapshot_load']:.3f}s vs "
         f"{result['copy_load']:.3f}s = {load:.1f}x"
     )
+    on, off = migrations["with"], migrations["without"]
     print(
-        f"SUMMARY rollback {median:.1f}s vs timeout {TIMEOUT_SECONDS}s "
+        f"SUMMARY failing migration down {on['downtime']:.1f}s with the preflight vs "
+        f"{off['downtime']:.1f}s without; rollback {median:.1f}s vs timeout {TIMEOUT_SECONDS}s "
         f"({TIMEOUT_SECONDS / median:.0f}x sooner); snapshot/copy {idle:.1f}x idle, "
         f"{load:.1f}x under writes"
     )
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; --quick: the failing migration only, judged against its goal."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the failing migration only")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        rollbacks = measure_rollbacks(Path(folder))
-        (Path(folder) / "snapshot").mkdir()
-        report(rollbacks, measure(Path(folder) / "snapshot"))
+        work = Path(folder)
+        migrations = measure_migrations(work / "migration")
+        if args.quick:
+            report_migrations(migrations)
+            on = migrations["with"]
+            if on["failed"] or on["reason"] != "PreflightFailed":
+                print("the preflight let the serving version fail requests", file=sys.stderr)
+                return 1
+            return 0
+        rollbacks = measure_rollbacks(work / "rollback")
+        (work / "snapshot").mkdir()
+        report(migrations, rollbacks, measure(work / "snapshot"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
