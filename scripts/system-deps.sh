@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite drives (Debian's chromium for the browser test,
-# OpenSSH's sshd and ssh for the GitSync ssh fetch test, docker.io and mmdebstrap for the images
-# and their tests: scripts/engine.sh, scripts/base-image.sh; docker-compose where the compose
-# plugin is missing, for the compose files' test) and the lint tools
-# scripts/lint-delivery.sh runs (actionlint, checkov) into .tools/
+# OpenSSH's sshd and ssh for the GitSync ssh fetch and the SFTP backup tests, restic for the
+# backups, docker.io and mmdebstrap for the images and their tests: scripts/engine.sh,
+# scripts/base-image.sh; docker-compose where the compose plugin is missing, for the compose
+# files' test), the lint tools scripts/lint-delivery.sh runs (actionlint, checkov) into .tools/,
+# and moto's S3 server for the S3 backup test into .tools/moto.
 # Skips what is already present; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || missing+=(dock
 command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 # Compose validates compose*.yaml: the docker plugin where it exists, else Debian's docker-compose.
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v restic >/dev/null 2>&1 || missing+=(restic)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
@@ -69,4 +71,20 @@ if ! fresh "$ck" scripts/tools/checkov-requirements.txt; then
     exit 1
   }
   sha256sum <scripts/tools/checkov-requirements.txt >"$ck/.installed"
+fi
+
+# moto's S3 server for the restic S3 test: its own virtualenv, every package pinned (botocore
+# wants a python-dateutil older than the one the kubernetes client needs).
+mt="$tools/moto"
+if ! fresh "$mt" scripts/tools/moto-requirements.txt; then
+  echo "system-deps: installing moto's S3 server into $mt"
+  rm -rf "$mt"
+  python3 -m venv "$mt"
+  "$mt/bin/pip" install --disable-pip-version-check -r scripts/tools/moto-requirements.txt \
+    >"$tools/moto-install.log" 2>&1 || {
+    tail -n 40 "$tools/moto-install.log"
+    echo "system-deps: installing moto failed (last lines above, all in $tools/moto-install.log)" >&2
+    exit 1
+  }
+  sha256sum <scripts/tools/moto-requirements.txt >"$mt/.installed"
 fi

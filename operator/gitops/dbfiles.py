@@ -120,6 +120,11 @@ def describe(exc: BaseException) -> str:
     full = "database or disk is full" in text
     if full or (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)):
         return f"no space left on the volume ({text}): free space or lower spec.snapshot.keep"
+    if isinstance(exc, sqlite3.OperationalError) and "unable to open database file" in text:
+        return (
+            f"cannot create or open a database file ({text}): the volume may be full (no space "
+            "or no inode left) or not writable by the Job's user"
+        )
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
         return f"the file is not a SQLite database or is corrupt ({text})"
     if isinstance(exc, PermissionError):

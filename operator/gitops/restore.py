@@ -3,11 +3,14 @@
 Refuses while the database is in use: a process with the file open in WAL mode holds a shared
 fcntl lock on the -shm "DMS" byte (offset 128, as SQLite's unix VFS does), and a writer in
 rollback-journal mode makes `BEGIN EXCLUSIVE` fail. The current database and its -wal/-shm are
-moved aside as `<snapshot directory>/failed-<timestamp>.db` (+ suffixes), never deleted; the
-snapshot is copied in through a temporary file and a rename, then sha256 and integrity are
-checked. Any failure after the move puts the original files back. With `--mode
-IfSchemaChanged` the restore only happens when the snapshot's schemaVersion differs from the
-current `PRAGMA user_version`.
+moved aside as `<snapshot directory>/<prefix>-<timestamp>.db` (+ suffixes; the prefix is
+`failed` in a rollback, `before-restore` for a restore asked for), never deleted; the snapshot
+is copied in through a temporary file and a rename, then sha256 and integrity are checked. Any
+failure after the move puts the original files back. Once the restore is done, the database
+kept aside gets its write-ahead log folded in and a sidecar of its own, so it can be restored
+by name like any snapshot. With `--mode IfSchemaChanged` the restore only happens when the
+snapshot's schemaVersion differs from the current `PRAGMA user_version`. Before anything moves
+it checks that the copy fits on the volume (gitops.diskspace).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import fcntl
 import os
 import shutil
 import sqlite3
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +28,7 @@ from typing import Any
 
 from gitops import dbfiles
 from gitops.dbfiles import SnapshotError
+from gitops.diskspace import ensure_room
 
 SUFFIXES = ("", "-wal", "-shm")
 SHM_DMS_OFFSET = 128  # WALINDEX_LOCK_OFFSET (120) + SQLITE_SHM_NLOCK (8)
@@ -92,12 +97,14 @@ def verify_snapshot(snapshot: Path) -> dict[str, Any]:
     return sidecar
 
 
-def move_aside(database: Path, directory: Path, now: datetime) -> list[tuple[Path, Path]]:
-    """Rename the database and its -wal/-shm to failed-<timestamp>.db*; return the moves."""
-    stem = f"failed-{dbfiles.utc_stamp(now)}"
+def move_aside(
+    database: Path, directory: Path, now: datetime, prefix: str = "failed"
+) -> list[tuple[Path, Path]]:
+    """Rename the database and its -wal/-shm to <prefix>-<timestamp>.db*; return the moves."""
+    stem = f"{prefix}-{dbfiles.utc_stamp(now)}"
     count = 1
     while any((directory / f"{stem}.db{s}").exists() for s in SUFFIXES):
-        stem, count = f"failed-{dbfiles.utc_stamp(now)}-{count}", count + 1
+        stem, count = f"{prefix}-{dbfiles.utc_stamp(now)}-{count}", count + 1
     moves = []
     for suffix in SUFFIXES:
         source = Path(f"{database}{suffix}")
@@ -141,7 +148,8 @@ def restore(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     if args.mode == "IfSchemaChanged" and found is not None and found == wanted:
         message = f"schema version {found} unchanged since the snapshot: database kept"
         return {"restored": False, "schemaVersion": found, "message": message}
-    moves = move_aside(database, snapshot.parent, now)
+    ensure_room(database.parent, snapshot.stat().st_size, f"restoring {snapshot.name}")
+    moves = move_aside(database, snapshot.parent, now, args.aside_prefix)
     try:
         install(snapshot, database, str(sidecar["sha256"]))
     except BaseException:
@@ -149,6 +157,8 @@ def restore(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         put_back(moves)
         raise
     aside = [str(target.name) for _, target in moves]
+    if moves:
+        describe_aside(moves[0][1], sidecar, now)
     message = f"restored {snapshot.name} (schema {found} -> {wanted}); previous database kept as "
     message += aside[0] if aside else "nothing (there was none)"
     return {
@@ -161,12 +171,41 @@ def restore(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     }
 
 
+def describe_aside(aside: Path, snapshot: dict[str, Any], now: datetime) -> None:
+    """Fold the kept database's WAL into it and write its sidecar (best effort: it stays kept)."""
+    try:
+        conn = sqlite3.connect(aside)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")  # one file: restorable by name
+        finally:
+            conn.close()
+        verdict, version = dbfiles.inspect(aside)
+        record = {
+            "file": aside.name,
+            "takenAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sizeBytes": aside.stat().st_size,
+            "sha256": dbfiles.sha256_file(aside),
+            "schemaVersion": version,
+            "release": snapshot.get("release"),
+            "kind": "aside",
+            "integrity": verdict[:300],
+        }
+        dbfiles.write_json(aside.with_suffix(".json"), record)
+    except (OSError, sqlite3.Error) as error:  # the files are kept as moved; only no sidecar
+        print(f"database kept as {aside.name} without a sidecar: {error}", file=sys.stderr)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(prog="python -m gitops.restore", description=__doc__)
     parser.add_argument("--database", required=True, help="the live SQLite file to replace")
     parser.add_argument("--snapshot", required=True, help="the snapshot .db (sidecar beside it)")
     parser.add_argument("--mode", choices=("Always", "IfSchemaChanged"), default="Always")
+    parser.add_argument(
+        "--aside-prefix", choices=("failed", "before-restore"), default="failed",
+        help="name of the database kept aside: failed-... (a rollback), before-restore-...",
+    )  # fmt: skip
     parser.add_argument("--termination-log", default=dbfiles.TERMINATION_LOG)
     return parser.parse_args(argv)
 

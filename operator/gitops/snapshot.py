@@ -6,7 +6,14 @@ go on. Chosen over `VACUUM INTO` by measurement (21.6 MB WAL database, median of
 process committing one row per transaction throughout): backup API 0.042 s vs VACUUM INTO
 0.054 s under load, 0.036 s vs 0.042 s idle (a plain, inconsistent file copy: 0.006 s).
 `--method vacuum` stays available. The copy is verified with `PRAGMA integrity_check` before it
-gets its final name, so a failed run leaves no half snapshot and deletes nothing else.
+gets its final name, so a failed run leaves no half snapshot and deletes nothing else. Before
+copying it checks that the copy fits on the volume with a margin (gitops.diskspace), and its
+result reports the volume's used and free bytes.
+
+Two kinds share the folder, told apart by their sidecar's `kind`: the pre-deploy snapshots of
+the releases (`--keep N` newest are kept) and the scheduled backups (`--kind scheduled`, named
+`<release>-scheduled-...`, kept by the grandfather-father-son rule of `--keep-rule` in
+`--time-zone`). Each kind prunes only its own.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from gitops import retention
 from gitops.dbfiles import (
     TERMINATION_LOG,
     SnapshotError,
@@ -31,15 +40,18 @@ from gitops.dbfiles import (
     utc_stamp,
     write_json,
 )
+from gitops.diskspace import database_bytes, ensure_room, usage
 from gitops.images import short_image
 
 FAILED_PREFIX = "failed-"
+PREDEPLOY, SCHEDULED = "predeploy", "scheduled"
 
 
-def snapshot_name(release: str, image: str, moment: datetime) -> str:
-    """<release>-<UTC timestamp>-<short image>.db with only file-safe characters."""
+def snapshot_name(release: str, image: str, moment: datetime, kind: str = PREDEPLOY) -> str:
+    """<release>-[scheduled-]<UTC timestamp>-<short image>.db with only file-safe characters."""
     tag = re.sub(r"[^A-Za-z0-9._-]", "_", short_image(image))[:40]
-    return f"{release}-{utc_stamp(moment)}-{tag}.db"
+    middle = "scheduled-" if kind == SCHEDULED else ""
+    return f"{release}-{middle}{utc_stamp(moment)}-{tag}.db"
 
 
 def _free_name(directory: Path, name: str) -> Path:
@@ -63,6 +75,7 @@ def _record(
         "schemaVersion": version,
         "image": args.image,
         "release": args.release,
+        "kind": args.kind,
     }
 
 
@@ -72,7 +85,8 @@ def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     if not source.is_file():
         raise SnapshotError(f"database {source} does not exist: check spec.snapshot.databasePath")
     directory.mkdir(parents=True, exist_ok=True)
-    final = _free_name(directory, snapshot_name(args.release, args.image, now))
+    ensure_room(directory, database_bytes(source), f"a copy of {source.name}")
+    final = _free_name(directory, snapshot_name(args.release, args.image, now, args.kind))
     temp = directory / f".{final.name}.partial"
     started = time.monotonic()
     try:
@@ -89,7 +103,7 @@ def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     except BaseException:
         _discard(temp, final)
         raise
-    pruned = prune(directory, args.release, args.keep, {final.name, *map(_base, args.protect)})
+    pruned = _prune(args, directory, {final.name, *map(_base, args.protect)})
     seconds = round(time.monotonic() - started, 3)
     message = f"snapshot {final.name} taken in {seconds}s ({args.method})"
     return {
@@ -98,7 +112,16 @@ def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         "method": args.method,
         "seconds": seconds,
         "message": message,
+        "disk": usage(directory).to_result(),
     }
+
+
+def _prune(args: argparse.Namespace, directory: Path, protected: set[str]) -> list[str]:
+    """Prune the snapshots of this run's kind by that kind's rule."""
+    if args.kind == PREDEPLOY:
+        return prune(directory, args.release, args.keep, protected)
+    keep, zone = retention.Keep.parse(args.keep_rule), ZoneInfo(args.time_zone)
+    return prune_scheduled(directory, args.release, keep, zone, protected)
 
 
 def _discard(temp: Path, final: Path) -> None:
@@ -113,8 +136,14 @@ def _base(path: str) -> str:
     return Path(path).name
 
 
-def good_snapshots(directory: Path, release: str) -> list[tuple[str, Path]]:
-    """(takenAt, path) of this release's snapshots with a readable sidecar, newest first."""
+def good_snapshots(
+    directory: Path, release: str, kinds: tuple[str, ...] = (PREDEPLOY, SCHEDULED)
+) -> list[tuple[str, Path]]:
+    """(takenAt, path) of this release's snapshots of those kinds, newest first.
+
+    A snapshot counts when its sidecar is readable and names it; a sidecar without a kind is a
+    pre-deploy one (written before there were two kinds).
+    """
     found = []
     for path in directory.glob("*.db"):
         if path.name.startswith(FAILED_PREFIX):
@@ -123,17 +152,34 @@ def good_snapshots(directory: Path, release: str) -> list[tuple[str, Path]]:
             data = read_sidecar(path)
         except SnapshotError:
             continue  # no readable sidecar: not a snapshot we can vouch for, never deleted
-        if data.get("release") == release and data.get("file") == path.name:
+        ours = data.get("release") == release and data.get("file") == path.name
+        if ours and data.get("kind", PREDEPLOY) in kinds:
             found.append((str(data.get("takenAt", "")), path))
     return sorted(found, key=lambda item: (item[0], item[1].name), reverse=True)
 
 
 def prune(directory: Path, release: str, keep: int, protected: set[str]) -> list[str]:
-    """Delete this release's good snapshots beyond the newest `keep`; never a protected one."""
-    snapshots = good_snapshots(directory, release)
+    """Delete the pre-deploy snapshots beyond the newest `keep`; never a protected one."""
+    snapshots = good_snapshots(directory, release, (PREDEPLOY,))
+    doomed = [path for _, path in snapshots[max(keep, 1) :] if path != snapshots[0][1]]
+    return _delete(doomed, protected)
+
+
+def prune_scheduled(
+    directory: Path, release: str, keep: retention.Keep, zone: ZoneInfo, protected: set[str]
+) -> list[str]:
+    """Delete the scheduled snapshots the keep rule drops; never a protected one."""
+    snapshots = good_snapshots(directory, release, (SCHEDULED,))
+    moments = {path: datetime.fromisoformat(at.replace("Z", "+00:00")) for at, path in snapshots}
+    _, doomed = retention.select(moments, moments.__getitem__, keep, zone)
+    return _delete(doomed, protected)
+
+
+def _delete(paths: list[Path], protected: set[str]) -> list[str]:
+    """Delete snapshots and their sidecars (not the protected ones); return their names."""
     pruned = []
-    for _, path in snapshots[max(keep, 1) :]:
-        if path.name in protected or path == snapshots[0][1]:
+    for path in paths:
+        if path.name in protected:
             continue
         path.unlink()
         path.with_suffix(".json").unlink(missing_ok=True)
@@ -149,6 +195,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--release", required=True, help="Release name (file prefix)")
     parser.add_argument("--image", required=True, help="image that wrote the database")
     parser.add_argument("--keep", type=int, default=10, help="snapshots to keep (>= 1)")
+    parser.add_argument("--kind", choices=(PREDEPLOY, SCHEDULED), default=PREDEPLOY)
+    parser.add_argument(
+        "--keep-rule", default=retention.Keep().to_arg(), help="scheduled: last=N,daily=N,..."
+    )
+    parser.add_argument("--time-zone", default="UTC", help="scheduled: days of which zone")
     parser.add_argument(
         "--protect", action="extend", nargs="+", default=[], help="never prune these files"
     )
@@ -157,13 +208,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.keep < 1:
         parser.error("--keep must be >= 1")
+    try:
+        retention.Keep.parse(args.keep_rule)
+        ZoneInfo(args.time_zone)
+    except (ValueError, KeyError) as error:  # ZoneInfoNotFoundError is a KeyError
+        parser.error(str(error))
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: exit 0 with an ok result, 1 with a failed result."""
     args = parse_args(argv)
-    base = {"release": args.release, "image": args.image}
+    base = {"release": args.release, "image": args.image, "kind": args.kind}
+    base["disk"] = usage(Path(args.directory)).to_result()  # a failed run reports it too
     return run(lambda: take(args, datetime.now(UTC)), base, args.termination_log)
 
 

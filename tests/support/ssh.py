@@ -1,4 +1,4 @@
-"""A real OpenSSH sshd on 127.0.0.1 that serves git over ssh to one client key, for tests."""
+"""A real OpenSSH sshd on 127.0.0.1 that serves git (and, when asked, SFTP) to one client key."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ X11Forwarding no
 PermitTTY no
 PermitUserRC no
 """
+SFTP_SUBSYSTEM = "Subsystem sftp internal-sftp\n"  # what a NAS serves restic's sftp: backend
 
 
 class SshUnavailable(Exception):
@@ -65,9 +66,13 @@ def find_sshd() -> str:
 
 
 class GitSshServer:
-    """`sshd -D -e` on a free loopback port that lets the current user in with one key."""
+    """`sshd -D -e` on a free loopback port that lets the current user in with one key.
 
-    def __init__(self, folder: Path, authorized: str) -> None:
+    With `sftp=True` it also serves the sftp subsystem (OpenSSH's internal-sftp), as a NAS
+    that holds restic repositories does.
+    """
+
+    def __init__(self, folder: Path, authorized: str, *, sftp: bool = False) -> None:
         self.sshd = find_sshd()
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
@@ -76,6 +81,7 @@ class GitSshServer:
         (folder / "authorized_keys").write_text(authorized.strip() + "\n")
         self.log = folder / "sshd.log"
         self.port = 0
+        self.extra_config = SFTP_SUBSYSTEM if sftp else ""
         self._proc: subprocess.Popen[bytes] | None = None
 
     def url(self, repo: Path) -> str:
@@ -96,7 +102,8 @@ class GitSshServer:
         for _ in range(3):
             self.port = _free_port()
             config = self.folder / "sshd_config"
-            config.write_text(CONFIG.format(port=self.port, folder=self.folder, user=self.user))
+            text = CONFIG.format(port=self.port, folder=self.folder, user=self.user)
+            config.write_text(text + self.extra_config)
             with self.log.open("wb") as log:
                 self._proc = subprocess.Popen(
                     [self.sshd, "-D", "-e", "-f", str(config)],

@@ -154,7 +154,7 @@ def test_tampered_snapshot_is_refused_and_nothing_moves(tmp_path: Path, setup) -
 
 RESTORE_FULL = """
 set -e
-mount -t tmpfs -o size=$6 tmpfs "$1"
+mount -t tmpfs -o "$6" tmpfs "$1"
 cp -a "$2"/. "$1"/
 before=$(sha256sum "$1/app.db" | cut -d' ' -f1)
 set +e
@@ -167,27 +167,49 @@ ls -a "$1" "$1/snapshots"
 """
 
 
-@pytest.mark.skipif(not unshare_works(), reason="needs unprivileged user+mount namespaces")
-def test_disk_full_during_restore_puts_the_database_back(tmp_path: Path, snapshot_cmd) -> None:
-    """ENOSPC for real while copying the snapshot in: the moved-aside files return."""
-    db = make_db(tmp_path / "data" / "app.db", rows=20000)
-    out = snapshot_cmd()
-    snap = tmp_path / "data" / "snapshots" / out.result["file"]
-    _migrate(db)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    used = sum(p.stat().st_size for p in db.parent.rglob("*") if p.is_file())
-    size = f"{used // 1024 + 96}k"  # room for what is there and a -shm, not for another copy
+def _restore_on_tmpfs(tmp_path: Path, db: Path, snap: Path, options: str) -> tuple[list[str], dict]:
+    """Run the restore on a copy of the data folder in a private tmpfs; (listing, result)."""
     full, log = tmp_path / "full", tmp_path / "restore-full.log"
     full.mkdir()
     command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", RESTORE_FULL, "sh"]
-    command += [str(full), str(db.parent), sys.executable, snap.name, str(log), size]
+    command += [str(full), str(db.parent), sys.executable, snap.name, str(log), options]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     listing = proc.stdout.split()
     assert "exit=1" in listing, proc.stdout + proc.stderr
     assert "database=unchanged" in listing
     assert not [n for n in listing if n.startswith("failed-") or n.endswith(".restoring")]
-    result = json.loads(log.read_text())
+    return listing, json.loads(log.read_text())
+
+
+def _rollback_journal(tmp_path: Path, snapshot_cmd) -> tuple[Path, Path]:
+    """A migrated database in rollback-journal mode (no -wal/-shm to create) and its snapshot."""
+    db = make_db(tmp_path / "data" / "app.db", rows=20000, wal=False)
+    out = snapshot_cmd()
+    _migrate(db)
+    return db, tmp_path / "data" / "snapshots" / out.result["file"]
+
+
+@pytest.mark.skipif(not unshare_works(), reason="needs unprivileged user+mount namespaces")
+def test_a_full_volume_refuses_the_restore_before_anything_moves(
+    tmp_path: Path, snapshot_cmd
+) -> None:
+    """A real small tmpfs: the copy would not fit, so nothing moves and the figures are said."""
+    db, snap = _rollback_journal(tmp_path, snapshot_cmd)
+    used = sum(p.stat().st_size for p in db.parent.rglob("*") if p.is_file())
+    _, result = _restore_on_tmpfs(tmp_path, db, snap, f"size={used // 1024 + 96}k")
+    assert result["ok"] is False
+    assert "not enough space on the volume for restoring" in result["error"]
+    assert "free" in result["error"]
+    assert "nothing was copied" in result["error"]
+
+
+@pytest.mark.skipif(not unshare_works(), reason="needs unprivileged user+mount namespaces")
+def test_disk_full_during_restore_puts_the_database_back(tmp_path: Path, snapshot_cmd) -> None:
+    """ENOSPC for real after the move: bytes are free but no inode is, so the copy cannot be
+    created; the moved-aside database returns."""
+    db, snap = _rollback_journal(tmp_path, snapshot_cmd)
+    entries = len(list(db.parent.rglob("*"))) + 1  # and the tmpfs root
+    _, result = _restore_on_tmpfs(tmp_path, db, snap, f"size=64m,nr_inodes={entries}")
     assert result["ok"] is False
     assert "no space left" in result["error"]
     assert ".app.db.restoring" in result["error"]  # it failed after the move: put back

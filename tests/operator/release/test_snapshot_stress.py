@@ -81,7 +81,7 @@ def test_copies_are_consistent_while_another_process_writes(
 
 DISK_FULL = """
 set -e
-mount -t tmpfs -o size=192k tmpfs "$1"
+mount -t tmpfs -o "$6" tmpfs "$1"
 cp "$2"/* "$1"/
 set +e
 "$3" -m gitops.snapshot --database "$4" --directory "$1" --release mfb --image reg/app:v2 \\
@@ -91,25 +91,41 @@ ls -a "$1"
 """
 
 
-@pytest.mark.skipif(not unshare_works(), reason="needs unprivileged user+mount namespaces")
-def test_disk_full_is_a_failed_result_and_deletes_nothing(tmp_path: Path) -> None:
-    """ENOSPC for real: the snapshot directory is a 192 KiB tmpfs in a private mount namespace."""
+def _snapshot_on_tmpfs(tmp_path: Path, options: str) -> tuple[str, list[str], dict]:
+    """A snapshot of a 1 MB database into a tmpfs holding an older one: (old, listing, result)."""
     old_dir, full_dir = tmp_path / "old", tmp_path / "full"
     full_dir.mkdir()
     make_db(tmp_path / "small.db", rows=5)
     args = ["--database", str(tmp_path / "small.db"), "--directory", str(old_dir)]
     args += ["--release", "mfb", "--image", "reg/app:v1", "--keep", "5"]
     old = snapshot.take(snapshot.parse_args(args), datetime(2026, 1, 1, tzinfo=UTC))["file"]
-    big = make_db(tmp_path / "big.db", rows=60000)  # about 1 MB: cannot fit
+    big = make_db(tmp_path / "big.db", rows=60000)  # about 1 MB
     log = tmp_path / "termination.log"
     command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", DISK_FULL, "sh"]
-    command += [str(full_dir), str(old_dir), sys.executable, str(big), str(log)]
+    command += [str(full_dir), str(old_dir), sys.executable, str(big), str(log), options]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     listing = proc.stdout.split()
     assert "exit=1" in listing
     assert old in listing
     assert old.replace(".db", ".json") in listing
     assert not [name for name in listing if name.endswith(".partial")]  # no half copy left
-    result = json.loads(log.read_text())
+    return old, listing, json.loads(log.read_text())
+
+
+@pytest.mark.skipif(not unshare_works(), reason="needs unprivileged user+mount namespaces")
+def test_a_copy_that_cannot_fit_is_refused_with_the_figures(tmp_path: Path) -> None:
+    """A real 192 KiB tmpfs: the check before copying refuses, saying what it needs and has."""
+    _, _, result = _snapshot_on_tmpfs(tmp_path, "size=192k")
     assert result["ok"] is False
-    assert "no space left" in result["error"]
+    assert "not enough space on the volume for a copy of big.db" in result["error"]
+    assert "KiB is free" in result["error"]
+    assert "nothing was copied" in result["error"]
+    assert 0 < result["disk"]["freeBytes"] < 192 * 1024  # the figures come with the result
+
+
+@pytest.mark.skipif(not unshare_works(), reason="needs unprivileged user+mount namespaces")
+def test_disk_full_is_a_failed_result_and_deletes_nothing(tmp_path: Path) -> None:
+    """ENOSPC for real while copying: bytes are free but no inode is left for the copy."""
+    _, _, result = _snapshot_on_tmpfs(tmp_path, "size=64m,nr_inodes=3")
+    assert result["ok"] is False
+    assert "the volume may be full (no space or no inode left)" in result["error"]
