@@ -20,11 +20,13 @@ FINALIZER = f"{GROUP}/finalizer"
 
 # Labels
 RELEASE_LABEL = f"{GROUP}/release"  # the owning Release, on its Deployment, pods and Jobs
-JOB_KIND_LABEL = f"{GROUP}/job"  # snapshot or restore, on a Release's Jobs and their pods
+JOB_KIND_LABEL = f"{GROUP}/job"  # snapshot, restore, backup or vacuum, on a Release's Jobs
 GITSYNC_LABEL = f"{GROUP}/gitsync"  # <namespace>_<name> of the GitSync that applied an object
 
 # Annotations
 RETRY_ANNOTATION = f"{GROUP}/retry"  # on a Release: a new value retries its failedImage
+RESTORE_ANNOTATION = f"{GROUP}/restore"  # on a Release: restore REF (removed once taken up)
+BACKUP_REQUEST_ANNOTATION = f"{GROUP}/backup-requested"  # on a Release: a new value backs up now
 TEMPLATE_HASH_ANNOTATION = f"{GROUP}/template-hash"  # on the owned Deployment
 SYNC_REQUEST_ANNOTATION = f"{GROUP}/sync-requested"  # on a GitSync: a new value syncs now
 

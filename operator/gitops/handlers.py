@@ -9,11 +9,13 @@ from typing import Any
 import kopf
 
 from gitops.api import (
+    BACKUP_REQUEST_ANNOTATION,
     FINALIZER,
     GITSYNC_PLURAL,
     GROUP,
     RELEASE_LABEL,
     RELEASE_PLURAL,
+    RESTORE_ANNOTATION,
     RETRY_ANNOTATION,
     SYNC_REQUEST_ANNOTATION,
     VERSION,
@@ -73,8 +75,9 @@ async def release_daemon(namespace: str | None, name: str, memo: Any, **_: Any) 
 
 @kopf.on.event(GROUP, VERSION, RELEASE_PLURAL)
 def release_changed(body: kopf.Body, memo: Any, **_: Any) -> None:
-    """Wake the Release's loop when its spec or retry annotation changes."""
-    _poke_on_change(memo, RELEASE_PLURAL, body, (RETRY_ANNOTATION,))
+    """Wake the Release's loop when its spec or a request annotation changes."""
+    requests = (RETRY_ANNOTATION, RESTORE_ANNOTATION, BACKUP_REQUEST_ANNOTATION)
+    _poke_on_change(memo, RELEASE_PLURAL, body, requests)
 
 
 @kopf.on.event("apps", "v1", "deployments", labels={RELEASE_LABEL: kopf.PRESENT})

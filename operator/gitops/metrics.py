@@ -5,7 +5,14 @@ from __future__ import annotations
 import time
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 DURATION_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 
@@ -54,6 +61,32 @@ RECONCILE_ERRORS = Counter(
     "gitops_reconcile_errors_total",
     "Reconciles that failed with an API or unexpected error and were retried.",
     ["kind"],
+)
+BACKUPS = Counter(
+    "gitops_backups_total",
+    "Backups finished, by copy (local: on the claim, offsite: in the restic repository) and "
+    "outcome (succeeded, failed).",
+    ["copy", "outcome"],
+)
+VERIFICATIONS = Counter(
+    "gitops_backup_verifications_total",
+    "Verifications of the newest backup (restored and checked), by outcome (passed, failed).",
+    ["outcome"],
+)
+BACKUP_STALE = Gauge(
+    "gitops_backup_stale",
+    "1 while a Release's newest backup is older than twice its schedule's period, else 0.",
+    ["release"],
+)
+LAST_BACKUP = Gauge(
+    "gitops_backup_last_success_timestamp_seconds",
+    "When a Release's newest backup was taken, by copy (local, offsite).",
+    ["release", "copy"],
+)
+VOLUME_USED = Gauge(
+    "gitops_volume_used_percent",
+    "How full a Release's claim is, as its last Job measured it.",
+    ["release"],
 )
 NOTIFICATIONS = Counter(
     "gitops_notifications_total",

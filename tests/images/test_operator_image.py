@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from gitops.release.observe import build_job_view
-from gitops.release.plan.queries import job_result
+from gitops.release.observed import job_result
 from images_support import Engine, get, start_app
 
 ROOT = Path(__file__).resolve().parents[2]

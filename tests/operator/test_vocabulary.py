@@ -1,4 +1,5 @@
 """One vocabulary: every reason is a registered Reason with a unique name, and documented."""
+# The Release's backup reasons live in their own module: they are Events, never conditions.
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ from pathlib import Path
 import pytest
 from gitops.api import Reason, index_reasons
 from gitops.release import reasons as release_reasons
+from gitops.release.backup import reasons as backup_reasons
 from gitops.sync import reasons as sync_reasons
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "operator" / "gitops"
 SCRIPT = ROOT / "scripts" / "operator_docs.py"
-REGISTRIES = {"Release": release_reasons, "GitSync": sync_reasons}
+REGISTRIES = {"Release": release_reasons, "Backup": backup_reasons, "GitSync": sync_reasons}
+HOMES = {PACKAGE / "release" / "reasons.py", PACKAGE / "release" / "backup" / "reasons.py"}
+HOMES |= {PACKAGE / "sync" / "reasons.py"}
 
 
 @pytest.mark.parametrize("kind", REGISTRIES)
 def test_reason_names_are_unique_and_all_registered(kind: str) -> None:
+    if kind == "Backup":  # Release Events too: no name may mean two things on one Release
+        assert not set(backup_reasons.BY_NAME) & set(release_reasons.BY_NAME)
     module = REGISTRIES[kind]
     defined = [v for v in vars(module).values() if isinstance(v, Reason)]
     assert len({r.name for r in defined}) == len(defined), "two reasons share a name"
@@ -46,9 +52,9 @@ def _calls(path: Path) -> list[tuple[str, ast.Call]]:
     return found
 
 
-def test_no_reason_is_made_outside_the_two_reasons_modules() -> None:
+def test_no_reason_is_made_outside_the_reasons_modules() -> None:
     """Read from the source: importing every module would register the handlers with kopf."""
-    homes = {PACKAGE / "release" / "reasons.py", PACKAGE / "sync" / "reasons.py"}
+    homes = HOMES
     for path in PACKAGE.rglob("*.py"):
         for _, call in _calls(path):
             func = call.func

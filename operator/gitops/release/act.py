@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from gitops.api import API_VERSION, RELEASE_PLURAL
+from gitops.api import API_VERSION, RELEASE_PLURAL, RESTORE_ANNOTATION
 from gitops.kube import Kube, KubeError, namespaced
 from gitops.release.actions import Action, DeletePod, EnsureDeployment, Event, StartJob, StartPod
 from gitops.release.builders import build_deployment, build_job
@@ -161,3 +161,23 @@ async def record_event(kube: Kube, release: Body, event: Event) -> None:
     except KubeError as error:
         # The status already carries the same reason and message; losing an Event is harmless.
         log.warning("Could not record Event %s: %s", event.reason, error)
+
+
+JSON_PATCH = "application/json-patch+json"
+
+
+async def take_restore_annotation(kube: Kube, release: Body, status: Mapping[str, Any]) -> None:
+    """Remove the restore annotation once status took its REF up (only if it still says so)."""
+    meta = release["metadata"]
+    value = (meta.get("annotations") or {}).get(RESTORE_ANNOTATION)
+    if value is None or value.strip() != status.get("restoreTaken"):
+        return
+    pointer = "/metadata/annotations/" + RESTORE_ANNOTATION.replace("~", "~0").replace("/", "~1")
+    patch = [{"op": "test", "path": pointer, "value": value}, {"op": "remove", "path": pointer}]
+    try:
+        await kube.request(
+            "PATCH", release_path(meta["namespace"], meta["name"]), patch, JSON_PATCH
+        )
+    except KubeError as error:
+        if error.status not in (404, 409, 422):  # gone, or set anew meanwhile: nothing to take
+            raise

@@ -8,6 +8,11 @@ from typing import Any, Literal
 from gitops.api import EventType
 
 DATA_MOUNT = "/data"  # where a Job mounts spec.snapshot.claimName
+RESTIC_MOUNT = "/etc/restic"  # where a backup Job mounts spec.backup.offsite.secretRef
+SCRATCH_MOUNT = "/scratch"  # an emptyDir of a backup Job (its TMPDIR): ssh files, a check's copy
+JobModule = Literal[
+    "gitops.snapshot", "gitops.restore", "gitops.preflight", "gitops.backup", "gitops.vacuum"
+]
 
 
 @dataclass(frozen=True)
@@ -29,13 +34,19 @@ class EnsureDeployment:
 
 @dataclass(frozen=True)
 class JobRequest:
-    """A Job running `python -m <module> <args>` in the operator image with the claim mounted."""
+    """A Job running `python -m <module> <args>` in the operator image with the claim mounted.
+
+    A backup Job also gets the restic Secret as files (`secret_name`, at RESTIC_MOUNT) and an
+    emptyDir at SCRATCH_MOUNT; its values reach restic only through those files.
+    """
 
     name: str
-    module: Literal["gitops.snapshot", "gitops.restore", "gitops.preflight"]
+    module: JobModule
     args: tuple[str, ...]
     claim_name: str
     node_name: str = ""  # pin to this node when set (the app pod's node)
+    secret_name: str = ""
+    scratch: bool = False
     kind: str = ""  # the Job's kind label ('' : the module's name, e.g. snapshot)
 
     @property

@@ -13,7 +13,13 @@ from gitops.api import (
     RELEASE_LABEL,
     TEMPLATE_HASH_ANNOTATION,
 )
-from gitops.release.actions import DATA_MOUNT, EnsureDeployment, JobRequest
+from gitops.release.actions import (
+    DATA_MOUNT,
+    RESTIC_MOUNT,
+    SCRATCH_MOUNT,
+    EnsureDeployment,
+    JobRequest,
+)
 from gitops.release.spec import ReleaseSpec
 
 JOB_TTL_SECONDS = 86400  # long after its rollout ended; the result is kept in status
@@ -129,8 +135,24 @@ def pod_security(spec: ReleaseSpec) -> Body:
     }
 
 
-def _job_container(job: JobRequest, image: str) -> Body:
-    """The single container of a snapshot/restore Job."""
+def _job_volumes(job: JobRequest) -> tuple[list[Body], list[Body]]:
+    """(volumes, mounts): the claim; for a backup Job the restic Secret and a scratch folder."""
+    volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": job.claim_name}}]
+    mounts: list[Body] = [{"name": "data", "mountPath": DATA_MOUNT}]
+    if job.secret_name:  # optional: the Job itself says which Secret is missing, and how to fix
+        secret = {"secretName": job.secret_name, "defaultMode": 0o440, "optional": True}
+        volumes.append({"name": "restic", "secret": secret})
+        mounts.append({"name": "restic", "mountPath": RESTIC_MOUNT, "readOnly": True})
+    if job.scratch:
+        volumes.append({"name": "scratch", "emptyDir": {}})
+        mounts.append({"name": "scratch", "mountPath": SCRATCH_MOUNT})
+    return volumes, mounts
+
+
+def _job_container(job: JobRequest, image: str, mounts: list[Body]) -> Body:
+    """The single container of a Job of the Release."""
+    memory = "512Mi" if job.module == "gitops.backup" else "256Mi"  # restic holds its index
+    env = [{"name": "TMPDIR", "value": SCRATCH_MOUNT}] if job.scratch else []
     return {
         "name": job.module.rsplit(".", 1)[-1],
         "image": image,
@@ -138,24 +160,26 @@ def _job_container(job: JobRequest, image: str) -> Body:
         "args": [*job.args, "--termination-log", TERMINATION_PATH],
         "terminationMessagePath": TERMINATION_PATH,
         "terminationMessagePolicy": "FallbackToLogsOnError",
-        "volumeMounts": [{"name": "data", "mountPath": DATA_MOUNT}],
+        "volumeMounts": mounts,
+        **({"env": env} if env else {}),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},
         },
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": memory}},
     }
 
 
 def build_job(release: Body, spec: ReleaseSpec, job: JobRequest, image: str, deadline: int) -> Body:
     """A one-shot Job (no retries) running job.module on the claim, pinned to job.node_name."""
     labels = job_labels(release, job.label)
+    volumes, mounts = _job_volumes(job)
     pod_spec: Body = {
         "restartPolicy": "Never",
         "securityContext": pod_security(spec),
-        "containers": [_job_container(job, image)],
-        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": job.claim_name}}],
+        "containers": [_job_container(job, image, mounts)],
+        "volumes": volumes,
     }
     if job.node_name:
         pod_spec["nodeName"] = job.node_name

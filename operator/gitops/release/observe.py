@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 from gitops.api import JOB_KIND_LABEL, RELEASE_LABEL, TEMPLATE_HASH_ANNOTATION
 from gitops.kube import Kube, namespaced
+from gitops.release.backup.jobs import backup_running
 from gitops.release.builders import selector_labels
+from gitops.release.maintenance import Step
 from gitops.release.observed import DeploymentView, JobView, Observed, PodView
 from gitops.release.podprobe import probe
 from gitops.release.preflightpod import KIND as PREFLIGHT_KIND
@@ -138,10 +140,23 @@ def build_job_view(job: Body, pods: list[Body]) -> JobView:
     return JobView(name=name, outcome=_outcome(job), result=result, message=message)
 
 
+def named_jobs(spec: ReleaseSpec, status: Mapping[str, Any]) -> list[str]:
+    """The Jobs a status names besides the rollout's: its maintenance steps', the backup's."""
+    rollout = Rollout.from_status(status)
+    names = []
+    if rollout is not None and rollout.maintenance is not None:
+        work = rollout.maintenance
+        names = [work.job_name(spec.name, rollout.number, step) for step in Step]
+    running = backup_running(status)
+    return [*names, running] if running else names
+
+
 async def observe(kube: Kube, release: Body, spec: ReleaseSpec, settings: Settings) -> Observed:
     """Read everything the plan looks at, concurrently."""
-    rollout = Rollout.from_status(release.get("status") or {})
-    got, listed = await _read(kube, release, spec, rollout)
+    status = release.get("status") or {}
+    rollout = Rollout.from_status(status)
+    others = named_jobs(spec, status)
+    got, listed = await _read(kube, release, spec, rollout, others)
     deployment, pvc, *job_bodies = got
     replicasets, pods, job_pods = listed
     app_pods = [p for p in pods if JOB_KIND_LABEL not in (p["metadata"].get("labels") or {})]
@@ -151,7 +166,7 @@ async def observe(kube: Kube, release: Body, spec: ReleaseSpec, settings: Settin
     if deployment is not None:
         new_hash = current_hash(deployment, replicasets)
         view = build_deployment_view(deployment, app_pods, new_hash, spec.container)
-    snapshot_job, restore_job, copy_job, clean_job = (
+    snapshot_job, restore_job, copy_job, clean_job, *found = (
         build_job_view(job, job_pods) if job else None for job in job_bodies
     )
     return Observed(
@@ -166,13 +181,14 @@ async def observe(kube: Kube, release: Body, spec: ReleaseSpec, settings: Settin
         checks=probed.checks,
         metrics=probed.metrics,
         pvc_exists=pvc is not None,
+        jobs={name: job for name, job in zip(others, found, strict=True) if job},
     )
 
 
 async def _read(
-    kube: Kube, release: Body, spec: ReleaseSpec, rollout: Rollout | None
+    kube: Kube, release: Body, spec: ReleaseSpec, rollout: Rollout | None, others: list[str]
 ) -> tuple[list[Body | None], list[list[Body]]]:
-    """GET the Deployment, the claim and the rollout's Jobs; list ReplicaSets and pods."""
+    """GET the Deployment, the claim, the rollout's Jobs and `others`; list ReplicaSets and pods."""
     ns = release["metadata"]["namespace"]
     app = ",".join(f"{k}={v}" for k, v in selector_labels(release).items())
     jobs_selector = f"{RELEASE_LABEL}={spec.name},{JOB_KIND_LABEL}"
@@ -182,7 +198,7 @@ async def _read(
     paths = [
         namespaced("apps/v1", "deployments", ns, spec.name),
         namespaced("v1", "persistentvolumeclaims", ns, spec.snapshot.claim_name),
-        *(namespaced("batch/v1", "jobs", ns, job) if job else None for job in jobs),
+        *(namespaced("batch/v1", "jobs", ns, job) if job else None for job in [*jobs, *others]),
     ]
     listings = [("apps/v1", "replicasets", app), ("v1", "pods", app), ("v1", "pods", jobs_selector)]
     got, listed = await asyncio.gather(

@@ -91,3 +91,22 @@ class Observed:
     checks: Mapping[str, CheckResult] = field(default_factory=dict)  # by pod name
     metrics: tuple[PodMetrics, ...] = ()  # of the target's pods, while baking
     pvc_exists: bool = True
+    jobs: Mapping[str, JobView] = field(default_factory=dict)  # maintenance and backup Jobs
+
+    def job(self, name: str) -> JobView | None:
+        """The Job of that name, when it exists ('' names none)."""
+        return self.jobs.get(name) if name else None
+
+
+def node_of(observed: Observed) -> str:
+    """The node of the first scheduled pod ('' when none is scheduled)."""
+    return next((pod.node_name for pod in observed.pods if pod.node_name), "")
+
+
+def job_result(job: JobView) -> tuple[Mapping[str, Any] | None, str]:
+    """(result, '') for a Job that completed with an ok result, else (None, why it failed)."""
+    result = job.result or {}
+    if job.outcome == "Complete" and result.get("ok") is True:
+        return result, ""
+    error = str(result.get("error") or job.message or "the Job reported no result")
+    return None, error

@@ -11,7 +11,8 @@ from gitops.api import WARNING
 from gitops.clock import parse_time
 from gitops.notify import Notification
 from gitops.release import reasons as R
-from gitops.release.actions import Decision
+from gitops.release.actions import Decision, Event
+from gitops.release.backup import reasons as B
 from gitops.release.state import Phase, Rollout
 
 ALWAYS_NOTIFY = frozenset(r.name for r in (R.ROLLBACK_FAILED, R.RESTORE_FAILED, R.INVALID_SPEC))
@@ -81,3 +82,49 @@ def build_notification(
     }
     subject = f"Release {namespace}/{name}: {fields['phase']} ({event.reason})"
     return Notification(subject=subject, text=event.message, fields=fields)
+
+
+BACKUP_OUTCOMES = {
+    B.BACKUP_COMPLETED.name: ("local", "succeeded"),
+    B.BACKUP_FAILED.name: ("local", "failed"),
+    B.OFFSITE_COMPLETED.name: ("offsite", "succeeded"),
+    B.OFFSITE_FAILED.name: ("offsite", "failed"),
+}
+VERIFY_OUTCOMES = {B.VERIFIED.name: "passed", B.VERIFY_FAILED.name: "failed"}
+
+
+def record_backup_metrics(
+    release: str, backup: Mapping[str, Any], events: tuple[Event, ...]
+) -> None:
+    """Count backups and verifications; the gauges of the newest backups, staleness and disk."""
+    for event in events:
+        if event.reason in BACKUP_OUTCOMES:
+            metrics.BACKUPS.labels(*BACKUP_OUTCOMES[event.reason]).inc()
+        if event.reason in VERIFY_OUTCOMES:
+            metrics.VERIFICATIONS.labels(VERIFY_OUTCOMES[event.reason]).inc()
+    metrics.BACKUP_STALE.labels(release).set(1 if backup.get("stale") else 0)
+    stamps = {
+        "local": (backup.get("lastBackup") or {}).get("takenAt"),
+        "offsite": (backup.get("lastOffsiteBackup") or {}).get("time"),
+    }
+    for copy, stamp in stamps.items():
+        moment = parse_time(stamp)
+        if moment is not None:
+            metrics.LAST_BACKUP.labels(release, copy).set(moment.timestamp())
+    used = (backup.get("disk") or {}).get("usedPercent")
+    if isinstance(used, int | float):
+        metrics.VOLUME_USED.labels(release).set(used)
+
+
+def build_backup_notifications(
+    namespace: str, name: str, events: tuple[Event, ...]
+) -> list[Notification]:
+    """One notification per backup Warning (failed, not verified, stale, disk low)."""
+    notes = []
+    for event in events:
+        if event.type != WARNING:
+            continue
+        fields = {"release": f"{namespace}/{name}", "reason": event.reason}
+        subject = f"Release {namespace}/{name}: {event.reason}"
+        notes.append(Notification(subject=subject, text=event.message, fields=fields))
+    return notes

@@ -76,11 +76,31 @@ RESTORE_STARTED = Reason.normal(
 )
 RESTORE_COMPLETED = Reason.normal("RestoreCompleted", "database restored from {file}{detail}")
 RESTORE_SKIPPED = Reason.normal("RestoreSkipped", "database kept: {detail}")
-RESTORE_FAILED = Reason.warning(
-    "RestoreFailed",
-    "restoring {file} failed: {error}; the app stays scaled to 0, restore by hand "
-    "(see docs/operations.md) then " + RETRY_HINT,
+# {next_step}: in a rollback, what to do by hand; for a restore asked for, what serves now.
+RESTORE_FAILED = Reason.warning("RestoreFailed", "restoring {file} failed: {error}; {next_step}")
+ROLLBACK_RESTORE_HAND = (
+    "the app stays scaled to 0, restore a snapshot with the annotation "
+    "gitops.myfoodbudget.dev/restore (docs/operations.md), then " + RETRY_HINT
 )
+WAITING_FOR_BACKUP = Reason.normal(
+    "WaitingForBackup", "{image} waits for the backup Job {job} to finish"
+)
+# A restore asked for with the restore annotation, and spec.backup.vacuum.
+RESTORE_REQUESTED = Reason.normal(
+    "RestoreRequested", "restore of {ref} asked for: Job {job} checks it while {serving} serves"
+)
+STOPPING_APP = Reason.normal("StoppingApp", "stopping {serving} for the {work}")
+STARTING_APP = Reason.normal(
+    "StartingApp", "{done}: starting {serving} again ({ready}/{replicas} ready)"
+)
+RESTORE_REVERTING = Reason.warning(
+    "RestoreReverting",
+    "{serving} did not become ready on {file} within {timeout}s: putting the database kept "
+    "as {aside} back",
+)
+VACUUM_STARTED = Reason.normal("VacuumStarted", "Job {job} runs VACUUM on {database}")
+VACUUM_COMPLETED = Reason.normal("VacuumCompleted", "{detail}")
+VACUUM_FAILED = Reason.warning("VacuumFailed", "VACUUM failed: {error}; {serving} serves again")
 ROLLED_BACK = Reason.warning(
     "RolledBack", "{image} failed ({cause}); {previous} serves again; {data}"
 )

@@ -11,10 +11,23 @@ from gitops.api import API_VERSION, RELEASE_KIND, RELEASE_PLURAL
 from gitops.kube import namespaced
 from gitops.loop import Loop, run_loop
 from gitops.notify import notify
-from gitops.release.act import apply_action, record_event, release_path, write_status
-from gitops.release.actions import Decision
+from gitops.release.act import (
+    apply_action,
+    record_event,
+    release_path,
+    take_restore_annotation,
+    write_status,
+)
+from gitops.release.actions import Action, Decision, StartJob, Wait
+from gitops.release.backup.plan import BackupDecision, decide_backup
 from gitops.release.observe import observe
-from gitops.release.outcomes import build_notification, record_metrics
+from gitops.release.observed import Observed
+from gitops.release.outcomes import (
+    build_backup_notifications,
+    build_notification,
+    record_backup_metrics,
+    record_metrics,
+)
 from gitops.release.plan import decide, decide_invalid
 from gitops.release.spec import ReleaseSpec, SpecError
 from gitops.runtime import Runtime
@@ -50,35 +63,75 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> tuple[float 
         return None, False
     spec = parse_spec(release)
     old = release.get("status") or {}
+    backup: BackupDecision | None = None
     if isinstance(spec, SpecError):
         generation = int(release["metadata"].get("generation") or 0)
         decision = decide_invalid(spec, old, now=datetime.now(UTC), generation=generation)
+        status, requeue = decision.status, decision.action.requeue_after
     else:
-        decision = decide(spec, old, await observe(kube, release, spec, runtime.settings))
-        done = await apply_action(kube, runtime.settings, release, spec, decision.action)
-        action = type(decision.action).__name__
-        log.debug("%s -> %s", action, done, extra=_ref(namespace, name))
-    await write_status(kube, release, decision.status)
-    if decision.event is not None:
-        event = decision.event
+        decision, backup = decide_both(
+            spec, old, await observe(kube, release, spec, runtime.settings)
+        )
+        action = combined_action(decision, backup)
+        done = await apply_action(kube, runtime.settings, release, spec, action)
+        log.debug("%s -> %s", type(action).__name__, done, extra=_ref(namespace, name))
+        status, requeue = backup.status, _sooner(action.requeue_after, backup.requeue_after)
+    await write_status(kube, release, status)
+    await take_restore_annotation(kube, release, status)
+    events = (decision.event,) if decision.event else ()
+    for event in (*events, *(backup.events if backup else ())):
         extra = {**_ref(namespace, name), "reason": event.reason}
         log.info("%s: %s", event.reason, event.message, extra=extra)
         await record_event(kube, release, event)
     record_metrics(old, decision)
-    await _notify(runtime, namespace, name, old, decision)
-    return decision.action.requeue_after, bool(decision.status.get("rollout"))
+    await _notify(runtime, namespace, name, old, decision, backup)
+    return requeue, bool(status.get("rollout"))
+
+
+def decide_both(
+    spec: ReleaseSpec, old: Mapping[str, Any], observed: Observed
+) -> tuple[Decision, BackupDecision]:
+    """The release plan, then the backup plan on the status it decided (idle: it may act)."""
+    decision = decide(spec, old, observed)
+    idle = decision.status.get("rollout") is None and isinstance(decision.action, Wait)
+    return decision, decide_backup(spec, decision.status, observed, idle)
+
+
+def combined_action(decision: Decision, backup: BackupDecision) -> Action:
+    """The release's action, or the backup Job when the release only waits."""
+    if backup.job is not None and isinstance(decision.action, Wait):
+        return StartJob(backup.job)
+    return decision.action
+
+
+def _sooner(first: float | None, second: float | None) -> float | None:
+    """The earlier of two requeue times (None: whenever)."""
+    times = [t for t in (first, second) if t is not None]
+    return min(times) if times else None
 
 
 async def _notify(
-    runtime: Runtime, namespace: str, name: str, old: Mapping[str, Any], decision: Decision
+    runtime: Runtime,
+    namespace: str,
+    name: str,
+    old: Mapping[str, Any],
+    decision: Decision,
+    backup: BackupDecision | None,
 ) -> None:
-    """Send the rollback/failure notification this decision calls for, if any."""
-    note = build_notification(namespace, name, old, decision)
+    """Send the notifications this reconcile calls for: rollback or failure, backup Warnings."""
+    notes = [build_notification(namespace, name, old, decision)]
+    if backup is not None:
+        record_backup_metrics(
+            f"{namespace}/{name}", backup.status.get("backup") or {}, backup.events
+        )
+        notes += build_backup_notifications(namespace, name, backup.events)
     settings = runtime.settings
-    if note is None or not settings.notify_secret:
+    if not settings.notify_secret:
         return
     path = namespaced("v1", "secrets", settings.operator_namespace, settings.notify_secret)
-    await notify(runtime.kube, path, note, settings.notify_timeout_seconds)
+    for note in notes:
+        if note is not None:
+            await notify(runtime.kube, path, note, settings.notify_timeout_seconds)
 
 
 def next_delay(runtime: Runtime, requested: float | None, active: bool) -> float:

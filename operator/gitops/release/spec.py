@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops.api import RETRY_ANNOTATION
+from gitops.api import BACKUP_REQUEST_ANNOTATION, RESTORE_ANNOTATION, RETRY_ANNOTATION
 from gitops.images import IMAGE_MESSAGE, IMAGE_RE
+from gitops.release.backup.spec import BackupSpec, BackupSpecError
 from gitops.release.fields import SpecError, minimum, read, relative, section
 from gitops.release.gates import PreflightSpec, ReadinessSpec, VerifyCheck, parse_verify
 
@@ -129,6 +130,16 @@ def _preflight(
     return preflight, volume
 
 
+def _backup(spec: Mapping[str, Any]) -> BackupSpec | None:
+    """spec.backup, validated (None when absent)."""
+    if "backup" not in spec:
+        return None
+    try:
+        return BackupSpec.from_dict(section(spec, "backup"))
+    except BackupSpecError as error:
+        raise SpecError(error.field, error.message) from None
+
+
 def _template_hash(template: Mapping[str, Any], container: str, strategy: str) -> str:
     """Stable short hash of everything in the Deployment except image and replicas."""
     blob = json.dumps([template, container, strategy], sort_keys=True, separators=(",", ":"))
@@ -155,6 +166,9 @@ class ReleaseSpec:
     generation: int = 0
     retry_token: str = ""  # value of the retry annotation ("" when absent)
     template_hash: str = ""
+    backup: BackupSpec | None = None
+    restore_request: str = ""  # value of the restore annotation ("" when absent)
+    backup_token: str = ""  # value of the backup-requested annotation
 
     @classmethod
     def from_dict(
@@ -177,6 +191,7 @@ class ReleaseSpec:
         preflight, volume = _preflight(
             section(spec, "preflight"), template, container, snapshot.claim_name
         )
+        notes = annotations or {}
         return cls(
             image=image,
             template=template,
@@ -192,6 +207,9 @@ class ReleaseSpec:
             paused=read(spec, "paused", "spec.paused", bool, False),
             name=name,
             generation=generation,
-            retry_token=str((annotations or {}).get(RETRY_ANNOTATION, "")),
+            retry_token=str(notes.get(RETRY_ANNOTATION, "")),
             template_hash=_template_hash(template, container, strategy),
+            backup=_backup(spec),
+            restore_request=str(notes.get(RESTORE_ANNOTATION, "")).strip(),
+            backup_token=str(notes.get(BACKUP_REQUEST_ANNOTATION, "")),
         )

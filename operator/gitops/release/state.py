@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops.release import records
+from gitops.release.maintenance import Maintenance
 from gitops.release.records import Bake, Failure, Preflight, Restore, Snapshot, Verdict
 
 __all__ = ["Failure", "HistoryOutcome", "Phase", "Restore", "Rollout", "Snapshot", "Stage"]
@@ -95,6 +96,19 @@ class Phase(enum.StrEnum):
         KEEP,
         "spec.paused: a new image waits; the serving one keeps serving",
     )
+    RESTORING = (
+        "Restoring",
+        Stage.ACTIVE,
+        KEEP,
+        "the restore annotation: a Job checks the snapshot, the app stops while it goes in "
+        "(the database in use kept aside), then starts again",
+    )
+    VACUUMING = (
+        "Vacuuming",
+        Stage.ACTIVE,
+        KEEP,
+        "spec.backup.vacuum: a Job runs VACUUM (strategy Recreate stops the app for it)",
+    )
 
     @property
     def active(self) -> bool:
@@ -155,6 +169,7 @@ class Rollout:
     failure: Failure | None = None
     rollback_started_at: str | None = None
     restore: Restore | None = None
+    maintenance: Maintenance | None = None  # Restoring, Vacuuming: the work on the database
 
     @classmethod
     def from_status(cls, status: Mapping[str, Any]) -> Rollout | None:
@@ -198,6 +213,7 @@ class Rollout:
             "failure": {"reason": failure.reason, "message": failure.message} if failure else None,
             "rollbackStartedAt": self.rollback_started_at,
             "restore": {"restored": restore.restored, "file": restore.file} if restore else None,
+            "maintenance": self.maintenance.to_status() if self.maintenance else None,
         }
 
 
@@ -229,7 +245,7 @@ def _names(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _records(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The records a recorded rollout holds: snapshot, preflight, bake, failure, restore."""
+    """A recorded rollout's records: snapshot, preflight, bake, failure, restore, maintenance."""
     restarts = raw.get("bakeRestarts")
     counts = restarts.items() if isinstance(restarts, Mapping) else ()
     return {
@@ -240,4 +256,5 @@ def _records(raw: Mapping[str, Any]) -> dict[str, Any]:
         "bake": Bake.from_status(raw.get("bake")),
         "failure": records.failure(raw.get("failure")),
         "restore": records.restore(raw.get("restore")),
+        "maintenance": Maintenance.from_status(raw.get("maintenance")),
     }

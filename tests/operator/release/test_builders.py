@@ -168,3 +168,32 @@ def test_job_without_a_known_node_is_left_to_the_scheduler() -> None:
     body = release()
     job = build_job(body, parsed(body), snapshot_request(node=""), "op:1", 120)
     assert "nodeName" not in job["spec"]["template"]["spec"]
+
+
+def test_a_backup_job_gets_the_secret_as_files_and_a_scratch_folder_never_values() -> None:
+    from gitops.release.backup.jobs import build_backup_request
+    from gitops.release.spec import ReleaseSpec
+
+    body = release()
+    offsite = {"repository": "sftp:me@nas:/b", "secretRef": {"name": "restic"}}
+    spec = ReleaseSpec.from_dict({**body["spec"], "backup": {"offsite": offsite}}, name="shop")
+    request = build_backup_request(spec, "scheduled", "shop-backup-1", "node-a", "--image", "i")
+    job = build_job(body, spec, request, "op:1", 600)
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["command"] == ["python", "-m", "gitops.backup"]
+    assert container["args"][0] == "scheduled"
+    assert "sftp:me@nas:/b" in container["args"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["restic"]["secret"] == {
+        "secretName": "restic",
+        "defaultMode": 0o440,
+        "optional": True,
+    }
+    assert volumes["scratch"] == {"name": "scratch", "emptyDir": {}}
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    assert mounts["restic"] == {"name": "restic", "mountPath": "/etc/restic", "readOnly": True}
+    assert container["env"] == [{"name": "TMPDIR", "value": "/scratch"}]
+    assert "secretKeyRef" not in str(job)  # values only as files, never in env or args
+    assert job["metadata"]["labels"]["gitops.myfoodbudget.dev/job"] == "backup"
+    assert container["resources"]["limits"]["memory"] == "512Mi"

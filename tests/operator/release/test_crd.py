@@ -97,7 +97,7 @@ def test_names_scope_and_subresources() -> None:
 
 def test_printer_columns() -> None:
     columns = [c["name"] for c in VERSION["additionalPrinterColumns"] if not c.get("priority")]
-    assert columns == ["Image", "Serving", "Phase", "Snapshot", "Age"]
+    assert columns == ["Image", "Serving", "Phase", "Snapshot", "Backup", "Verified", "Age"]
 
 
 def test_schema_is_structural_and_documented() -> None:

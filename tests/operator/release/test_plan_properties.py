@@ -263,9 +263,9 @@ def test_restore_and_quiescent_snapshot_only_run_with_the_app_stopped(
         action = decision.action
         if not isinstance(action, StartJob):
             continue
-        module = action.job.module
+        module, recreate = action.job.module, spec.strategy == "Recreate"
         quiescent = module == "gitops.restore" or (
-            module == "gitops.snapshot" and spec.strategy == "Recreate"
+            recreate and module in ("gitops.snapshot", "gitops.vacuum")
         )
         if quiescent:
             assert world.pods == ()

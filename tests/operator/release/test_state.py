@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops.release.maintenance import Maintenance, Step, Work
 from gitops.release.plan import STEPS
 from gitops.release.records import Bake, Outcome, Preflight, Verdict
 from gitops.release.state import Failure, Phase, Restore, Rollout, Snapshot
@@ -70,6 +71,19 @@ rollouts = st.builds(
     failure=st.none() | st.builds(Failure, texts, texts),
     rollback_started_at=optional,
     restore=st.none() | st.builds(Restore, st.booleans(), texts),
+    maintenance=st.none()
+    | st.builds(
+        Maintenance,
+        st.sampled_from(Work),
+        texts,
+        st.sampled_from(Step),
+        texts,
+        texts,
+        texts,
+        texts,
+        texts,
+        texts,
+    ),
 )
 
 

@@ -24,6 +24,10 @@ Behaviour worth knowing:
 - spec.paused stops new rollouts only; a rollout or rollback in flight completes.
 - A `failedImage` is not rolled out again while spec.image equals it, unless the retry
   annotation carries a value not yet seen (status.retryToken).
+- A restore asked for (the restore annotation) and spec.backup.vacuum run as a rollout of the
+  serving image onto itself (phases Restoring, Vacuuming; gitops.release.maintenance). The
+  REF is taken up once (status.restoreTaken) and the reconcile removes the annotation; when
+  it is gone, restoreTaken is cleared, so the same REF set again is a new request.
 - restoreDatabase IfSchemaChanged is decided by the preflight when it showed the failed image
   leaves the schema version as the snapshot has it (no restore, no stop); otherwise by the
   restore Job itself: it compares the snapshot's schemaVersion with `PRAGMA user_version` of
@@ -42,6 +46,7 @@ from gitops.release.observed import Observed
 from gitops.release.plan.bake import decide_baking
 from gitops.release.plan.context import Ctx, Transition
 from gitops.release.plan.idle import decide_idle
+from gitops.release.plan.maintenance import decide_restoring, decide_vacuuming
 from gitops.release.plan.preflight import decide_preflight
 from gitops.release.plan.rollback import decide_rolling_back
 from gitops.release.plan.rollout import decide_rolling_out
@@ -58,13 +63,19 @@ STEPS: Mapping[Phase, Step] = {
     Phase.ROLLING_OUT: decide_rolling_out,
     Phase.BAKING: decide_baking,
     Phase.ROLLING_BACK: decide_rolling_back,
+    Phase.RESTORING: decide_restoring,
+    Phase.VACUUMING: decide_vacuuming,
 }
 
 
 def decide(spec: ReleaseSpec, status: Mapping[str, Any] | None, observed: Observed) -> Decision:
     """Decide the next action and the next status for one Release."""
     ctx = Ctx.of(spec, status or {}, observed)
-    return build_decision(ctx, _transition(ctx))
+    decision = build_decision(ctx, _transition(ctx))
+    if not spec.restore_request and decision.status.get("restoreTaken"):
+        # the annotation is gone: the same REF set again later is a new request
+        decision = replace(decision, status={**decision.status, "restoreTaken": None})
+    return decision
 
 
 def _transition(ctx: Ctx) -> Transition:

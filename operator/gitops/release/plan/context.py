@@ -66,6 +66,15 @@ class Transition:
     ready: bool = False
 
 
+@dataclass(frozen=True)
+class Start:
+    """A rollout just recorded: its first step runs at once, on `ctx` (which holds it)."""
+
+    ctx: Ctx
+    rollout: Rollout
+    changes: Mapping[str, Any]
+
+
 def build_ensure(spec: ReleaseSpec, image: str, replicas: int | None = None) -> EnsureDeployment:
     """The action that makes the Deployment run `image` (on spec.replicas unless given)."""
     count = spec.replicas if replicas is None else replicas

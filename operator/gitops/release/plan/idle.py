@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from gitops.api import Reason
-from gitops.clock import format_time
+from gitops.clock import format_time, parse_time
 from gitops.release import reasons as R
 from gitops.release.actions import Action, DeletePod, Wait
-from gitops.release.plan.context import Ctx, Transition, build_ensure
-from gitops.release.plan.queries import deployment_complete, drifted, node_of, ready_count
+from gitops.release.backup.jobs import backup_running
+from gitops.release.maintenance import Work
+from gitops.release.observed import node_of
+from gitops.release.plan.context import Ctx, Start, Transition, build_ensure
+from gitops.release.plan.maintenance import begin, refuse_restore
+from gitops.release.plan.queries import deployment_complete, drifted, ready_count
 from gitops.release.plan.sequence import build_steps
 from gitops.release.spec import ReleaseSpec
 from gitops.release.state import Phase, Rollout
 
 
-@dataclass(frozen=True)
-class Start:
-    """A rollout just recorded: its first step runs at once, on `ctx` (which holds it)."""
-
-    ctx: Ctx
-    rollout: Rollout
-    changes: Mapping[str, Any]
-
-
 def decide_idle(ctx: Ctx) -> Transition | Start:
-    """Keep the serving version, hold spec.image back, or start a rollout of it."""
+    """Restore on request, keep the serving version (VACUUM when due), hold or start."""
     spec, serving = ctx.spec, ctx.serving
+    busy = backup_running(ctx.status)
+    request = restore_requested(ctx)
+    if request and not busy:
+        return _take_restore(ctx, request)
     if spec.image == serving:
-        return _steady(ctx)
+        slot = _vacuum_due(ctx)
+        return (
+            begin(ctx, Work.VACUUM, slot, _vacuum_ran(ctx)) if slot and not busy else _steady(ctx)
+        )
     if not ctx.allowed(spec.image):
         phase = Phase.parse(ctx.status.get("phase"))
         held = phase if phase in (Phase.ROLLED_BACK, Phase.FAILED) else Phase.FAILED
@@ -41,7 +41,43 @@ def decide_idle(ctx: Ctx) -> Transition | Start:
     if not ctx.observed.pvc_exists:
         message = R.CLAIM_NOT_FOUND.message(claim=spec.snapshot.claim_name)
         return Transition(Phase.PENDING, R.CLAIM_NOT_FOUND, message, Wait(30.0), rollout=None)
+    if busy:
+        message = R.WAITING_FOR_BACKUP.message(image=spec.image, job=busy)
+        phase = Phase.parse(ctx.status.get("phase")) or Phase.READY
+        waiting = _hold(ctx, phase, R.WAITING_FOR_BACKUP, message)
+        healthy = deployment_complete(ctx.observed, serving, spec.replicas)
+        return replace(waiting, ready=phase is Phase.READY and healthy)
     return _start(ctx)
+
+
+def restore_requested(ctx: Ctx) -> str:
+    """The REF of the restore annotation when it was not taken up yet ('' otherwise)."""
+    request = ctx.spec.restore_request
+    return request if request and request != ctx.status.get("restoreTaken") else ""
+
+
+def _take_restore(ctx: Ctx, request: str) -> Transition | Start:
+    """Start the restore, or refuse a REF that cannot be; either way it is taken up."""
+    taken = {"restoreTaken": request}
+    refused = refuse_restore(ctx, request)
+    if refused is not None:
+        return replace(refused, changes={**refused.changes, **taken})
+    return begin(ctx, Work.RESTORE, request, taken)
+
+
+def _vacuum_due(ctx: Ctx) -> str:
+    """The slot of spec.backup.vacuum to run now ('' when none is due)."""
+    cron = ctx.spec.backup.vacuum if ctx.spec.backup else None
+    anchors = (ctx.status.get("backup") or {}).get("anchors") or {}
+    slot = cron.due(parse_time(anchors.get("vacuum")), ctx.observed.now) if cron else None
+    return format_time(slot) if slot else ""
+
+
+def _vacuum_ran(ctx: Ctx) -> dict[str, object]:
+    """status.backup with the vacuum schedule's last run now."""
+    backup = dict(ctx.status.get("backup") or {})
+    backup["anchors"] = {**(backup.get("anchors") or {}), "vacuum": format_time(ctx.observed.now)}
+    return {"backup": backup}
 
 
 def _steady(ctx: Ctx) -> Transition:

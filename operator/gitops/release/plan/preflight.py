@@ -27,12 +27,11 @@ from gitops.release.actions import (
     StartPod,
     Wait,
 )
-from gitops.release.observed import PreflightPodView
+from gitops.release.observed import PreflightPodView, job_result
 from gitops.release.plan.context import Ctx, Transition, build_ensure, build_history
 from gitops.release.plan.queries import (
     FAIL_FAST_REASONS,
     condense,
-    job_result,
     log_excerpt,
     seconds_since,
 )

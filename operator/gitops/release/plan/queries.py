@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from gitops.clock import parse_time
-from gitops.release.observed import JobView, Observed, PreflightPodView
+from gitops.release.observed import Observed, PreflightPodView
 from gitops.release.spec import ReleaseSpec
 
 FAIL_FAST_REASONS = frozenset(
@@ -62,20 +60,6 @@ def seconds_since(observed: Observed, stamp: str | None) -> float:
     """Seconds elapsed since an RFC 3339 stamp (0 when unknown)."""
     moment = parse_time(stamp)
     return 0.0 if moment is None else (observed.now - moment).total_seconds()
-
-
-def node_of(observed: Observed) -> str:
-    """The node of the first scheduled pod ('' when none is scheduled)."""
-    return next((pod.node_name for pod in observed.pods if pod.node_name), "")
-
-
-def job_result(job: JobView) -> tuple[Mapping[str, Any] | None, str]:
-    """(result, '') for a Job that completed with an ok result, else (None, why it failed)."""
-    result = job.result or {}
-    if job.outcome == "Complete" and result.get("ok") is True:
-        return result, ""
-    error = str(result.get("error") or job.message or "the Job reported no result")
-    return None, error
 
 
 LOG_LINES, LOG_CHARS = 8, 600  # of a failed container's output, in a message

@@ -8,11 +8,11 @@ from gitops.api import Reason
 from gitops.clock import format_time
 from gitops.release import reasons as R
 from gitops.release.actions import DATA_MOUNT, Action, JobRequest, StartJob, Wait
+from gitops.release.observed import job_result
 from gitops.release.plan.context import Ctx, Transition, build_ensure, build_history
 from gitops.release.plan.queries import (
     deployment_complete,
     drifted,
-    job_result,
     seconds_since,
     stopped,
 )
@@ -109,7 +109,8 @@ def _restoring(ctx: Ctx, rollout: Rollout) -> Transition:
         return Transition(Phase.ROLLING_BACK, R.RESTORE_STARTED, message, action, rollout)
     result, error = job_result(job)
     if result is None:
-        message = R.RESTORE_FAILED.message(file=file, error=error)
+        hand = R.ROLLBACK_RESTORE_HAND
+        message = R.RESTORE_FAILED.message(file=file, error=error, next_step=hand)
         return close(ctx, rollout, Phase.FAILED, R.RESTORE_FAILED, message)
     restored = bool(result.get("restored"))
     rollout = replace(rollout, restore=Restore(restored, file))

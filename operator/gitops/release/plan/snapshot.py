@@ -8,8 +8,9 @@ from typing import Any
 
 from gitops.release import reasons as R
 from gitops.release.actions import DATA_MOUNT, Action, JobRequest, StartJob, Wait
+from gitops.release.observed import job_result
 from gitops.release.plan.context import Ctx, Transition, build_ensure, build_history
-from gitops.release.plan.queries import job_result, stopped
+from gitops.release.plan.queries import stopped
 from gitops.release.plan.rollback import cancel_untouched
 from gitops.release.plan.sequence import advance, preflight_again
 from gitops.release.spec import ReleaseSpec
