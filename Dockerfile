@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # MyFoodBudget images. Targets:
 #   app       the Flask app: runs migrations, then gunicorn (docker build --target app .)
-#   operator  the GitOps operator: python -m gitops, with git, ssh and kubectl (kustomize built in)
+#   operator  the GitOps operator: python -m gitops, with git, ssh, kubectl (kustomize built in) and
+#             restic (the backup Jobs: encryption, deduplication, retention, checks)
 # Both run as uid/gid 10001, keep nothing writable outside /tmp and declared volumes, and work
 # with a read-only root filesystem. Each holds only its own package and its dependencies: the
 # build context of a builder has that one package, so the project's wheel holds nothing else,
@@ -88,7 +89,8 @@ LABEL org.opencontainers.image.title="myfoodbudget-operator" \
 # translations, manuals, docs (not the copyright files) and the git servers the operator never
 # runs. Together that saves about 80 MB.
 # Debian's security updates replace exact versions, so pinning them would break rebuilds; the
-# base image tag fixes the Debian release instead.
+# base image tag fixes the Debian release instead. restic (one static binary, about 20 MB) is
+# what the backup Jobs run; its sftp backend uses the openssh-client already here.
 # hadolint ignore=DL3008
 RUN printf 'path-exclude=%s\n' '/usr/share/locale/*' '/usr/share/man/*' '/usr/share/doc/*' \
       '/usr/share/gitweb/*' '/usr/share/perl5/*' '/usr/lib/git-core/scalar' \
@@ -102,7 +104,7 @@ RUN printf 'path-exclude=%s\n' '/usr/share/locale/*' '/usr/share/man/*' '/usr/sh
       'Description: git runs without perl in the operator image' >/tmp/no-perl/DEBIAN/control \
  && dpkg-deb --build /tmp/no-perl /tmp/no-perl.deb >/dev/null && dpkg -i /tmp/no-perl.deb >/dev/null \
  && apt-get update \
- && apt-get install -y --no-install-recommends git openssh-client ca-certificates perl- \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates restic perl- \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /tmp/no-perl /tmp/no-perl.deb
 COPY --from=build-operator /opt/venv /opt/venv
 ARG GIT_COMMIT=unknown

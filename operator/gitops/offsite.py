@@ -59,14 +59,14 @@ def send(restic: Restic, snapshot: Path, host: str, keep_flags: list[str]) -> di
     created = restic.ensure_repository()
     existing = [s for s in restic.snapshots(host) if s.tags.get("file") == snapshot.name]
     if existing:
-        sent = existing[-1]
+        sent = describe(existing[-1])
     else:
         when = local_time(str(sidecar["takenAt"]), restic.time_zone)
-        name = database_name(sidecar)
-        restic.backup_file(snapshot, name, host, tags_of(sidecar), when)
-        sent = next(s for s in restic.snapshots(host) if s.tags.get("file") == snapshot.name)
+        tags = tags_of(sidecar)
+        short = restic.backup_file(snapshot, database_name(sidecar), host, tags, when)
+        sent = {"snapshotId": short, "file": snapshot.name, "time": sidecar["takenAt"]}
     removed = restic.forget(host, keep_flags)
-    return {**describe(sent), "initialised": created, "forgotten": len(removed)}
+    return {**sent, "initialised": created, "forgotten": len(removed)}
 
 
 def database_name(sidecar: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,6 +55,13 @@ class Snapshot:
         text = FRACTION.sub(lambda m: m[0][:7], str(raw["time"]).replace("Z", "+00:00"))
         short = str(raw.get("short_id") or raw["id"][:8])
         return cls(str(raw["id"]), short, datetime.fromisoformat(text), tags)
+
+
+def zoneinfo_folder() -> str:
+    """The time zone database restic (Go) reads: the tzdata package's, so an image without
+    /usr/share/zoneinfo still counts days in the Release's zone."""
+    folder = resources.files("tzdata") / "zoneinfo"
+    return str(folder) if folder.is_dir() else ""
 
 
 def read_secret(folder: Path, name: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -147,7 +155,7 @@ class Restic:
     ) -> str:
         """Run `restic ARGS`; return its stdout (unless sent to a file); ResticError on failure."""
         env = {**os.environ, **self.env, "RESTIC_REPOSITORY": self.repository}
-        env["TZ"] = self.time_zone
+        env["TZ"], env["ZONEINFO"] = self.time_zone, zoneinfo_folder()
         command = ["restic", *self._options(), *args]
         try:
             done = subprocess.run(
