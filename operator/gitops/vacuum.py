@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops import dbfiles
+from gitops.dbfiles import SnapshotError
 from gitops.diskspace import database_bytes, ensure_room, usage
 
 BUSY_TIMEOUT_MS = 30000
@@ -28,6 +29,8 @@ def _fold(conn: Any) -> None:
 
 def vacuum(database: Path) -> dict[str, Any]:
     """VACUUM and optimize; the sizes before and after, the time taken."""
+    if not database.is_file():
+        raise SnapshotError(f"database {database} does not exist: check spec.snapshot.databasePath")
     ensure_room(database.parent, database_bytes(database), "VACUUM's rebuilt copy")
     conn = dbfiles.open_existing(database)
     try:

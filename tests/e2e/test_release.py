@@ -65,7 +65,16 @@ def test_good_image_is_rolled_out_then_upgraded_with_a_snapshot(
     assert {"SnapshotTaken", "RolloutSucceeded"} <= reasons
     table = api.kubectl("get", "releases").stdout
     header, row = table.splitlines()[:2]
-    assert header.split() == ["NAME", "IMAGE", "SERVING", "PHASE", "SNAPSHOT", "AGE"]
+    assert header.split() == [
+        "NAME",
+        "IMAGE",
+        "SERVING",
+        "PHASE",
+        "SNAPSHOT",
+        "BACKUP",
+        "VERIFIED",
+        "AGE",
+    ]
     assert row.split()[:4] == ["good", "1.1.0", "1.1.0", "Ready"]
     assert 'gitops_snapshots_total{outcome="succeeded"}' in operator.metrics()
 

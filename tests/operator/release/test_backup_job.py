@@ -237,3 +237,32 @@ def test_a_full_disk_fails_the_backup_before_copying_with_the_figures(tmp_path: 
     result: dict[str, Any] = json.loads(log.read_text())
     assert re.search(r"it needs [\d.]+ MiB .* but [\d.]+ KiB is free", result["error"]), result
     assert result["disk"]["sizeBytes"] == 256 * 1024
+
+
+def test_a_pre_deploy_snapshot_is_sent_once_and_verified(tmp_path: Path, snapshot_cmd) -> None:
+    secret(tmp_path / "secret", RESTIC_PASSWORD=PASSWORD)
+    make_db(tmp_path / "data" / "app.db", rows=100)
+    taken = snapshot_cmd()  # what a release's snapshot Job leaves on the claim
+    assert taken.code == 0, taken.result
+    repository = str(tmp_path / "repository")
+    sent = [backup(tmp_path, "send", repository, "--file", taken.result["file"]) for _ in range(2)]
+    assert [out.code for out in sent] == [0, 0], sent[0].result
+    assert sent[0].result["offsite"]["snapshotId"] == sent[1].result["offsite"]["snapshotId"]
+    assert sent[1].result["verify"]["ok"] is True
+    assert sent[1].result["verify"]["file"] == taken.result["file"]
+
+
+def test_without_a_repository_verify_checks_the_newest_snapshot_on_the_claim(
+    tmp_path: Path,
+) -> None:
+    make_db(tmp_path / "data" / "app.db", rows=100)
+    assert backup(tmp_path, "scheduled", "").code == 0
+    ok = backup(tmp_path, "verify", "")
+    assert ok.result["verify"]["ok"] is True
+    (newest,) = (tmp_path / "data" / "snapshots").glob("*.db")
+    with newest.open("r+b") as handle:  # a flipped byte on the claim's disk
+        handle.seek(200)
+        handle.write(b"\xff")
+    bad = backup(tmp_path, "verify", "")
+    assert bad.code == 1
+    assert "differs from its sidecar" in bad.result["error"]
