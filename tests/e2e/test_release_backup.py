@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from backup_support import SftpRepository, ask_backup, ask_restore, claim_files, start_sftp
 from release_app import seed_users, users_present
-from release_support import Api, Operator, deploy_good, wait_for
+from release_support import Api, deploy_good, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 KEEP = {"last": 2, "daily": 0, "weekly": 0, "monthly": 0}
@@ -42,8 +42,9 @@ def backup_spec(sftp: SftpRepository, **extra: Any) -> dict[str, Any]:
     return {**spec, **extra}
 
 
+@pytest.mark.usefixtures("release_operator")
 def test_backups_go_off_site_are_pruned_verified_and_restored(
-    release_api: Api, release_operator: Operator, sftp: SftpRepository
+    release_api: Api, sftp: SftpRepository
 ) -> None:
     api = release_api
     url = deploy_good(api, "bk", backup=backup_spec(sftp))
@@ -84,14 +85,13 @@ def test_backups_go_off_site_are_pruned_verified_and_restored(
     assert ("Normal", "RestoreCompleted") in api.events("bk")
 
 
+@pytest.mark.usefixtures("release_operator")
 @pytest.mark.parametrize(
     ("ref", "why"),
     [("nope.db", "there is no snapshot named nope.db"), ("../x", "is not a restore reference")],
     ids=["missing-file", "not-a-reference"],
 )
-def test_a_bad_reference_changes_nothing_and_says_why(
-    release_api: Api, release_operator: Operator, ref: str, why: str
-) -> None:
+def test_a_bad_reference_changes_nothing_and_says_why(release_api: Api, ref: str, why: str) -> None:
     api = release_api
     name = f"badref-{len(ref)}"
     url = deploy_good(api, name)
@@ -115,8 +115,9 @@ def test_a_bad_reference_changes_nothing_and_says_why(
     assert still <= pods, "the app was restarted for a restore that was refused"
 
 
+@pytest.mark.usefixtures("release_operator")
 def test_a_corrupted_repository_fails_verification_with_restic_error(
-    release_api: Api, release_operator: Operator, sftp: SftpRepository
+    release_api: Api, sftp: SftpRepository
 ) -> None:
     api = release_api
     spec = backup_spec(sftp)
@@ -138,9 +139,8 @@ def test_a_corrupted_repository_fails_verification_with_restic_error(
     assert "restic" in warnings[-1]
 
 
-def test_a_one_minute_schedule_backs_up_on_its_own(
-    release_api: Api, release_operator: Operator, sftp: SftpRepository
-) -> None:
+@pytest.mark.usefixtures("release_operator")
+def test_a_one_minute_schedule_backs_up_on_its_own(release_api: Api, sftp: SftpRepository) -> None:
     api = release_api
     spec = backup_spec(sftp, schedule="* * * * *")
     spec["offsite"]["repository"] = sftp.url + "-minute"

@@ -84,7 +84,7 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> tuple[float 
         log.info("%s: %s", event.reason, event.message, extra=extra)
         await record_event(kube, release, event)
     record_metrics(old, decision)
-    await _notify(runtime, namespace, name, old, decision, backup)
+    await _notify(runtime, (namespace, name), old, decision, backup)
     return requeue, bool(status.get("rollout"))
 
 
@@ -112,13 +112,13 @@ def _sooner(first: float | None, second: float | None) -> float | None:
 
 async def _notify(
     runtime: Runtime,
-    namespace: str,
-    name: str,
+    ref: tuple[str, str],
     old: Mapping[str, Any],
     decision: Decision,
     backup: BackupDecision | None,
 ) -> None:
     """Send the notifications this reconcile calls for: rollback or failure, backup Warnings."""
+    namespace, name = ref
     notes = [build_notification(namespace, name, old, decision)]
     if backup is not None:
         record_backup_metrics(

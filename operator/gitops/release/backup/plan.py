@@ -92,7 +92,7 @@ def decide_backup(
     return _decided(spec, status, backup, start.job if start else None, events, requeue)
 
 
-def _decided(
+def _decided(  # noqa: PLR0913, PLR0917 - the fields of one record
     spec: ReleaseSpec,
     status: Mapping[str, Any],
     backup: Status,

@@ -31,16 +31,9 @@ def decide_idle(ctx: Ctx) -> Transition | Start:
         return (
             begin(ctx, Work.VACUUM, slot, _vacuum_ran(ctx)) if slot and not busy else _steady(ctx)
         )
-    if not ctx.allowed(spec.image):
-        phase = Phase.parse(ctx.status.get("phase"))
-        held = phase if phase in (Phase.ROLLED_BACK, Phase.FAILED) else Phase.FAILED
-        return _hold(ctx, held, R.FAILED_IMAGE_HELD, R.FAILED_IMAGE_HELD.message(image=spec.image))
-    if spec.paused:
-        message = R.PAUSED.message(image=spec.image, serving=serving or "nothing")
-        return _hold(ctx, Phase.PAUSED, R.PAUSED, message)
-    if not ctx.observed.pvc_exists:
-        message = R.CLAIM_NOT_FOUND.message(claim=spec.snapshot.claim_name)
-        return Transition(Phase.PENDING, R.CLAIM_NOT_FOUND, message, Wait(30.0), rollout=None)
+    held = _held(ctx)
+    if held is not None:
+        return held
     if busy:
         message = R.WAITING_FOR_BACKUP.message(image=spec.image, job=busy)
         phase = Phase.parse(ctx.status.get("phase")) or Phase.READY
@@ -48,6 +41,22 @@ def decide_idle(ctx: Ctx) -> Transition | Start:
         healthy = deployment_complete(ctx.observed, serving, spec.replicas)
         return replace(waiting, ready=phase is Phase.READY and healthy)
     return _start(ctx)
+
+
+def _held(ctx: Ctx) -> Transition | None:
+    """Why a new spec.image does not start now: a failed image, paused, no claim (None: it may)."""
+    spec = ctx.spec
+    if not ctx.allowed(spec.image):
+        phase = Phase.parse(ctx.status.get("phase"))
+        held = phase if phase in (Phase.ROLLED_BACK, Phase.FAILED) else Phase.FAILED
+        return _hold(ctx, held, R.FAILED_IMAGE_HELD, R.FAILED_IMAGE_HELD.message(image=spec.image))
+    if spec.paused:
+        message = R.PAUSED.message(image=spec.image, serving=ctx.serving or "nothing")
+        return _hold(ctx, Phase.PAUSED, R.PAUSED, message)
+    if not ctx.observed.pvc_exists:
+        message = R.CLAIM_NOT_FOUND.message(claim=spec.snapshot.claim_name)
+        return Transition(Phase.PENDING, R.CLAIM_NOT_FOUND, message, Wait(30.0), rollout=None)
+    return None
 
 
 def restore_requested(ctx: Ctx) -> str:

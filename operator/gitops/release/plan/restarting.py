@@ -108,7 +108,7 @@ def _failed_message(work: Maintenance, failure: str) -> str:
     return R.RESTORE_FAILED.message(file=work.file or work.request, error=failure, next_step=back)
 
 
-def finish(
+def finish(  # noqa: PLR0913, PLR0917 - the fields of one record
     ctx: Ctx,
     rollout: Rollout,
     reason: Reason,
@@ -139,7 +139,7 @@ def finish(
     return Transition(resume, reason, message, wait, None, changes, ready=ready)
 
 
-def last_restore(
+def last_restore(  # noqa: PLR0913, PLR0917 - the fields of one record
     ctx: Ctx, request: str, file: str, outcome: str, message: str, aside: str = ""
 ) -> dict[str, object]:
     """status.lastRestore."""
