@@ -140,6 +140,14 @@ def _backup(spec: Mapping[str, Any]) -> BackupSpec | None:
         raise SpecError(error.field, error.message) from None
 
 
+def _strategy(spec: Mapping[str, Any]) -> str:
+    """spec.strategy, one of STRATEGIES."""
+    strategy: str = read(spec, "strategy", "spec.strategy", str, "Recreate")
+    if strategy not in STRATEGIES:
+        raise SpecError("spec.strategy", f"must be one of {', '.join(STRATEGIES)}")
+    return strategy
+
+
 def _template_hash(template: Mapping[str, Any], container: str, strategy: str) -> str:
     """Stable short hash of everything in the Deployment except image and replicas."""
     blob = json.dumps([template, container, strategy], sort_keys=True, separators=(",", ":"))
@@ -183,9 +191,7 @@ class ReleaseSpec:
         image = _image(spec)
         template = section(spec, "template")
         container = _container(spec, template)
-        strategy = read(spec, "strategy", "spec.strategy", str, "Recreate")
-        if strategy not in STRATEGIES:
-            raise SpecError("spec.strategy", f"must be one of {', '.join(STRATEGIES)}")
+        strategy = _strategy(spec)
         replicas = minimum(read(spec, "replicas", "spec.replicas", int, 1), 0, "spec.replicas")
         snapshot = SnapshotSpec.from_dict(section(spec, "snapshot"))
         preflight, volume = _preflight(

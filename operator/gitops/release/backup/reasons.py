@@ -20,7 +20,7 @@ OFFSITE_FAILED = Reason.warning(
     "OffsiteBackupFailed", "sending {file} to the repository failed: {error}"
 )
 VERIFIED = Reason.normal("BackupVerified", "verified {what}: {detail}")
-VERIFY_FAILED = Reason.warning("VerifyFailed", "verifying {what} failed: {error}")
+VERIFY_FAILED = Reason.warning("BackupVerifyFailed", "verifying {what} failed: {error}")
 BACKUP_STALE = Reason.warning(
     "BackupStale",
     "the newest {copy} backup is from {when}, older than twice the schedule's period "
