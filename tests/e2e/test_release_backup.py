@@ -134,7 +134,9 @@ def test_a_corrupted_repository_fails_verification_with_restic_error(
     verified = ask_backup(api, "corrupt", "2")["lastVerified"]
     assert verified["outcome"] == "Failed"
     assert "restic" in verified["message"]
-    warnings = [m for t, r, m in _events(api, "corrupt") if (t, r) == ("Warning", "BackupVerifyFailed")]
+    warnings = [
+        m for t, r, m in _events(api, "corrupt") if (t, r) == ("Warning", "BackupVerifyFailed")
+    ]
     assert warnings
     assert "restic" in warnings[-1]
 
