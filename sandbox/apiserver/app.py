@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from sandbox.apiserver import crds, discovery, openapi, reviews
-from sandbox.apiserver.errors import APIError
+from sandbox.apiserver.errors import APIError, no_route, status_body
 from sandbox.apiserver.gc import Collector
 from sandbox.apiserver.policy import Aggregator
 from sandbox.apiserver.registry import Registry
@@ -16,7 +16,7 @@ from sandbox.apiserver.resources import ResourceHandler
 from sandbox.apiserver.security import security_middleware, user_of
 from sandbox.apiserver.serviceaccounts import AccountsController, admit_pod
 from sandbox.apiserver.state import State
-from sandbox.apiserver.wire import read_body, respond
+from sandbox.apiserver.wire import PRETTY, read_body, respond, wants_pretty
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -28,21 +28,32 @@ STATE: web.AppKey[State] = web.AppKey("state", State)
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Inject faults, and answer every error as a `kind: Status`."""
+    PRETTY.set(wants_pretty(request))
     try:
         if not request.path.startswith(UNFAULTED):
             await request.app[STATE].faults.before(request)
         return await handler(request)
     except APIError as error:
-        return web.json_response(error.status(), status=error.code, headers=error.headers)
+        return respond(error.status(), error.code, headers=error.headers)
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        status = APIError(error.status, error.reason.replace(" ", ""), error.reason).status()
-        return web.json_response(status, status=error.status)
+        return respond(_routing_error(error.status), error.status)
+
+
+def _routing_error(code: int) -> dict[str, object]:
+    """What the server answers when no handler owns a path, or no route takes its method."""
+    if code == 404:
+        return no_route(False).status()
+    if code == 405:
+        message = "the server does not allow this method on the requested resource"
+        return status_body(405, "MethodNotAllowed", message, {})
+    return status_body(code, "InternalError", f"the request failed with HTTP {code}")
 
 
 def _not_found() -> APIError:
-    return APIError(404, "NotFound", "the server could not find the requested resource")
+    """No group, group version or document there: the end of the server's handler chain."""
+    return no_route(False)
 
 
 def _registry(request: web.Request) -> Registry:
@@ -165,9 +176,10 @@ def make_app(state: State) -> web.Application:
     state.api.mutating.append(lambda rtype, obj: admit_pod(state.api, rtype, obj))
     handler = ResourceHandler(state)
     r = app.router
-    r.add_get("/version", version)
-    r.add_get("/api", core_api)
-    r.add_get("/apis", apis)
+    # The real server's router ignores one trailing slash (it never redirects).
+    r.add_get("/version{_:/?}", version)
+    r.add_get("/api{_:/?}", core_api)
+    r.add_get("/apis{_:/?}", apis)
     for path in ("/healthz", "/readyz", "/livez"):
         r.add_get(path, healthz)
     r.add_get("/openapi/v3", openapi_v3)
@@ -176,12 +188,12 @@ def make_app(state: State) -> web.Application:
     r.add_get("/sandbox/faults", faults_get)
     r.add_post("/sandbox/faults", faults_set)
     r.add_post("/sandbox/compact", compact)
-    r.add_get("/api/v1", resource_list)
+    r.add_get("/api/v1{_:/?}", resource_list)
     r.add_route("*", "/api/v1/{tail:.+}", _resources(handler, True))
     for kind in ("selfsubjectaccessreviews", "subjectaccessreviews"):
         r.add_post(f"/apis/authorization.k8s.io/v1/{kind}", access_review)
     r.add_post("/apis/authentication.k8s.io/v1/selfsubjectreviews", self_subject_review)
-    r.add_get("/apis/{group}", api_group)
-    r.add_get("/apis/{group}/{version}", resource_list)
+    r.add_get("/apis/{group}{_:/?}", api_group)
+    r.add_get("/apis/{group}/{version}{_:/?}", resource_list)
     r.add_route("*", "/apis/{group}/{version}/{tail:.+}", _resources(handler, False))
     return app

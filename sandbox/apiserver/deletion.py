@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.apiserver import meta
-from sandbox.apiserver.errors import bad_request, conflict
+from sandbox.apiserver.errors import bad_request, conflict, status_body
 from sandbox.apiserver.query import Options
 from sandbox.apiserver.registry import ResourceType, Target
 from sandbox.apiserver.store import Obj
@@ -114,13 +114,6 @@ def answers_status(rtype: ResourceType, obj: Obj) -> bool:
 
 def success(rtype: ResourceType, obj: Obj) -> dict[str, Any]:
     """The `Status` a DELETE answers when the object is gone."""
-    details = {"name": obj["metadata"]["name"], "kind": rtype.plural, "uid": obj["metadata"]["uid"]}
-    if rtype.group:
-        details["group"] = rtype.group
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "details": details,
-    }
+    md = obj["metadata"]
+    details = {"name": md["name"], "group": rtype.group, "kind": rtype.plural, "uid": md["uid"]}
+    return status_body(0, "", "", details, "Success")

@@ -4,6 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
+# The key order of Go's Status and StatusDetails structs (clients compare and print these
+# bodies): kind, apiVersion, metadata, then these, then details and code.
+STATUS_ORDER = ("status", "message", "reason")
+DETAILS_ORDER = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+CAUSE_ORDER = ("reason", "message", "field")
+NOT_FOUND = "the server could not find the requested resource"
+
+
+def _ordered(values: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """The omitempty fields of a Go struct, in its declaration order."""
+    return {k: values[k] for k in order if values.get(k) not in (None, "", 0, [])}
+
+
+def status_body(
+    code: int,
+    reason: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    status: str = "Failure",
+) -> dict[str, Any]:
+    """A `kind: Status` as the Go server encodes it; `details` None leaves the key out.
+
+    `details` may be `{}`: the server writes `"details":{}` for paths no route serves.
+    `status="Success"` for a DELETE's answer.
+    """
+    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}}
+    body.update(_ordered({"status": status, "message": message, "reason": reason}, STATUS_ORDER))
+    if details is not None:
+        shown = _ordered(details, DETAILS_ORDER)
+        if shown.get("causes"):
+            shown["causes"] = [_ordered(c, CAUSE_ORDER) for c in shown["causes"]]
+        body["details"] = shown
+    if code:
+        body["code"] = code
+    return body
+
 
 class APIError(Exception):
     """An error answered as a `kind: Status` body with its HTTP code."""
@@ -27,29 +63,22 @@ class APIError(Exception):
 
     def status(self) -> dict[str, Any]:
         """Return the `Status` object for this error."""
-        body: dict[str, Any] = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": dict(self.meta),
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        }
-        if self.details is not None:  # `{}` stays: a non-resource 403 carries empty details
-            body["details"] = self.details
+        body = status_body(self.code, self.reason, self.message, self.details)
+        body["metadata"].update(self.meta)
         return body
 
 
 def _details(resource: str, name: str, group: str) -> dict[str, Any]:
-    details: dict[str, Any] = {"name": name, "kind": resource}
-    if group:
-        details["group"] = group
-    return details
+    return {"name": name, "group": group, "kind": resource}
 
 
 def _qualified(resource: str, group: str) -> str:
     return f"{resource}.{group}" if group else resource
+
+
+def no_route(in_group_version: bool) -> APIError:
+    """404 for a path nothing serves; inside a served group version it has `details: {}`."""
+    return APIError(404, "NotFound", NOT_FOUND, {} if in_group_version else None)
 
 
 def not_found(resource: str, name: str, group: str = "") -> APIError:
@@ -81,9 +110,7 @@ def invalid(kind: str, name: str, group: str, causes: list[dict[str, str]]) -> A
     )
     shown = f"[{summary}]" if len(causes) > 1 else summary
     message = f'{kind}{"." + group if group else ""} "{name}" is invalid: {shown}'
-    details: dict[str, Any] = {"name": name, "kind": kind, "causes": causes}
-    if group:
-        details["group"] = group
+    details = {"name": name, "group": group, "kind": kind, "causes": causes}
     return APIError(422, "Invalid", message, details)
 
 

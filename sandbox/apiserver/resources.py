@@ -8,7 +8,7 @@ from aiohttp import web
 
 from sandbox.apiserver import deletion, paging, pods, streaming, tables
 from sandbox.apiserver.convert import from_storage
-from sandbox.apiserver.errors import APIError, method_not_allowed, not_found
+from sandbox.apiserver.errors import APIError, method_not_allowed, no_route, not_found
 from sandbox.apiserver.patch import patch_object
 from sandbox.apiserver.query import flag, wants, write_options
 from sandbox.apiserver.registry import ResourceType, Target
@@ -18,10 +18,9 @@ from sandbox.apiserver.serviceaccounts import create_token
 from sandbox.apiserver.state import State
 from sandbox.apiserver.store import Obj
 from sandbox.apiserver.watch import WatchStream
-from sandbox.apiserver.wire import read_body, respond
+from sandbox.apiserver.wire import as_go_map, read_body, respond
 
 ALWAYS_SELECTABLE = frozenset({"metadata.name", "metadata.namespace"})
-NOT_FOUND = "the server could not find the requested resource"
 
 
 def parse_path(state: State, group: str, version: str, parts: list[str]) -> Target:
@@ -33,9 +32,18 @@ def parse_path(state: State, group: str, version: str, parts: list[str]) -> Targ
             return Target(rtype, parts[1], *parts[3:5])
     rtype = lookup(group, version, parts[0]) if parts else None
     if rtype is None or len(parts) > 3:
-        gv = f"{group}/{version}" if group else version
-        raise APIError(404, "NotFound", f"{NOT_FOUND} ({'/'.join(parts)} in {gv})")
+        raise no_route(True)
     return Target(rtype, None, *parts[1:3])
+
+
+def path_parts(path: str, prefix: str) -> list[str]:
+    """The segments after the group version; one trailing slash is ignored, as the real
+    router does, while an empty segment inside the path matches no route (404)."""
+    rest = path[len(prefix) :]
+    parts = rest.removesuffix("/").split("/")
+    if not all(parts):
+        raise no_route(True)
+    return parts
 
 
 class ResourceHandler:
@@ -52,7 +60,7 @@ class ResourceHandler:
             return tables.table(rtype, [out], self.state.store.rv, request.query)
         if wants(accept, "PartialObjectMetadata"):
             return tables.partial(out)
-        return out
+        return as_go_map(out) if rtype.custom else out
 
     def _matcher(self, rtype: ResourceType, query: Any) -> Any:
         allowed = ALWAYS_SELECTABLE | rtype.strategy.field_labels
@@ -63,8 +71,7 @@ class ResourceHandler:
     async def handle(self, request: web.Request, group: str, version: str) -> web.StreamResponse:
         """Entry point for /api/v1/... and /apis/{g}/{v}/..."""
         prefix = f"/apis/{group}/{version}/" if group else "/api/v1/"
-        parts = [p for p in request.path[len(prefix) :].split("/") if p]
-        target = parse_path(self.state, group, version, parts)
+        target = parse_path(self.state, group, version, path_parts(request.path, prefix))
         if target.rtype.namespaced and target.namespace is None and target.name:
             raise not_found(target.rtype.plural, target.name, target.rtype.group)
         if not target.name:
@@ -115,6 +122,8 @@ class ResourceHandler:
             found = {"kind": f"{rtype.kind}List", "apiVersion": rtype.api_version}
             found.update(metadata={"resourceVersion": str(chunk.rv)}, items=items)
         found["metadata"].update(chunk.meta)
+        if rtype.custom and "items" in found and found["kind"] != "PartialObjectMetadataList":
+            return as_go_map(found)  # an UnstructuredList: a map, its keys sorted
         return found
 
     async def _delete_collection(self, request: web.Request, target: Target) -> Any:
@@ -180,7 +189,7 @@ class ResourceHandler:
             body = await read_body(request)
             token = create_token(self.state.api, self.state.issuer, target, body)
             return respond(token, 201)
-        raise APIError(404, "NotFound", NOT_FOUND)
+        raise no_route(True)
 
     async def _scale(self, request: web.Request, target: Target) -> web.Response:
         api, rtype = self.state.api, target.rtype

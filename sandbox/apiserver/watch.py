@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,13 +14,15 @@ from sandbox.apiserver.errors import bad_request, gone
 from sandbox.apiserver.query import flag, integer
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.store import Event, Obj, Store
+from sandbox.apiserver.wire import encode
 
 BOOKMARK_SECONDS = 5.0
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
 def _line(kind: str, obj: Any) -> bytes:
-    return json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n"
+    """One watch event, compact and ending with a newline (what the JSON framer splits on)."""
+    return encode({"type": kind, "object": obj}, pretty=False)
 
 
 class WatchStream:
