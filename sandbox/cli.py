@@ -12,10 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from sandbox import cluster
 from sandbox.apiserver.faults import parse_codes
+from sandbox.kubelet.process.catalog import CatalogError, load_catalog
 
 
 def _add_fault_flags(up: argparse.ArgumentParser) -> None:
@@ -71,21 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
 def check_images(path: Path) -> None:
     """Fail with a clear message when the image catalog cannot be used."""
     try:
-        data = yaml.safe_load(path.read_text())
+        path.read_bytes()
     except OSError as error:
         raise SystemExit(
             f"--images {path}: cannot read the image catalog: {error.strerror}"
         ) from None
-    except yaml.YAMLError as error:
-        raise SystemExit(f"--images {path}: not valid YAML: {error}") from None
-    entries = (data or {}).get("images") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not all(
-        isinstance(e, dict) and "match" in e and "command" in e for e in entries
-    ):
-        raise SystemExit(
-            f"--images {path}: expected a mapping with an `images:` list whose entries have "
-            "`match` and `command` (see docs/sandbox.md)"
-        )
+    try:
+        load_catalog(path)
+    except CatalogError as error:
+        raise SystemExit(f"--images {path}: {error} (see docs/sandbox.md, Image catalog)") from None
 
 
 def validate(args: argparse.Namespace) -> None:

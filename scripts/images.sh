@@ -2,7 +2,7 @@
 # Builds the project's images in the engine of scripts/engine.sh (start it with `up` first):
 # the app and the operator as myfoodbudget/app:dev and myfoodbudget/operator:dev and under every
 # reference the e2e tests run (tests/e2e/release_objects.py and the dev overlay; e2e.yml imports
-# the same list into k3s), and the bad images of tests/images/Dockerfile. The base is the
+# the same list into k3s), and the test images of tests/images/Dockerfile. The base is the
 # official Python image, or its local stand-in (scripts/base-image.sh). One line per image, then
 # each one's build time and size above the base.
 #   scripts/images.sh           build them all
@@ -15,11 +15,11 @@ app=(myfoodbudget/app:dev
      ghcr.io/gitsync-e2e/myfoodbudget:2.0.0 ghcr.io/gitsync-e2e/myfoodbudget:2.1.0
      ghcr.io/owner/myfoodbudget:dev)
 operator=(myfoodbudget/operator:dev ghcr.io/e2e/myfoodbudget-operator:1)
-bad=(ghcr.io/e2e/crash-at-start:1 ghcr.io/e2e/migrate-never-ready:1
-     ghcr.io/e2e/migration-fails:1 ghcr.io/e2e/serves-500:1)
+tests=(ghcr.io/e2e/crash-at-start:1 ghcr.io/e2e/migrate-never-ready:1
+       ghcr.io/e2e/migration-fails:1 ghcr.io/e2e/serves-500:1 ghcr.io/e2e/entrypoint-cmd:1)
 
 if [ "${1:-}" = --list ]; then
-  printf '%s\n' "${app[@]}" "${operator[@]}" "${bad[@]}"
+  printf '%s\n' "${app[@]}" "${operator[@]}" "${tests[@]}"
   exit 0
 fi
 
@@ -66,12 +66,12 @@ start=$SECONDS
 build app . app "${app[@]}" || true
 build operator . operator "${operator[@]}" || true
 names=(app operator)
-for image in "${bad[@]}"; do
+for image in "${tests[@]}"; do
   name=${image##*/} && name=${name%%:*}
   build "$name" tests/images "$name" "$image" || true
   names+=("$name")
 done
-refs=("${app[0]}" "${operator[0]}" "${bad[@]}")
+refs=("${app[0]}" "${operator[0]}" "${tests[@]}")
 for i in "${!names[@]}"; do report "${names[$i]}" "${refs[$i]}"; done
 # Older builds of these images, untagged now, would fill the engine's disk.
 "$docker" image prune --force --filter "label=org.opencontainers.image.source=https://github.com/OWNER/myfoodbudget" >/dev/null

@@ -90,5 +90,19 @@ def test_bad_image_targets_run_the_catalogs_scripts() -> None:
         entry = catalog_entry(image)
         assert entry is not None
         command = json.loads(re.findall(r"^CMD (.+)$", stage, re.MULTILINE)[-1])
-        assert command == ["python", f"/srv/{Path(entry['command'][-1]).name}"], stage
+        assert command == ["python", f"/srv/{Path(entry['cmd'][-1]).name}"], stage
         assert "\nUSER 10001:10001\n" in stage, "the bad images run as the app's non-root user"
+
+
+def test_the_entrypoint_image_has_the_catalogs_entrypoint_and_cmd() -> None:
+    """The fidelity test's image is built (so imported into k3s), with the ENTRYPOINT and CMD the
+    sandbox's catalog gives it."""
+    image = "ghcr.io/e2e/entrypoint-cmd:1"
+    assert image in built_images()
+    stages = re.split(r"^FROM ", BAD_IMAGES.read_text(), flags=re.MULTILINE)[1:]
+    stage = next(s for s in stages if s.split()[2] == "entrypoint-cmd")
+    entry = catalog_entry(image)
+    assert entry is not None
+    for key, instruction in (("entrypoint", "ENTRYPOINT"), ("cmd", "CMD")):
+        found = re.findall(rf"^{instruction} (.+)$", stage, re.MULTILINE)
+        assert [json.loads(f) for f in found] == [entry[key]], stage

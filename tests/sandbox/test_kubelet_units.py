@@ -12,7 +12,7 @@ import pytest
 from sandbox.client.backoff import BackoffPolicy
 from sandbox.kubelet.env import expand
 from sandbox.kubelet.process.catalog import CatalogError, CatalogImage, load_catalog
-from sandbox.kubelet.process.command import build_command, build_env
+from sandbox.kubelet.process.command import build_command, build_env, image_argv
 from sandbox.kubelet.process.paths import PathMap
 from sandbox.kubelet.runtime import ConfigError, ContainerConfig, Fetch
 from sandbox.kubelet.status import pod_phase
@@ -62,10 +62,11 @@ def test_catalog_first_match_wins_and_python_means_this_interpreter(tmp_path: pa
             """
 images:
   - match: "ghcr.io/*/app:special"
-    command: ["python", "special.py"]
+    entrypoint: ["python", "special.py"]
+    cmd: ["--verbose"]
     workdir: sub
   - match: "ghcr.io/*/app:*"
-    command: ["python", "-m", "http.server"]
+    cmd: ["python", "-m", "http.server"]
     env: {EXTRA: 1}
 """,
         )
@@ -74,7 +75,7 @@ images:
     general = catalog.resolve("ghcr.io/me/app:v2")
     assert special is not None
     assert general is not None
-    assert special.command == (sys.executable, "special.py")
+    assert (special.entrypoint, special.cmd) == (("python", "special.py"), ("--verbose",))
     assert special.workdir == (tmp_path / "sub").resolve()
     assert general.workdir == tmp_path.resolve()
     assert general.env == {"EXTRA": "1"}
@@ -83,7 +84,14 @@ images:
 
 @pytest.mark.parametrize(
     "text",
-    ["images: {}", "images:\n  - command: [x]", "images:\n  - match: a\n    command: x", "[1"],
+    [
+        "images: {}",
+        "images:\n  - cmd: [x]",
+        "images:\n  - match: a\n    cmd: x",
+        "images:\n  - match: a\n    entrypoint: [1]",
+        "images:\n  - match: a\n    command: [x]",
+        "[1",
+    ],
 )
 def test_bad_catalogs_are_refused_with_a_message(tmp_path: pathlib.Path, text: str) -> None:
     with pytest.raises(CatalogError):
@@ -108,7 +116,7 @@ def make_image(tmp_path: pathlib.Path) -> CatalogImage:
     catalog = load_catalog(
         write_catalog(
             tmp_path,
-            'images:\n  - match: "*"\n    command: ["python", "-m", "srv"]\n'
+            'images:\n  - match: "*"\n    entrypoint: ["python", "-m", "srv"]\n'
             '    env: {CAT: "/data/c"}',
         )
     )
@@ -124,6 +132,28 @@ def config(
     pod = {"metadata": {"name": "p", "namespace": "ns"}, "spec": {}}
     ports = {} if port is None else {"80": port}
     return ContainerConfig(pod, container, {}, ports, pathlib.Path(home), fetch)
+
+
+@pytest.mark.parametrize(
+    ("container", "argv"),
+    [  # the table of the Kubernetes docs: image ENTRYPOINT [/ep-1], CMD [foo bar]
+        ({}, ["/ep-1", "foo", "bar"]),
+        ({"command": ["/ep-2"]}, ["/ep-2"]),
+        ({"args": ["zoo", "boo"]}, ["/ep-1", "zoo", "boo"]),
+        ({"command": ["/ep-2"], "args": ["zoo", "boo"]}, ["/ep-2", "zoo", "boo"]),
+        ({"command": [], "args": []}, ["/ep-1", "foo", "bar"]),  # empty lists count as unset
+    ],
+)
+def test_command_and_args_combine_with_entrypoint_and_cmd(container: dict, argv: list) -> None:
+    image = CatalogImage("*", ("/ep-1",), ("foo", "bar"), {}, pathlib.Path("/"))
+    assert image_argv(container, image) == argv
+
+
+def test_an_image_without_entrypoint_or_cmd_needs_a_command() -> None:
+    image = CatalogImage("*", (), (), {}, pathlib.Path("/"))
+    with pytest.raises(ConfigError, match="no command specified"):
+        build_command({"image": "x", "args": []}, image, {}, PathMap({}))
+    assert build_command({"args": ["echo", "hi"]}, image, {}, PathMap({})) == ["echo", "hi"]
 
 
 def test_command_replaces_catalog_entrypoint_and_args_append(tmp_path: pathlib.Path) -> None:

@@ -1,11 +1,15 @@
-"""Image catalog: maps image references to local commands (first fnmatch match wins)."""
+"""Image catalog: maps image references to local commands (first fnmatch match wins).
+
+An entry keeps the image's ENTRYPOINT (`entrypoint:`) apart from its CMD (`cmd:`), as an
+image's config does: a pod's `args` replace the CMD and keep the ENTRYPOINT, its `command`
+replaces both.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
 import pathlib
-import sys
 from typing import Any
 
 import yaml
@@ -20,7 +24,8 @@ class CatalogImage:
     """One catalog entry resolved for a concrete image reference."""
 
     match: str
-    command: tuple[str, ...]
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...]
     env: dict[str, str]
     workdir: pathlib.Path
 
@@ -39,9 +44,12 @@ class Catalog:
         return None
 
 
-def _python(word: str) -> str:
-    """Replace the word "python" with the sandbox's own interpreter."""
-    return sys.executable if word == "python" else word
+def _words(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A list of strings (an exec form), empty when left out."""
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise CatalogError(f'{where}.{key}: must be a list of strings, e.g. ["python", "app.py"]')
+    return tuple(value)
 
 
 def _entry(raw: Any, index: int, base: pathlib.Path) -> CatalogImage:
@@ -49,9 +57,13 @@ def _entry(raw: Any, index: int, base: pathlib.Path) -> CatalogImage:
     where = f"images[{index}]"
     if not isinstance(raw, dict) or not isinstance(raw.get("match"), str):
         raise CatalogError(f"{where}: needs a string 'match' (an fnmatch pattern on the image)")
-    command = raw.get("command", [])
-    if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
-        raise CatalogError(f"{where}.command: must be a list of strings")
+    unknown = sorted(set(raw) - {"match", "entrypoint", "cmd", "env", "workdir"})
+    if unknown:
+        raise CatalogError(
+            f"{where}: unknown key {', '.join(unknown)}: an image has `entrypoint` (its "
+            "ENTRYPOINT, kept when a pod sets args) and `cmd` (its CMD, replaced by args), "
+            "`env` and `workdir`"
+        )
     env = raw.get("env") or {}
     if not isinstance(env, dict):
         raise CatalogError(f"{where}.env: must be a mapping of names to values")
@@ -60,7 +72,8 @@ def _entry(raw: Any, index: int, base: pathlib.Path) -> CatalogImage:
         raise CatalogError(f"{where}.workdir: must be a string path")
     return CatalogImage(
         match=raw["match"],
-        command=tuple(_python(c) if i == 0 else c for i, c in enumerate(command)),
+        entrypoint=_words(raw, "entrypoint", where),
+        cmd=_words(raw, "cmd", where),
         env={str(k): str(v) for k, v in env.items()},
         workdir=(base / workdir).resolve(),
     )
@@ -76,6 +89,6 @@ def load_catalog(path: pathlib.Path | None) -> Catalog:
         raise CatalogError(f"cannot read image catalog {path}: {exc}") from exc
     images = data.get("images") if isinstance(data, dict) else None
     if not isinstance(images, list):
-        raise CatalogError(f"{path}: expected a top-level 'images:' list")
+        raise CatalogError(f"{path}: expected a top-level `images:` list")
     base = path.resolve().parent
     return Catalog(entries=tuple(_entry(raw, i, base) for i, raw in enumerate(images)))

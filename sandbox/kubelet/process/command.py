@@ -13,16 +13,24 @@ from sandbox.kubelet.process.paths import PathMap
 from sandbox.kubelet.runtime import ConfigError, ContainerConfig
 
 
+def image_argv(container: dict[str, Any], image: CatalogImage) -> list[str]:
+    """What a runtime runs: a `command` replaces the ENTRYPOINT and drops the CMD; `args`
+    replace the CMD (an empty list counts as unset)."""
+    command, args = container.get("command") or [], container.get("args") or []
+    if command:
+        return [*command, *args]
+    return [*image.entrypoint, *(args or image.cmd)]
+
+
 def build_command(
     container: dict[str, Any], image: CatalogImage, env: Mapping[str, str], paths: PathMap
 ) -> list[str]:
-    """The argv: the pod's command replaces the catalog's, args appended; $(VAR); paths."""
-    command = container.get("command")
-    argv = [*(command if command else image.command), *(container.get("args") or [])]
+    """The argv from the image and the container ($(VAR) expanded, container paths mapped)."""
+    argv = image_argv(container, image)
     if not argv:
         raise ConfigError(
-            f"image {container.get('image')!r} has no command in the catalog "
-            "and the container sets none"
+            f"no command specified: image {container.get('image')!r} has neither an "
+            "entrypoint nor a cmd in the catalog, and the container sets no command"
         )
     words = [expand(str(a), env) for a in argv]
     if words[0] in ("python", sys.executable):  # the interpreter's own path is a host path
