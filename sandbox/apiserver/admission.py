@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.apiserver import meta, schema, strict
+from sandbox.apiserver import meta, schema, strict, structs
 from sandbox.apiserver.errors import bad_request, invalid
 from sandbox.apiserver.query import Options
 from sandbox.apiserver.registry import ResourceType
@@ -42,7 +42,7 @@ def _builtin(rtype: ResourceType, obj: Obj, old: Obj | None, opts: Options) -> O
             if status.get(key) == 0:
                 del status[key]
     meta.normalize_times(obj)
-    return obj
+    return structs.sort_maps(structs.fill(obj, rules.shape))
 
 
 def _custom(rtype: ResourceType, obj: Obj, opts: Options) -> Obj:

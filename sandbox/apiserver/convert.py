@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sandbox.apiserver import structs
 from sandbox.apiserver.registry import ResourceType
 
 Obj = dict[str, Any]
@@ -17,11 +18,11 @@ def to_storage(rtype: ResourceType, obj: Obj) -> Obj:
 
 
 def from_storage(rtype: ResourceType, obj: Obj) -> Obj:
-    """Present a stored object in the requested version."""
+    """Present a stored object in the requested version (built-ins in Go's field order)."""
     convert = rtype.strategy.from_storage
     if convert is not None:
         obj = convert(obj)
     if obj.get("apiVersion") != rtype.api_version:
         obj = copy.copy(obj)
         obj["apiVersion"] = rtype.api_version
-    return obj
+    return obj if rtype.custom else structs.go_order(obj)

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from sandbox.apiserver import meta
 from sandbox.apiserver.errors import cause
+from sandbox.apiserver.structs import Shape
 
 Obj = dict[str, Any]
 Cause = dict[str, str]
@@ -65,6 +66,9 @@ class Strategy:
     field_labels: frozenset[str] = frozenset()  # beyond metadata.name and metadata.namespace
     name_causes: Callable[[str], list[Cause]] = meta.subdomain_name
     omit_zero_status: tuple[str, ...] = ()  # Go `omitempty` status counters
+    # what Go always writes (structs that are no pointers, scalars without omitempty), in the
+    # stored form; a second served version's from_storage writes its own
+    shape: Shape = dataclasses.field(default_factory=dict)
     kept_on_update: tuple[str, ...] = ()  # spec fields an update keeps when it leaves them out
     annotations_bump_generation: bool = False
     check_unknown_fields: bool = True  # against the Kubernetes 1.37 schemas (Strict, Warn)

@@ -13,5 +13,7 @@ KIND = ResourceType(
     "ClusterRole",
     "clusterroles",
     namespaced=False,
-    strategy=Strategy(columns=(NAME, CREATED_AT), name_causes=meta.path_segment_name),
+    strategy=Strategy(
+        columns=(NAME, CREATED_AT), name_causes=meta.path_segment_name, shape={"rules": None}
+    ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sandbox.apiserver import meta
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Strategy
-from sandbox.kinds.common import AGE, NAME, ROLE
+from sandbox.kinds.common import AGE, NAME, ROLE, ROLE_REF
 
 KIND = ResourceType(
     "rbac.authorization.k8s.io",
@@ -13,5 +13,7 @@ KIND = ResourceType(
     "ClusterRoleBinding",
     "clusterrolebindings",
     namespaced=False,
-    strategy=Strategy(columns=(NAME, ROLE, AGE), name_causes=meta.path_segment_name),
+    strategy=Strategy(
+        columns=(NAME, ROLE, AGE), name_causes=meta.path_segment_name, shape={"roleRef": ROLE_REF}
+    ),
 )

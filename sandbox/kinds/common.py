@@ -86,3 +86,4 @@ TEMPLATE_WIDE = (
     Column("Selector", "string", 1, lambda o: match_labels(spec(o).get("selector"))),
 )
 ROLE = Column("Role", "string", 0, role_ref)  # of RoleBindings and ClusterRoleBindings
+ROLE_REF = {"apiGroup": "", "kind": "", "name": ""}  # a binding's roleRef: no omitempty

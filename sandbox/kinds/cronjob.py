@@ -7,6 +7,7 @@ from typing import Any
 from sandbox.apiserver import tables
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Column, Strategy
+from sandbox.apiserver.structs import POD_TEMPLATE
 from sandbox.kinds.common import AGE, NAME, spec, status
 
 Obj = dict[str, Any]
@@ -46,5 +47,9 @@ KIND = ResourceType(
             ),
             AGE,
         ),
+        shape={
+            "spec": {"jobTemplate": {"metadata": {}, "spec": {"template": POD_TEMPLATE}}},
+            "status": {},
+        },
     ),
 )

@@ -15,6 +15,7 @@ from sandbox.apiserver.strategy import Cause, Strategy
 from sandbox.kinds.common import CREATED_AT, NAME, required
 
 Obj = dict[str, Any]
+NAMES = {"plural": "", "kind": ""}  # CustomResourceDefinitionNames: no omitempty
 CONDITIONS = (
     ("NamesAccepted", "NoConflicts", "no conflicts found"),
     ("Established", "InitialNamesAccepted", "the initial names have been accepted"),
@@ -112,5 +113,12 @@ KIND = ResourceType(
         admit=admit,
         columns=(NAME, CREATED_AT),
         check_unknown_fields=False,  # JSONSchemaProps are too loose to check against a schema
+        shape={
+            "spec": {
+                "names": NAMES,
+                "versions[]": {"name": "", "served": False, "storage": False},
+            },
+            "status": {"acceptedNames": NAMES, "storedVersions": None},
+        },
     ),
 )

@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Cause, Column, Strategy, immutable_fields
+from sandbox.apiserver.structs import POD_TEMPLATE
 from sandbox.kinds.common import AGE, NAME, TEMPLATE_WIDE, spec, status
 from sandbox.kinds.podspec import template_causes, template_defaults
 
@@ -67,5 +68,6 @@ KIND = ResourceType(
             "collisionCount",
         ),
         annotations_bump_generation=True,
+        shape={"spec": {"template": POD_TEMPLATE, "strategy": {}}, "status": {}},
     ),
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from sandbox.apiserver import tables
+from sandbox.apiserver import structs, tables
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Cause, Column, Strategy
+from sandbox.apiserver.structs import Shape
 from sandbox.kinds.common import NAME, required
 
 Obj = dict[str, Any]
@@ -37,7 +39,12 @@ def to_core(obj: Obj) -> Obj:
 
 def from_core(obj: Obj) -> Obj:
     """A stored core/v1 Event with the events.k8s.io/v1 field names."""
-    return {BACK.get(k, k): v for k, v in obj.items()}
+    renamed = {
+        BACK.get(k, k): copy.deepcopy(v)
+        for k, v in obj.items()
+        if not (k in ("reportingComponent", "reportingInstance") and v == "")
+    }
+    return structs.fill(renamed, V1_SHAPE)
 
 
 def _last_seen(obj: Obj) -> Any:
@@ -79,7 +86,25 @@ FIELD_LABELS = frozenset(
         "type",
     }
 )
-STRATEGY = Strategy(validate=validate, columns=COLUMNS, field_labels=FIELD_LABELS)
+# core/v1: the reference and source are structs, the times null when unset, and the reporting
+# fields have no omitempty; events.k8s.io/v1 renames them (and drops the empty reporting ones)
+CORE_SHAPE: Shape = {
+    "involvedObject": {},
+    "source": {},
+    "firstTimestamp": None,
+    "lastTimestamp": None,
+    "eventTime": None,
+    "reportingComponent": "",
+    "reportingInstance": "",
+}
+V1_SHAPE: Shape = {
+    "eventTime": None,
+    "regarding": {},
+    "deprecatedSource": {},
+    "deprecatedFirstTimestamp": None,
+    "deprecatedLastTimestamp": None,
+}
+STRATEGY = Strategy(validate=validate, columns=COLUMNS, field_labels=FIELD_LABELS, shape=CORE_SHAPE)
 
 KIND = ResourceType("", "v1", "Event", "events", short_names=("ev",), strategy=STRATEGY)
 EVENTS_V1 = ResourceType(
@@ -95,5 +120,6 @@ EVENTS_V1 = ResourceType(
         field_labels=FIELD_LABELS,
         to_storage=to_core,
         from_storage=from_core,
+        shape=CORE_SHAPE,
     ),
 )

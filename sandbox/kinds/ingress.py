@@ -9,6 +9,8 @@ from sandbox.apiserver.strategy import Column, Strategy
 from sandbox.kinds.common import AGE, NAME, spec
 
 Obj = dict[str, Any]
+# IngressBackend: `service` is a pointer; its name has no omitempty, its port is a struct
+BACKEND = {"service?": {"name": "", "port": {}}}
 
 
 def _hosts(obj: Obj) -> str:
@@ -37,6 +39,13 @@ KIND = ResourceType(
             Column("Address", "string", 0, _address),
             Column("Ports", "string", 0, lambda o: "80, 443" if spec(o).get("tls") else "80"),
             AGE,
-        )
+        ),
+        shape={
+            "spec": {
+                "defaultBackend?": BACKEND,
+                "rules[]": {"http?": {"paths[]": {"backend": BACKEND}}},
+            },
+            "status": {"loadBalancer": {}},
+        },
     ),
 )

@@ -7,6 +7,7 @@ from typing import Any
 from sandbox.apiserver import tables
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Cause, Column, Strategy, immutable_fields
+from sandbox.apiserver.structs import POD_TEMPLATE
 from sandbox.kinds.common import AGE, NAME, spec, status
 from sandbox.kinds.podspec import pod_spec_defaults, template_causes
 
@@ -89,5 +90,6 @@ KIND = ResourceType(
         ),
         field_labels=frozenset({"status.successful"}),
         omit_zero_status=("active", "succeeded", "failed"),
+        shape={"spec": {"template": POD_TEMPLATE}, "status": {}},
     ),
 )

@@ -36,5 +36,6 @@ KIND = ResourceType(
         field_labels=frozenset({"status.phase"}),
         name_causes=meta.label_name,
         returns_deleted=True,
+        shape={"spec": {}, "status": {}},
     ),
 )

@@ -18,6 +18,7 @@ KIND = ResourceType(
             NAME,
             Column("Pod-Selector", "string", 0, lambda o: match_labels(spec(o).get("podSelector"))),
             AGE,
-        )
+        ),
+        shape={"spec": {"podSelector": {}}},
     ),
 )

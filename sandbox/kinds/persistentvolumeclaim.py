@@ -72,5 +72,6 @@ KIND = ResourceType(
             Column("VolumeAttributesClass", "string", 0, constant("<unset>")),
             AGE,
         ),
+        shape={"spec": {"resources": {}}, "status": {}},
     ),
 )

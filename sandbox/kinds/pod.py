@@ -8,10 +8,30 @@ from sandbox.apiserver import tables
 from sandbox.apiserver.errors import cause
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Cause, Column, Strategy, Subresource
+from sandbox.apiserver.structs import POD_SPEC
 from sandbox.kinds.common import AGE, NAME, spec, status
 from sandbox.kinds.podspec import pod_spec_causes, pod_spec_defaults
 
 Obj = dict[str, Any]
+# ContainerStatus: states are structs; name, ready, restartCount, image and imageID no omitempty
+CONTAINER_STATUS = {
+    "name": "",
+    "state": {},
+    "lastState": {},
+    "ready": False,
+    "restartCount": 0,
+    "image": "",
+    "imageID": "",
+}
+SHAPE = {
+    "spec": POD_SPEC,
+    "status": {
+        "conditions[]": {"lastProbeTime": None, "lastTransitionTime": None},
+        "containerStatuses[]": CONTAINER_STATUS,
+        "initContainerStatuses[]": CONTAINER_STATUS,
+        "ephemeralContainerStatuses[]": CONTAINER_STATUS,
+    },
+}
 MUTABLE = ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
 FORBIDDEN = (
     "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, "
@@ -134,5 +154,6 @@ KIND = ResourceType(
         returns_deleted=True,
         deletion_grace=deletion_grace,
         subresources=(Subresource("binding", "Binding", ("create",)),),
+        shape=SHAPE,
     ),
 )

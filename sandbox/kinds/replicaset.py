@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Cause, Column, Strategy, immutable_fields
+from sandbox.apiserver.structs import POD_TEMPLATE
 from sandbox.kinds.common import AGE, NAME, TEMPLATE_WIDE, spec, status
 from sandbox.kinds.podspec import template_causes, template_defaults
 
@@ -52,5 +53,6 @@ KIND = ResourceType(
             "availableReplicas",
             "observedGeneration",
         ),
+        shape={"spec": {"template": POD_TEMPLATE}, "status": {"replicas": 0}},
     ),
 )

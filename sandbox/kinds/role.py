@@ -12,5 +12,7 @@ KIND = ResourceType(
     "v1",
     "Role",
     "roles",
-    strategy=Strategy(columns=(NAME, CREATED_AT), name_causes=meta.path_segment_name),
+    strategy=Strategy(
+        columns=(NAME, CREATED_AT), name_causes=meta.path_segment_name, shape={"rules": None}
+    ),
 )

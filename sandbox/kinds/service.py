@@ -86,5 +86,6 @@ KIND = ResourceType(
         name_causes=meta.dns1035_name,
         kept_on_update=("clusterIP", "clusterIPs", "type"),
         returns_deleted=True,
+        shape={"spec": {"ports[]": {"port": 0, "targetPort": 0}}, "status": {"loadBalancer": {}}},
     ),
 )
