@@ -97,7 +97,7 @@ async def run(config: Config) -> int:
     server_ssl, client_ssl = state.pki.server_context(pki_dir), state.pki.node_context(pki_dir)
     server = await listen(make_app(state), config.port, server_ssl, client_ssl)
     try:
-        seed(state, int(server.url.rsplit(":", 1)[1]))
+        seed(state, config.data, int(server.url.rsplit(":", 1)[1]))
         state.store.compact()  # like a real cluster: the versions of its bootstrap are long gone
         await server.answers()
         write_kubeconfig(config.kubeconfig, server.url, state.pki)

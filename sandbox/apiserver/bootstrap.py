@@ -3,47 +3,16 @@ Service and the bootstrap RBAC policy."""
 
 from __future__ import annotations
 
-import copy
+import pathlib
 
+from sandbox.apiserver import discovery, host
 from sandbox.apiserver.policy import seed_policy
 from sandbox.apiserver.query import Options
 from sandbox.apiserver.registry import Target
 from sandbox.apiserver.state import State
 
 NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-NODE = {
-    "metadata": {
-        "name": "sandbox",
-        "labels": {
-            "kubernetes.io/hostname": "sandbox",
-            "kubernetes.io/os": "linux",
-            "node-role.kubernetes.io/control-plane": "true",
-        },
-    },
-    "spec": {},
-    "status": {
-        "conditions": [
-            {
-                "type": "Ready",
-                "status": "True",
-                "reason": "KubeletReady",
-                "message": "sandbox process kubelet is ready",
-            }
-        ],
-        "addresses": [
-            {"type": "InternalIP", "address": "127.0.0.1"},
-            {"type": "Hostname", "address": "sandbox"},
-        ],
-        "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-        "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-        "nodeInfo": {
-            "kubeletVersion": "v1.37.0+sandbox",
-            "operatingSystem": "linux",
-            "architecture": "amd64",
-            "containerRuntimeVersion": "sandbox://1.0",
-        },
-    },
-}
+RUNTIME_VERSION = "sandbox://1.0"  # the scheme of the process runtime's container ids
 
 
 def _kubernetes_service(port: int) -> dict[str, object]:
@@ -60,16 +29,19 @@ def _kubernetes_service(port: int) -> dict[str, object]:
     }
 
 
-def seed(state: State, port: int = 6443) -> None:
-    """Create the namespaces, the node, the `kubernetes` Service (to the API server's port) and
-    the RBAC policy; each namespace then gets its default ServiceAccount and root CA."""
+def seed(
+    state: State, data_dir: pathlib.Path, port: int = 6443, runtime_version: str = RUNTIME_VERSION
+) -> None:
+    """Create the namespaces, the node with this machine's facts (its data on `data_dir`'s
+    filesystem), the `kubernetes` Service (to the API server's port) and the RBAC policy; each
+    namespace then gets its default ServiceAccount and root CA."""
     api, lookup = state.api, state.registry.lookup
     namespaces, nodes = lookup("", "v1", "namespaces"), lookup("", "v1", "nodes")
     assert namespaces is not None
     assert nodes is not None
     for name in NAMESPACES:
         api.create(namespaces, "", {"metadata": {"name": name}}, Options())
-    node = copy.deepcopy(NODE)
+    node = host.node(data_dir, discovery.VERSION["gitVersion"], runtime_version)
     created = api.create(nodes, "", node, Options())  # create drops status, as in Kubernetes
     api.update(Target(nodes, None, created["metadata"]["name"], "status"), node, Options())
     services = lookup("", "v1", "services")
