@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from sandbox.apiserver import crds, discovery, openapi, reviews
+from sandbox.apiserver.aggregator import APIServiceRegistration
 from sandbox.apiserver.errors import APIError, no_route, status_body
 from sandbox.apiserver.gc import Collector
 from sandbox.apiserver.policy import Aggregator
@@ -172,6 +173,7 @@ def make_app(state: State) -> web.Application:
     crds.install(state)
     Collector(state.api)
     Aggregator(state.api)
+    APIServiceRegistration(state.api)
     AccountsController(state.api, state.pki.ca)
     state.api.mutating.append(lambda rtype, obj: admit_pod(state.api, rtype, obj))
     handler = ResourceHandler(state)

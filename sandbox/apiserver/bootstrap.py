@@ -1,11 +1,11 @@
 """What every sandbox cluster starts with: four namespaces, the one node, the `kubernetes`
-Service and the bootstrap RBAC policy."""
+Service, the bootstrap RBAC policy and the APIServices of the built-in group versions."""
 
 from __future__ import annotations
 
 import pathlib
 
-from sandbox.apiserver import discovery, host
+from sandbox.apiserver import aggregator, discovery, host
 from sandbox.apiserver.policy import seed_policy
 from sandbox.apiserver.query import Options
 from sandbox.apiserver.registry import Target
@@ -33,8 +33,8 @@ def seed(
     state: State, data_dir: pathlib.Path, port: int = 6443, runtime_version: str = RUNTIME_VERSION
 ) -> None:
     """Create the namespaces, the node with this machine's facts (its data on `data_dir`'s
-    filesystem), the `kubernetes` Service (to the API server's port) and the RBAC policy; each
-    namespace then gets its default ServiceAccount and root CA."""
+    filesystem), the `kubernetes` Service (to the API server's port), the RBAC policy and the
+    built-in APIServices; each namespace then gets its default ServiceAccount and root CA."""
     api, lookup = state.api, state.registry.lookup
     namespaces, nodes = lookup("", "v1", "namespaces"), lookup("", "v1", "nodes")
     assert namespaces is not None
@@ -48,3 +48,4 @@ def seed(
     assert services is not None
     api.create(services, "default", _kubernetes_service(port), Options())
     seed_policy(api)
+    aggregator.register_built_ins(api)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sandbox.apiserver.registry import ResourceType
 from sandbox.kinds import (
+    apiservice,
     clusterrole,
     clusterrolebinding,
     configmap,
@@ -52,4 +53,5 @@ BUILTIN: tuple[ResourceType, ...] = (
     clusterrole.KIND,
     clusterrolebinding.KIND,
     customresourcedefinition.KIND,
+    apiservice.KIND,
 )
