@@ -1,4 +1,4 @@
-"""The /scale subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets and CRs."""
+"""The /scale subresource (autoscaling/v1 Scale) of the workload kinds and of CRs."""
 
 from __future__ import annotations
 
@@ -20,12 +20,29 @@ def _paths(rtype: ResourceType) -> dict[str, str]:
     return {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}
 
 
+_OPERATORS = {"In": "in", "NotIn": "notin"}
+
+
+def format_selector(selector: dict[str, Any]) -> str:
+    """A LabelSelector as a string, as metav1.FormatLabelSelector writes it (sorted by key)."""
+    parts = [(k, f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    for expr in selector.get("matchExpressions") or []:
+        key, op = expr.get("key", ""), expr.get("operator", "")
+        values = ",".join(sorted(expr.get("values") or []))
+        if op in _OPERATORS:
+            parts.append((key, f"{key} {_OPERATORS[op]} ({values})"))
+        else:
+            parts.append((key, key if op == "Exists" else f"!{key}"))
+    return ",".join(text for _, text in sorted(parts))
+
+
 def _selector(rtype: ResourceType, obj: Obj) -> str:
     path = _paths(rtype).get("labelSelectorPath")
     if rtype.custom:
         return field_value(obj, path.lstrip(".")) if path else ""
-    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    if rtype.strategy.scale_selector is not None:
+        return rtype.strategy.scale_selector(obj)
+    return format_selector((obj.get("spec") or {}).get("selector") or {})
 
 
 def get_scale(rtype: ResourceType, obj: Obj) -> dict[str, Any]:
@@ -44,7 +61,7 @@ def get_scale(rtype: ResourceType, obj: Obj) -> dict[str, Any]:
             for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
             if k in md
         },
-        "spec": {"replicas": int(spec_value or 0)},
+        "spec": {"replicas": int(spec_value)} if spec_value else {},  # omitempty
         "status": status,
     }
 

@@ -76,6 +76,8 @@ class Strategy:
     # graceful deletion: the default grace period of an object, None when it goes at once
     deletion_grace: Callable[[Obj], int | None] | None = None
     subresources: tuple[Subresource, ...] = ()
+    # the Scale's status.selector (default: the spec's label selector, formatted)
+    scale_selector: Callable[[Obj], str] | None = None
     # another served version of a stored kind (events.k8s.io/v1 of core/v1 Events)
     to_storage: Callable[[Obj], Obj] | None = None
     from_storage: Callable[[Obj], Obj] | None = None

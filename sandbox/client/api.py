@@ -27,10 +27,13 @@ RESOURCES: dict[str, tuple[str, bool, str]] = {
     "persistentvolumeclaims": ("/api/v1", True, "PersistentVolumeClaim"),
     "nodes": ("/api/v1", False, "Node"),
     "namespaces": ("/api/v1", False, "Namespace"),
+    "replicationcontrollers": ("/api/v1", True, "ReplicationController"),
     "deployments": ("/apis/apps/v1", True, "Deployment"),
     "replicasets": ("/apis/apps/v1", True, "ReplicaSet"),
     "jobs": ("/apis/batch/v1", True, "Job"),
     "statefulsets": ("/apis/apps/v1", True, "StatefulSet"),
+    "daemonsets": ("/apis/apps/v1", True, "DaemonSet"),
+    "controllerrevisions": ("/apis/apps/v1", True, "ControllerRevision"),
     "cronjobs": ("/apis/batch/v1", True, "CronJob"),
 }
 _RETRYABLE = {429, 500, 502, 503, 504}

@@ -13,7 +13,19 @@ from sandbox.client.informer import Informer
 from sandbox.client.objects import Obj
 
 log = logging.getLogger(__name__)
-WATCHED = ("pods", "replicasets", "deployments", "jobs", "services", "persistentvolumeclaims")
+WATCHED = (
+    "pods",
+    "replicasets",
+    "deployments",
+    "jobs",
+    "services",
+    "persistentvolumeclaims",
+    "statefulsets",
+    "daemonsets",
+    "replicationcontrollers",
+    "controllerrevisions",
+    "nodes",
+)
 
 
 class ClusterView:

@@ -13,10 +13,12 @@ from sandbox.client.api import ApiError
 from sandbox.client.backoff import BackoffPolicy
 from sandbox.client.objects import Obj
 from sandbox.client.view import ClusterView
+from sandbox.controllers.daemonset import sync_daemonset
 from sandbox.controllers.deployment import sync_deployment
 from sandbox.controllers.housekeeping import bind_claim, schedule_pod
 from sandbox.controllers.job import expire_finished, sync_job
 from sandbox.controllers.replicaset import sync_replicaset
+from sandbox.controllers.statefulset import sync_statefulset
 
 log = logging.getLogger(__name__)
 RESYNC_SECONDS = 1.0
@@ -41,11 +43,17 @@ async def _each(objs: list[Obj], sync: Callable[[Obj], Awaitable[None]]) -> None
 
 
 async def reconcile(cluster: ClusterView, backoff: BackoffPolicy) -> None:
-    """One pass of every controller: scheduler, claims, Deployments, ReplicaSets, Jobs."""
+    """One pass of every controller: scheduler, claims, then the workload controllers."""
     await _each(cluster.cache("pods").list(), lambda p: schedule_pod(cluster, p))
     await _each(cluster.cache("persistentvolumeclaims").list(), lambda c: bind_claim(cluster, c))
     await _each(cluster.cache("deployments").list(), lambda d: sync_deployment(cluster, d))
     await _each(cluster.cache("replicasets").list(), lambda r: sync_replicaset(cluster, r))
+    await _each(
+        cluster.cache("replicationcontrollers").list(),
+        lambda r: sync_replicaset(cluster, r, "replicationcontrollers"),
+    )
+    await _each(cluster.cache("statefulsets").list(), lambda s: sync_statefulset(cluster, s))
+    await _each(cluster.cache("daemonsets").list(), lambda d: sync_daemonset(cluster, d))
     await _each(cluster.cache("jobs").list(), lambda j: sync_job(cluster, j, backoff))
     await _each(cluster.cache("jobs").list(), lambda j: expire_finished(cluster, j))
 

@@ -17,7 +17,10 @@ from sandbox.client.objects import (
 from sandbox.client.view import ClusterView
 
 log = logging.getLogger(__name__)
-COMPONENT = "replicaset-controller"
+COMPONENTS = {
+    "replicasets": "replicaset-controller",
+    "replicationcontrollers": "replication-controller",
+}
 BURST = 50
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 
@@ -83,8 +86,11 @@ def rs_status(rs: Obj, pods: list[Obj]) -> dict[str, Any]:
     return status
 
 
-async def sync_replicaset(cluster: ClusterView, rs: Obj) -> None:
-    """Create or delete pods toward spec.replicas, then write the status."""
+async def sync_replicaset(cluster: ClusterView, rs: Obj, resource: str = "replicasets") -> None:
+    """Create or delete pods toward spec.replicas, then write the status.
+
+    ReplicationControllers (`resource="replicationcontrollers"`) follow the same rules.
+    """
     namespace = rs["metadata"]["namespace"]
     pods = [p for p in owned(cluster.cache("pods").list(namespace), rs) if is_pod_active(p)]
     want = int(rs["spec"].get("replicas", 1))
@@ -100,7 +106,7 @@ async def sync_replicaset(cluster: ClusterView, rs: Obj) -> None:
                     rs,
                     "SuccessfulCreate",
                     f"Created pod: {pod['metadata']['name']}",
-                    component=COMPONENT,
+                    component=COMPONENTS[resource],
                 )
         elif diff > 0:
             for pod in deletion_order(pods)[:diff]:
@@ -109,7 +115,7 @@ async def sync_replicaset(cluster: ClusterView, rs: Obj) -> None:
                     rs,
                     "SuccessfulDelete",
                     f"Deleted pod: {pod['metadata']['name']}",
-                    component=COMPONENT,
+                    component=COMPONENTS[resource],
                 )
         pods = [p for p in owned(cluster.cache("pods").list(namespace), rs) if is_pod_active(p)]
-    await cluster.write_status("replicasets", rs, rs_status(rs, pods))
+    await cluster.write_status(resource, rs, rs_status(rs, pods))

@@ -23,7 +23,7 @@ def template_hash(template: dict[str, Any], collision_count: int = 0) -> str:
     return "".join(_SAFE[ord(c) % len(_SAFE)] for c in str(value))
 
 
-def _scaled(value: Any, total: int, round_up: bool) -> int:
+def scaled(value: Any, total: int, round_up: bool) -> int:
     """An IntOrString (e.g. 25%) against total replicas."""
     if isinstance(value, str) and value.endswith("%"):
         amount = int(value[:-1]) * total / 100
@@ -36,8 +36,8 @@ def fenceposts(deploy: Obj) -> tuple[int, int]:
     spec = deploy["spec"]
     replicas = int(spec.get("replicas", 1))
     rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
-    surge = _scaled(rolling.get("maxSurge", "25%"), replicas, round_up=True)
-    unavailable = _scaled(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
+    surge = scaled(rolling.get("maxSurge", "25%"), replicas, round_up=True)
+    unavailable = scaled(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable
