@@ -17,7 +17,7 @@ from sandbox.apiserver.resources import ResourceHandler
 from sandbox.apiserver.security import security_middleware, user_of
 from sandbox.apiserver.serviceaccounts import AccountsController, admit_pod
 from sandbox.apiserver.state import State
-from sandbox.apiserver.wire import PRETTY, read_body, respond, wants_pretty
+from sandbox.apiserver.wire import PRETTY, encode, read_body, respond, wants_pretty
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,8 +62,9 @@ def _registry(request: web.Request) -> Registry:
 
 
 async def version(_request: web.Request) -> web.Response:
-    """GET /version."""
-    return respond(discovery.VERSION)
+    """GET /version: written raw, as the server's WriteRawJSON does (always indented)."""
+    body = encode(discovery.VERSION, pretty=True)
+    return web.Response(body=body, content_type="application/json")
 
 
 async def core_api(request: web.Request) -> web.Response:

@@ -7,9 +7,13 @@ from typing import Any
 
 from sandbox.apiserver.registry import VERBS, Registry, ResourceType
 
-VERSION = {
+VERSION = {  # version.Info in its field order
     "major": "1",
     "minor": "37",
+    "emulationMajor": "1",
+    "emulationMinor": "37",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "36",
     "gitVersion": "v1.37.0+sandbox",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",

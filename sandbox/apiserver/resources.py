@@ -71,6 +71,8 @@ class ResourceHandler:
     async def handle(self, request: web.Request, group: str, version: str) -> web.StreamResponse:
         """Entry point for /api/v1/... and /apis/{g}/{v}/..."""
         prefix = f"/apis/{group}/{version}/" if group else "/api/v1/"
+        if not self.state.registry.in_group_version(group, version):
+            raise no_route(False)  # no server has this group version: the end of the chain
         target = parse_path(self.state, group, version, path_parts(request.path, prefix))
         if target.rtype.namespaced and target.namespace is None and target.name:
             raise not_found(target.rtype.plural, target.name, target.rtype.group)

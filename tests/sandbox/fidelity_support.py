@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from kubernetes import client
+from polling import wait_for
 
 _HTML_SAFE = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -44,6 +45,18 @@ def raw_text(
         status, data, got = error.status, error.body, error.headers
     text = data.decode() if isinstance(data, bytes) else str(data or "")
     return status, text, {k.lower(): v for k, v in dict(got or {}).items()}
+
+
+def service_account_ready(api: client.ApiClient, namespace: str) -> None:
+    """Wait for the namespace's `default` ServiceAccount: until the controller made it, a real
+    server's admission refuses pods there (403)."""
+
+    path = f"/api/v1/namespaces/{namespace}/serviceaccounts/default"
+
+    def made() -> bool:
+        return raw_text(api, "GET", path)[0] == 200
+
+    wait_for(made, 60, f"the default ServiceAccount of {namespace}")
 
 
 def go_json(data: Any) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fidelity_support import service_account_ready
 from kubernetes import client
 from polling import wait_for
 
@@ -28,6 +29,7 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
 
 def test_command_and_args_meet_entrypoint_and_cmd(kube, kube_namespace):
     core = client.CoreV1Api(kube)
+    service_account_ready(kube, kube_namespace)
     for name, (fields, _) in CASES.items():
         container = {"name": "c", "image": IMAGE, **fields}
         body = {

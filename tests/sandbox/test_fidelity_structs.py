@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 import pytest
-from fidelity_support import missing, raw_text
+from fidelity_support import missing, raw_text, service_account_ready
 
 from sandbox.apiserver.registry import ResourceType
 from sandbox.kinds import BUILTIN, event
@@ -168,6 +168,8 @@ def _read_back(kube: Any, rtype: ResourceType, namespace: str) -> dict[str, Any]
     elif rtype.kind == "APIService":
         path = f"{_collection(rtype, namespace)}/v1.apps"
     else:
+        if rtype.kind == "Pod":
+            service_account_ready(kube, namespace)
         body = MINIMAL[rtype.kind] if rtype.strategy.from_storage is None else EVENTS_V1
         body = {k: _about(v, namespace) for k, v in body.items()}
         name = _name(rtype, namespace)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fidelity_support import go_json, raw_text
+from fidelity_support import go_json, raw_text, service_account_ready
 from kubernetes import client
 
 pytestmark = pytest.mark.fidelity
@@ -56,6 +56,7 @@ def test_a_taken_name_answers_already_exists_with_the_group(kube, kube_namespace
 
 
 def test_an_invalid_pod_answers_its_causes(cluster, kube, kube_namespace):
+    service_account_ready(kube, kube_namespace)  # else admission refuses the pod first
     body = {"metadata": {"name": "x"}, "spec": {"containers": []}}
     status, text, _ = raw_text(kube, "POST", f"/api/v1/namespaces/{kube_namespace}/pods", body)
     assert status == 422
@@ -82,6 +83,9 @@ def test_paths_nothing_serves_answer_404_as_the_server_does(kube):
     assert status == 404
     message = "the server could not find the requested resource"
     assert text == _status(message, "NotFound", 404, None)
+    status, text, _ = raw_text(kube, "GET", "/apis/no-such-group.example.com/v1/things")
+    assert status == 404
+    assert text == _status(message, "NotFound", 404, None)
     status, text, _ = raw_text(kube, "GET", "/api/v1/no-such-resources")
     assert status == 404
     assert text == _status(message, "NotFound", 404, "{}")
@@ -103,10 +107,26 @@ def test_answers_are_compact_html_safe_sorted_and_end_with_a_newline(kube, kube_
         assert list(obj["data"]) == ["first", "second"]
         assert list(obj["metadata"]["labels"]) == ["a", "z"]
         assert list(obj)[:3] == ["kind", "apiVersion", "metadata"]
-    for other in (path, "/api/v1", "/apis", "/version"):
+    for other in (path, "/api/v1", "/apis"):
         status, text, _ = raw_text(kube, "GET", other)
         assert status == 200
         assert text == go_json(json.loads(text)), other
+
+
+def test_version_is_always_indented(kube):
+    status, text, _ = raw_text(kube, "GET", "/version")  # responsewriters.WriteRawJSON
+    assert status == 200
+    info = json.loads(text)
+    assert text == json.dumps(info, indent=2, ensure_ascii=False)
+    assert list(info)[:6] == [
+        "major",
+        "minor",
+        "emulationMajor",
+        "emulationMinor",
+        "minCompatibilityMajor",
+        "minCompatibilityMinor",
+    ]
+    assert info["gitVersion"].startswith(f"v{info['major']}.{info['minor']}.")
 
 
 def test_humans_get_indented_answers_without_the_newline(kube):
