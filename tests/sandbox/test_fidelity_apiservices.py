@@ -10,6 +10,7 @@ Runs on the sandbox and on k3s.
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from api_support import GROUP, VERSION, ensure_crd
@@ -101,3 +102,62 @@ def test_cronjobs_are_served_with_their_columns(cluster, kube_namespace):
         "SCHEDULE",
         "AGE",
     ]
+
+
+def test_the_apiservice_of_a_crd_goes_with_it(kube):
+    group = f"gone{uuid.uuid4().hex[:8]}.fidelity.example.com"
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"things.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
+            "versions": [
+                {"name": "v1", "served": True, "storage": True,
+                 "schema": {"openAPIV3Schema": {"type": "object"}}}
+            ],
+        },
+    }  # fmt: skip
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    assert raw_text(kube, "POST", crds, crd)[0] == 201
+    wait_for(lambda: _get(kube, f"v1.{group}"), 60, "the CRD's APIService")
+    assert raw_text(kube, "DELETE", f"{crds}/things.{group}")[0] == 200
+    wait_for(lambda: _get(kube, f"v1.{group}") is None, 60, "the APIService to go")
+
+
+def test_an_apiservice_for_a_service_is_stored_and_reported_unavailable(
+    cluster, kube, kube_namespace
+):
+    """Sandbox only: on a real cluster an unavailable APIService breaks discovery of its group
+    for every client while it exists, so it is not made in a shared cluster."""
+    if not cluster.is_sandbox:
+        pytest.skip("an unavailable APIService would disturb the other tests of the cluster")
+    name = f"v1.ext{uuid.uuid4().hex[:8]}.fidelity.example.com"
+    service = {"namespace": kube_namespace, "name": "ext"}
+    body = {
+        "apiVersion": "apiregistration.k8s.io/v1",
+        "kind": "APIService",
+        "metadata": {"name": name},
+        "spec": {"group": name[3:], "version": "v1", "service": service,
+                 "insecureSkipTLSVerify": True, "groupPriorityMinimum": 1000,
+                 "versionPriority": 15},
+    }  # fmt: skip
+    assert raw_text(kube, "POST", APISERVICES, body)[0] == 201
+
+    def reason() -> str:
+        found = _get(kube, name) or {}
+        conditions = (found.get("status") or {}).get("conditions") or [{}]
+        return f"{conditions[0].get('status')} ({conditions[0].get('reason')})"
+
+    wait_for(lambda: reason() == "False (ServiceNotFound)", 30, "ServiceNotFound")
+    assert _get(kube, name)["spec"]["service"]["port"] == 443
+    row = cluster.kubectl("get", "apiservice", name, "--no-headers").stdout.split()
+    assert row[:4] == [name, f"{kube_namespace}/ext", "False", "(ServiceNotFound)"]
+    ports = {"spec": {"ports": [{"port": 443}]}}
+    path = f"/api/v1/namespaces/{kube_namespace}/services"
+    assert raw_text(kube, "POST", path, {"metadata": {"name": "ext"}, **ports})[0] == 201
+    wait_for(lambda: reason() == "False (EndpointsNotFound)", 30, "EndpointsNotFound")
+    assert raw_text(kube, "DELETE", f"{APISERVICES}/{name}")[0] == 200
+    assert _get(kube, name) is None
