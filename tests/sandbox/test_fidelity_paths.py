@@ -32,7 +32,7 @@ def test_resource_paths_take_a_trailing_slash(kube, kube_namespace):
     assert status == 200
     listed = json.loads(text)
     assert listed["kind"] == "ConfigMapList"
-    assert [i["metadata"]["name"] for i in listed["items"]] == ["slash"]
+    assert "slash" in [i["metadata"]["name"] for i in listed["items"]]
     status, text, _ = raw_text(kube, "GET", base + "/slash/")
     assert (status, json.loads(text)["metadata"]["name"]) == (200, "slash")
     status, text, _ = raw_text(kube, "GET", f"/api/v1/namespaces/{kube_namespace}//configmaps")
