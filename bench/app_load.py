@@ -2,10 +2,12 @@
 
 One year of data for one user, 20 concurrent keep-alive clients, the same gunicorn settings
 for the app and the baseline; prints p50/p99 latency and requests/s with ratios to the baseline.
+`--quick` (make test runs it): 4 clients for 1 s per target, so the benchmark does not rot.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import http.client
 import os
@@ -29,8 +31,9 @@ sys.path.insert(0, str(ROOT))
 from app.db import connect, upgrade  # noqa: E402
 from app.models.users import create_token, create_user  # noqa: E402
 
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+QUICK = "--quick" in sys.argv[1:]
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4" if QUICK else "20"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "1" if QUICK else "6"))
 BASELINE = (
     "from flask import Flask\napp = Flask(__name__)\napp.add_url_rule('/', 'ok', lambda: 'ok')\n"
 )
@@ -213,6 +216,9 @@ def measure(name: str, port: int, token: str) -> dict[str, tuple[float, float, f
 
 def main() -> None:
     """Seed, serve, load each target, and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="4 clients, 1 s per target")
+    parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="myfoodbudget-bench-") as tmp:
         folder = Path(tmp)
         token = seed(folder / "bench.db")
