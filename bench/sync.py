@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the test support: sandbox, git remotes, the operator
@@ -81,7 +82,9 @@ def latencies(kubeconfig: Path, work: Path) -> list[float]:
     try:
         wait_value(core, namespace, "0", 60)
     except SystemExit:
-        sync = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "gitsyncs", "bench")
+        sync: Any = custom.get_namespaced_custom_object(  # the client returns a plain dict
+            GROUP, VERSION, namespace, "gitsyncs", "bench"
+        )
         for condition in (sync.get("status") or {}).get("conditions") or []:
             print(f"GitSync {condition['type']}={condition['status']}: {condition.get('message')}")
         raise
