@@ -82,7 +82,7 @@ def test_backups_go_off_site_are_pruned_verified_and_restored(
     assert offsite["outcome"] == "Completed", offsite
     assert offsite["file"] == backups[-1]
     wait_for(lambda: users_present(url, first), 60, "the app serving the off-site copy")
-    assert ("Normal", "RestoreCompleted") in api.events("bk")
+    wait_for(lambda: ("Normal", "RestoreCompleted") in api.events("bk"), 30, "RestoreCompleted")
 
 
 @pytest.mark.usefixtures("release_operator")
@@ -106,7 +106,8 @@ def test_a_bad_reference_changes_nothing_and_says_why(release_api: Api, ref: str
     assert "nothing was changed" in last["message"]
     status = api.status(name)
     assert (status["phase"], status["reason"]) == ("Ready", "RestoreFailed")
-    assert ("Warning", "RestoreFailed") in api.events(name)
+    # Events are recorded just after the status they go with.
+    wait_for(lambda: ("Warning", "RestoreFailed") in api.events(name), 30, "RestoreFailed")
     assert users_present(url, users)
     still = {
         p.metadata.uid for p in api.core.list_namespaced_pod(api.ns, label_selector=selector).items
@@ -134,10 +135,14 @@ def test_a_corrupted_repository_fails_verification_with_restic_error(
     verified = ask_backup(api, "corrupt", "2")["lastVerified"]
     assert verified["outcome"] == "Failed"
     assert "restic" in verified["message"]
-    warnings = [
-        m for t, r, m in _events(api, "corrupt") if (t, r) == ("Warning", "BackupVerifyFailed")
-    ]
-    assert warnings
+    # The Event is recorded just after the status that shows the failure: wait for it.
+    warnings = wait_for(
+        lambda: [
+            m for t, r, m in _events(api, "corrupt") if (t, r) == ("Warning", "BackupVerifyFailed")
+        ],
+        30,
+        "the BackupVerifyFailed Warning",
+    )
     assert "restic" in warnings[-1]
 
 
