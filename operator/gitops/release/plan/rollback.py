@@ -113,7 +113,10 @@ def _restoring(ctx: Ctx, rollout: Rollout) -> Transition:
         message = R.RESTORE_FAILED.message(file=file, error=error, next_step=hand)
         return close(ctx, rollout, Phase.FAILED, R.RESTORE_FAILED, message)
     restored = bool(result.get("restored"))
-    rollout = replace(rollout, restore=Restore(restored, file))
+    # The previous version starts again now: its readiness window starts with it, so the time
+    # the app was stopped for the restore does not count against it.
+    started = format_time(ctx.observed.now)
+    rollout = replace(rollout, restore=Restore(restored, file), rollback_started_at=started)
     detail = str(result.get("message") or "")
     if restored:
         reason = R.RESTORE_COMPLETED
