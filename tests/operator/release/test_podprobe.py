@@ -107,12 +107,14 @@ def test_the_apps_own_metrics_page_is_read_by_status_class() -> None:
     web_client.get("/no-such-page")
     page = web_client.get("/metrics").get_data(as_text=True)
     counts = parse_responses(page)
-    for status_class in ("2xx", "4xx"):
+    assert counts["2xx"] >= 1
+    assert counts["4xx"] >= 1
+    # The registry is the process's: other tests' answers count too, so compare with it. A
+    # class that has not happened yet has no line (the registry has no sample: None).
+    for status_class in ("2xx", "3xx", "4xx", "5xx"):
         labels = {"status_class": status_class}
-        assert counts[status_class] == REGISTRY.get_sample_value(
-            "myfoodbudget_http_responses_total", labels
-        )
-    assert "5xx" not in counts  # a class that has not happened yet has no line
+        expected = REGISTRY.get_sample_value("myfoodbudget_http_responses_total", labels)
+        assert counts.get(status_class) == expected
 
 
 def test_smoke_checks_pass_fail_or_wait_in_order(served: int) -> None:
