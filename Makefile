@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps images run demo test lint fmt bench clean
+.PHONY: help venv system-deps images run demo test lint fmt bench reliability clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -49,7 +49,7 @@ fmt: venv ## format and auto-fix the Python code
 
 # The engine is held by this recipe's shell (its pid is the lease) and stopped at the end only
 # when this run started it.
-test: lint ## lint, start the engine, build the images, the whole test suite with coverage (app/ and operator/ >= 90%), the quick benches
+test: lint ## lint, start the engine, build the images, the whole test suite with coverage (app/ and operator/ >= 90%), docs/reliability.md, the quick benches
 	@set -e; lease=$$$$; bash scripts/engine.sh up --lease $$lease; \
 	trap 'bash scripts/engine.sh down --lease '"$$lease" EXIT; \
 	eval "$$(bash scripts/engine.sh env)"; \
@@ -57,6 +57,8 @@ test: lint ## lint, start the engine, build the images, the whole test suite wit
 	$(BIN)/coverage erase; \
 	echo "$(BIN)/python -m pytest --durations=15 --cov $(PYTEST_ARGS)"; \
 	$(BIN)/python -m pytest --durations=15 --cov --cov-report=xml:coverage.xml $(PYTEST_ARGS); \
+	$(BIN)/python scripts/reliability_docs.py --check; \
+	$(BIN)/python scripts/reliability_docs.py; \
 	$(BIN)/python bench/images.py --quick; \
 	$(BIN)/python bench/rollback.py --quick; \
 	$(BIN)/python bench/backup.py --quick; \
@@ -66,5 +68,8 @@ test: lint ## lint, start the engine, build the images, the whole test suite wit
 bench: venv ## run every benchmark in bench/ (prints ratios measured side by side)
 	@set -e; for f in bench/*.py; do echo "== $$f"; $(BIN)/python "$$f"; done
 
+reliability: venv ## rewrite docs/reliability.md from the records the last test run left in .reliability/
+	$(BIN)/python scripts/reliability_docs.py
+
 clean: ## remove the virtualenv, caches and build output
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .coverage* coverage.xml build *.egg-info
+	rm -rf $(VENV) .tools .reliability .mypy_cache .ruff_cache .pytest_cache .coverage* coverage.xml build *.egg-info

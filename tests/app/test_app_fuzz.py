@@ -8,7 +8,7 @@ description lists, in the documented shape.
 
 How much: FUZZ_EXAMPLES examples per operation (default 30). The run's figures (requests
 sent, server errors seen, per operation) are printed at the end of the pytest run and, when
-FUZZ_REPORT names a file, written there as JSON.
+FUZZ_REPORT names a file, written there as JSON; the totals go to docs/reliability.md too.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import max_response_time
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from support.reliability import record
 
 from app import create_app
 from app.api.openapi import OPERATIONS, PREFIX
@@ -147,7 +148,9 @@ def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
     """The module's figures: printed at the end of the run, written to FUZZ_REPORT if set."""
     found = Tally()
     yield found
-    request.config.stash[FUZZ_FIGURES] = found.summary()
+    figures = found.summary()
+    request.config.stash[FUZZ_FIGURES] = figures
+    record("fuzz", **{k: figures[k] for k in ("requests", "operations", "server_errors")})
     report = os.environ.get("FUZZ_REPORT")
     if report:
         Path(report).write_text(json.dumps(found.summary(), indent=2) + "\n")
