@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from kubecluster import Cluster
+from support import canary, reliability
 from support.sandbox import running_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Empty the reliability records (in the main process only: workers share its folder)."""
+    if not hasattr(session.config, "workerinput"):
+        reliability.reset()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Every test's failure text and captured output, for the canary search."""
+    canary.COLLECTOR.add_text(f"test {report.nodeid}", report.longreprtext)
+    for title, text in report.sections:
+        canary.COLLECTOR.add_text(f"test {report.nodeid} ({title})", text)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run when a canary secret showed anywhere the suite could see."""
+    if hasattr(session.config, "workerinput"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    say = reporter.write_line if reporter else print
+    if not canary.finish(say):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def cluster(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -35,10 +59,15 @@ def cluster(
     given = request.config.getoption("--kubeconfig")
     with tempfile.TemporaryDirectory(prefix="kubectl-cache-") as cache:
         if given:
-            yield Cluster(Path(given).resolve(), False, Path(cache))
+            with canary.watching(Path(given), tmp_path_factory.mktemp("watched")):
+                yield Cluster(Path(given).resolve(), False, Path(cache))
             return
         workdir = tmp_path_factory.mktemp("sandbox-session")
-        with running_sandbox(workdir, images=IMAGES) as sandbox:
+        canary.COLLECTOR.add_folder("sandbox logs", workdir, "**/*.log")
+        with (
+            running_sandbox(workdir, images=IMAGES) as sandbox,
+            canary.watching(sandbox.kubeconfig, workdir),
+        ):
             yield Cluster(sandbox.kubeconfig, True, Path(cache))
 
 

@@ -13,9 +13,10 @@ from typing import Any
 from polling import wait_for
 from release_objects import GROUP
 from release_support import Api
+from support.canary import CANARIES
 from support.ssh import GitSshServer, make_key
 
-PASSWORD = "e2e-restic-password-0123"
+PASSWORD = CANARIES["restic-password"]
 LISTER = "busybox:1.36"  # its `sh` and `ls` (the sandbox runs the host's)
 
 

@@ -12,6 +12,8 @@ from base64 import b64encode
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from support.canary import CANARIES
+
 
 def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     """(status, body) of a GET."""
@@ -51,7 +53,8 @@ class Webhook:
                 """Quiet."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook/e2e-token"
+        port, token = self.server.server_address[1], CANARIES["notify-token"]
+        self.url = f"http://127.0.0.1:{port}/hook/{token}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

@@ -26,6 +26,7 @@ from release_objects import (
     node_port_service,
     release_object,
 )
+from support.canary import COLLECTOR
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "manifests" / "crds" / "releases.yaml"
@@ -61,6 +62,7 @@ class Operator:
             "RESYNC_SECONDS": "5",
             **self.extra_env,
         }
+        COLLECTOR.add_file(f"operator log {self.log}", self.log)
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gitops", "--namespace", self.namespace],

@@ -11,12 +11,13 @@ import pytest
 from gitsync_support import Cluster, certs, kube, never, operator, overlay, remote
 from kubernetes import client
 from release_support import wait_for
+from support.canary import CANARIES
 from support.git import GitHttpsServer, GitRemote
 
 __all__ = ["certs", "kube", "operator", "remote"]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-TOKEN = "canary-e2e-token-93b1d0f7c2a6"
+TOKEN = CANARIES["git-token"]
 
 
 def test_new_commit_is_applied_within_the_interval_and_an_unchanged_one_applies_nothing(

@@ -4,7 +4,6 @@ after, a good one let through at the cost of their time only."""
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from release_app import Poller, answers, http_get, seed_users, users_present, version_of
 from release_objects import GOOD, GOOD_NEXT, MIGRATION_FAILS, SERVES_500, release_object
 from release_support import Api, Operator, deploy_good, wait_for
+from support.canary import CANARIES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PREFLIGHT_LABEL = "gitops.myfoodbudget.dev/job=preflight"
@@ -20,7 +20,7 @@ SLACK_SECONDS = 5.0  # two whole-second timestamps and a reconcile or two of noi
 
 def with_secret_key(api: Api, name: str) -> tuple[str, dict[str, Any]]:
     """A Secret holding the app's SECRET_KEY, and the template taking it from there."""
-    value = secrets.token_hex(24)
+    value = CANARIES["secret-key"]
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",

@@ -12,6 +12,8 @@ from pathlib import Path
 from gitops.sync.build import find_kubectl
 from gitops.sync.process import run_command
 
+from support.canary import COLLECTOR
+
 CRDS = Path(__file__).resolve().parents[2] / "manifests" / "crds"
 
 
@@ -36,6 +38,7 @@ def running_operator(
         "WORK_DIR": str(folder / "work"),
     }
     log = folder / "operator.log"
+    COLLECTOR.add_file(f"operator log {log}", log)
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gitops"],

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from support.canary import CANARIES
 from support.git import GitHttpsServer, GitRemote
 from support.ssh import GitSshServer, KeyPair, SshUnavailable, find_sshd, make_key
 
-TOKEN = "canary-tok-7f3a9c1e5b2d4806"
+TOKEN = CANARIES["git-token"]
 
 
 @pytest.fixture
