@@ -76,6 +76,11 @@ def start_sftp(folder: Path) -> SftpRepository:
 
 def claim_files(api: Api, claim: str, folder: str = "snapshots") -> list[str]:
     """The names in a folder of a claim, listed by a pod that mounts it."""
+    return on_claim(api, claim, f"ls -1 /data/{folder}").split()
+
+
+def on_claim(api: Api, claim: str, script: str) -> str:
+    """What a shell script printed, run by a pod that mounts the claim at /data."""
     name = f"ls-{uuid.uuid4().hex[:8]}"
     pod = {
         "apiVersion": "v1",
@@ -87,7 +92,7 @@ def claim_files(api: Api, claim: str, folder: str = "snapshots") -> list[str]:
                 {
                     "name": "ls",
                     "image": LISTER,
-                    "command": ["sh", "-c", f"ls -1 /data/{folder}"],
+                    "command": ["sh", "-c", script],
                     "volumeMounts": [{"name": "data", "mountPath": "/data"}],
                 }
             ],
@@ -101,9 +106,9 @@ def claim_files(api: Api, claim: str, folder: str = "snapshots") -> list[str]:
         return phase in ("Succeeded", "Failed")
 
     wait_for(finished, 30, f"pod {name} listing the claim")
-    names = api.core.read_namespaced_pod_log(name, api.ns).split()
+    printed = api.core.read_namespaced_pod_log(name, api.ns)
     api.core.delete_namespaced_pod(name, api.ns, grace_period_seconds=0)
-    return names
+    return str(printed)
 
 
 def ask_backup(api: Api, name: str, token: str) -> dict[str, Any]:

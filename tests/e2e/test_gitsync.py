@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gitops.api import GROUP, VERSION
 from gitsync_support import Cluster, certs, kube, never, operator, overlay, remote
-from kubernetes import client
 from release_support import wait_for
 from support.canary import CANARIES
 from support.git import GitHttpsServer, GitRemote
+from support.reliability import bad_input
 
 __all__ = ["certs", "kube", "operator", "remote"]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -53,6 +55,14 @@ def test_broken_commit_is_reported_and_changes_nothing_until_fixed(
     [event] = wait_for(lambda: kube.events("BuildFailed"), 10, "the BuildFailed Event")
     assert event.type == "Warning"
     assert "settings.yaml" in event.message
+    unchanged = kube.value() == before and kube.gitsync()["status"]["lastAppliedCommit"] == first
+    bad_input(
+        "kustomize output",
+        "a commit whose YAML does not parse",
+        ready["message"],
+        unchanged=unchanged,
+        namespace=kube.namespace,
+    )
     assert kube.value() == before
     assert kube.gitsync()["status"]["lastAppliedCommit"] == first
     fixed = remote.commit(overlay("3"))
@@ -92,6 +102,14 @@ def test_wrong_token_names_the_secret_and_never_shows_a_token(
             lambda: (c := kube.condition("Ready")).get("reason") == "FetchFailed" and c, 20, "fail"
         )
         assert f"Secret {kube.namespace}/git-auth" in ready["message"]
+        bad_input(
+            "git auth Secret",
+            "a token the remote refuses",
+            ready["message"],
+            unchanged=kube.value() is None,
+            namespace=kube.namespace,
+        )
+        assert kube.value() is None
         kube.secret("git-auth", username="ci", password=TOKEN)
         kube.request_sync()
         wait_for(lambda: kube.applied(commit), 15, "the sync with the right token")
@@ -159,14 +177,41 @@ def test_sync_request_applies_at_once_and_suspend_holds_still(
         ({"url": "file:///r.git", "path": "app", "interval": "5 minutes"}, "spec.interval"),
         ({"url": "file:///r.git", "path": "app", "timeout": "2d"}, "spec.timeout"),
         ({"url": "file:///r.git"}, "spec.path"),
+        ({"path": "app"}, "spec.url"),
+        ({"url": "file:///r.git", "path": "app", "branch": "main branch"}, "spec.branch"),
+        ({"url": "file:///r.git", "path": "app", "targetNamespace": "Bad_NS"}, "targetNamespace"),
+        ({"url": "file:///r.git", "path": "app", "secretRef": {}}, "spec.secretRef.name"),
     ],
-    ids=["http", "credentials-in-url", "interval", "timeout", "no-path"],
+    ids=[
+        "http",
+        "credentials-in-url",
+        "interval",
+        "timeout",
+        "no-path",
+        "no-url",
+        "branch",
+        "target-namespace",
+        "secret-ref-without-name",
+    ],
 )
-def test_schema_refuses_bad_specs(kube: Cluster, spec: dict[str, Any], field: str) -> None:
-    with pytest.raises(client.ApiException) as caught:
-        kube.create_spec(spec)
-    assert caught.value.status == 422
-    assert field in str(caught.value.body)
+def test_schema_refuses_bad_specs(
+    kube: Cluster, cluster: Any, spec: dict[str, Any], field: str
+) -> None:
+    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "GitSync",
+            "metadata": {"name": "site"}, "spec": spec}  # fmt: skip
+    refused = cluster.kubectl(
+        "-n", kube.namespace, "apply", "--validate=false", "-f", "-", input=json.dumps(body)
+    )
+    listed = kube.custom.list_namespaced_custom_object(GROUP, VERSION, kube.namespace, "gitsyncs")
+    message = refused.stderr.strip()
+    given, unchanged = json.dumps(spec), not listed["items"]
+    bad_input(
+        "GitSync spec (schema)", given, message, unchanged=unchanged, namespace=kube.namespace
+    )
+    assert refused.returncode != 0
+    assert field in message
+    assert "is invalid" in message
+    assert listed["items"] == []
 
 
 def test_defaults_columns_and_an_unusable_path(kube: Cluster, cluster: Any) -> None:

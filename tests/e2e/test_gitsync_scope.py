@@ -10,6 +10,7 @@ import pytest
 from gitsync_support import Cluster, certs, configmap, kube, operator, overlay, remote
 from release_support import wait_for
 from support.git import GitRemote
+from support.reliability import bad_input
 
 __all__ = ["certs", "kube", "operator", "remote"]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -63,6 +64,14 @@ def test_an_object_for_another_namespace_is_refused_and_nothing_is_left_behind(
         f"Nothing applied; commit {commit[:12]} cannot be applied: ConfigMap {other}/leak: a "
         f"GitSync applies only into its target namespace {kube.namespace}, not {other}; "
         f"remove metadata.namespace or set it to {kube.namespace}"
+    )
+    unchanged = kube.value() is None and kube.value("leak", other) is None
+    bad_input(
+        "GitSync overlay",
+        "a ConfigMap with metadata.namespace of another namespace",
+        stalled["message"].replace(other, "<other>"),
+        unchanged=unchanged,
+        namespace=kube.namespace,
     )
     assert stalled["message"] == expected
     shown = cluster.kubectl("get", "events", "-n", kube.namespace, "--field-selector=type=Warning")
@@ -135,6 +144,14 @@ def test_a_cluster_scoped_kind_not_listed_is_refused(kube: Cluster, remote: GitR
     kube.create_gitsync(remote.url, interval="1h")
     stalled = wait_for(lambda: (c := kube.condition("Stalled")).get("status") == "True" and c, 20,
                        "the refusal")  # fmt: skip
+    created = name in {n.metadata.name for n in kube.core.list_namespace().items}
+    bad_input(
+        "GitSync overlay",
+        "a cluster-scoped object (a Namespace) not listed",
+        stalled["message"].replace(name, "<name>"),
+        namespace=kube.namespace,
+        unchanged=kube.value() is None and not created,
+    )
     assert f"Namespace {name}: cluster-scoped kind Namespace is not allowed" in stalled["message"]
     assert "SYNC_CLUSTER_KINDS" in stalled["message"]
     assert kube.value() is None

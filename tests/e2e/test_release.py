@@ -20,6 +20,7 @@ from release_objects import (
     release_object,
 )
 from release_support import Api, Operator, deploy_good, wait_for
+from support.reliability import bad_input
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NO_PREFLIGHT = {"enabled": False}
@@ -160,9 +161,14 @@ def test_schema_refuses_invalid_releases(api: Api, change: dict[str, Any], field
     body = release_object("refused", GOOD)
     body["spec"].update(change)
     refused = api.apply(body)
+    absent = api.kubectl("get", "release", "refused").returncode != 0
+    given = f"a new Release with {json.dumps(change)}"
+    bad_input(
+        "Release spec (schema)", given, refused.stderr.strip(), unchanged=absent, namespace=api.ns
+    )
     assert refused.returncode != 0
     assert field in refused.stderr
-    assert api.kubectl("get", "release", "refused").returncode != 0
+    assert absent
 
 
 @pytest.mark.usefixtures("operator")
@@ -183,6 +189,14 @@ def test_missing_claim_stops_before_anything_is_touched(api: Api) -> None:
         lambda: (s := api.status("noclaim")).get("reason") == "ClaimNotFound" and s,
         30,
         "ClaimNotFound",
+    )
+    untouched = api.deployment_image("noclaim") is None and api.jobs("noclaim") == []
+    bad_input(
+        "Release spec (operator)",
+        "spec.snapshot.claimName naming no PVC",
+        status["message"],
+        unchanged=untouched,
+        namespace=api.ns,
     )
     assert "spec.snapshot.claimName" in status["message"]
     assert api.deployment_image("noclaim") is None

@@ -15,6 +15,7 @@ import pytest
 from backup_support import SftpRepository, ask_backup, ask_restore, claim_files, start_sftp
 from release_app import seed_users, users_present
 from release_support import Api, deploy_good, wait_for
+from support.reliability import bad_input
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 KEEP = {"last": 2, "daily": 0, "weekly": 0, "monthly": 0}
@@ -112,6 +113,9 @@ def test_a_bad_reference_changes_nothing_and_says_why(release_api: Api, ref: str
     still = {
         p.metadata.uid for p in api.core.list_namespaced_pod(api.ns, label_selector=selector).items
     }
+    unchanged = bool(still) and still <= pods and users_present(url, users)
+    given = f"the restore annotation {ref!r}"
+    bad_input("restore annotation", given, last["message"], unchanged=unchanged, namespace=api.ns)
     assert still, "the app is not running"
     assert still <= pods, "the app was restarted for a restore that was refused"
 

@@ -10,6 +10,7 @@ import pytest
 from gitops.images import IMAGE_MESSAGE
 from release_objects import GOOD, claim, release_object
 from release_support import Api, wait_for
+from support.reliability import bad_input
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BAD = "Not An Image!"
@@ -26,7 +27,16 @@ def test_a_malformed_image_is_refused_naming_the_valid_form(api: Api) -> None:
     body = release_object("badimage", GOOD)
     body["spec"]["image"] = BAD
     applied = api.apply(claim("badimage-data"), body)
+    given = f"spec.image {BAD!r}"
     if not api.cluster.is_sandbox:
+        absent = api.kubectl("get", "release", "badimage").returncode != 0
+        bad_input(
+            "Release spec (schema)",
+            given,
+            applied.stderr.strip(),
+            unchanged=absent,
+            namespace=api.ns,
+        )
         assert applied.returncode != 0
         assert "spec.image: Invalid value: " in applied.stderr
         assert IMAGE_MESSAGE in applied.stderr
@@ -39,5 +49,9 @@ def test_a_malformed_image_is_refused_naming_the_valid_form(api: Api) -> None:
     assert degraded["reason"] == "InvalidSpec"
     assert degraded["message"].startswith(f"spec.image: {IMAGE_MESSAGE}; got {BAD!r}")
     wait_for(lambda: ("Warning", "InvalidSpec") in api.events("badimage"), 10, "the Event")
+    untouched = api.deployment_image("badimage") is None and api.jobs("badimage") == []
+    bad_input(
+        "Release spec (operator)", given, degraded["message"], unchanged=untouched, namespace=api.ns
+    )
     assert api.deployment_image("badimage") is None
     assert api.jobs("badimage") == []

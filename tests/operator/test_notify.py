@@ -22,6 +22,7 @@ from gitops.notify import (
     send_mail,
     send_webhook,
 )
+from support.reliability import bad_input
 
 NOTE = Notification(
     subject="shop rolled back",
@@ -236,3 +237,27 @@ def test_notify_without_a_configured_or_existing_secret() -> None:
     assert asyncio.run(notify(SecretStore({}), None, NOTE, timeout=5)) == []
     problems = asyncio.run(notify(SecretStore({}), "/missing", NOTE, timeout=5))
     assert problems == ["the notification Secret does not exist"]
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ({"smtp-host": "mail", "smtp-to": "a@b"}, "smtp-from missing"),
+        (
+            {"smtp-host": "mail", "smtp-from": "a@b", "smtp-to": "a@b", "smtp-port": "x"},
+            "smtp-port",
+        ),
+    ],
+    ids=["no-smtp-from", "smtp-port-not-a-number"],
+)
+def test_a_secret_missing_a_key_is_named_and_nothing_is_sent(
+    webhook: HTTPServer, data: dict[str, str], said: str
+) -> None:
+    store = SecretStore({"/s": encoded({"webhook-url": url_of(webhook), **data})})
+    problems = asyncio.run(notify(store, "/s", NOTE, timeout=5))
+    sent = webhook.received  # type: ignore[attr-defined]
+    given = f"a Secret with webhook-url and only {', '.join(sorted(data))}"
+    bad_input("notification Secret", given, "; ".join(problems), unchanged=sent == [])
+    assert len(problems) == 1
+    assert said in problems[0]
+    assert sent == []

@@ -56,3 +56,11 @@ def rows(section: str, where: Path | None = None) -> list[dict[str, Any]]:
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+def bad_input(area: str, given: str, message: str, *, unchanged: bool, namespace: str = "") -> None:
+    """One row of the catalogue of bad inputs: where, what was given, what the user was told
+    (the test's namespace, which differs at each run, shown as <namespace>), and whether
+    everything the test compared was the same afterwards."""
+    shown = message.replace(namespace, "<namespace>") if namespace else message
+    record("bad_input", area=area, input=given, message=shown, unchanged=unchanged)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from dbhelpers import Outcome, make_db, row_names, run_module, unshare_works
 from gitops.dbfiles import sha256_file
+from support.reliability import bad_input
 from support.ssh import GitSshServer, SshUnavailable, make_key
 
 pytestmark = pytest.mark.slow
@@ -188,6 +189,10 @@ def test_a_secret_without_a_password_is_named(
         secret(tmp_path / "secret", **keys)
     make_db(tmp_path / "data" / "app.db")
     out = backup(tmp_path, "verify", str(tmp_path / "repository"))
+    given = "no Secret mounted" if not keys else f"a Secret with only {', '.join(keys)}"
+    untouched = not (tmp_path / "repository").exists()
+    bad_input("restic Secret", given, out.result["error"], unchanged=untouched)
+    assert untouched
     assert out.result["ok"] is False
     assert said in out.result["error"]
     assert "spec.backup.offsite.secretRef" in out.result["error"] or "add it" in out.result["error"]

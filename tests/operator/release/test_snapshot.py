@@ -17,6 +17,7 @@ import pytest
 from dbhelpers import make_db, row_names, unshare_works
 from gitops import snapshot
 from gitops.dbfiles import sha256_file
+from support.reliability import bad_input
 
 NAME_RE = re.compile(r"^mfb-\d{8}T\d{6}Z-v1\.db$")
 
@@ -120,6 +121,11 @@ def test_unreadable_database_is_a_failed_result_and_deletes_nothing(
     before = _files(tmp_path)
     (tmp_path / "data" / "app.db").write_bytes(b"this is not a SQLite database " * 200)
     out = snapshot_cmd("--keep", "1")
+    given = "a database file that is not SQLite (text)"
+    kept = (tmp_path / "data" / "app.db").read_bytes() == b"this is not a SQLite database " * 200
+    unchanged = kept and _files(tmp_path) == before
+    bad_input("snapshot Job", given, out.result["error"], unchanged=unchanged)
+    assert kept
     assert out.code == 1
     assert out.result["ok"] is False
     assert "not a SQLite database" in out.result["error"]

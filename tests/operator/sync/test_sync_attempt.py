@@ -23,6 +23,7 @@ from gitops.sync.reconcile import run_attempt
 from gitops.sync.status import Attempt
 from support.git import GitHttpsServer, GitRemote
 from support.operator_process import install_crds
+from support.reliability import bad_input
 from support.sandbox import tls_context, urlopen
 from support.ssh import GitSshServer, make_key
 
@@ -48,6 +49,14 @@ GOOD = {
     "app/settings.yaml": configmap("settings", "1"),
     "app/extra.yaml": configmap("extra", "x"),
     "app/data.yaml": PVC,
+}
+
+
+BAD_COMMITS = {
+    "broken-yaml": "an overlay file whose YAML does not parse",
+    "missing-file": "a kustomization naming a file that is not there",
+    "missing-namespace": "an object for a namespace that does not exist",
+    "invalid-name": "an object whose name is not a valid name",
 }
 
 
@@ -192,16 +201,30 @@ def test_new_commit_updates_in_place(syncer: Syncer, remote: GitRemote) -> None:
             "Bad_Name",
         ),
     ],
-    ids=["broken-yaml", "missing-file", "missing-namespace", "invalid-name"],
+    ids=list(BAD_COMMITS),
 )
 def test_a_bad_commit_changes_nothing_and_says_why(
-    syncer: Syncer, remote: GitRemote, files: dict[str, str | None], reason: Reason, named: str
+    syncer: Syncer,
+    remote: GitRemote,
+    files: dict[str, str | None],
+    reason: Reason,
+    named: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     before = syncer.objects()
     applied = syncer.status.last_applied_commit
     bad = remote.commit(files)
     result = syncer.sync()
     assert result.outcome is not None
+    unchanged = syncer.objects() == before and syncer.status.last_applied_commit == applied
+    given = BAD_COMMITS[request.node.callspec.id]
+    bad_input(
+        "kustomize output",
+        given,
+        result.outcome.message,
+        unchanged=unchanged,
+        namespace=syncer.namespace,
+    )
     assert result.outcome.reason == reason
     assert named in result.outcome.message
     assert result.commit == bad
@@ -232,6 +255,17 @@ def test_prune_keeps_objects_without_the_label(syncer: Syncer, remote: GitRemote
     assert syncer.configmap("extra") is not None
 
 
+def refused_fetch(syncer: Syncer, given: str) -> str:
+    """A first attempt that cannot fetch: FetchFailed, nothing applied; returns the message."""
+    result = syncer.sync()
+    assert result.outcome is not None
+    message, unchanged = result.outcome.message, syncer.objects() == {}
+    bad_input("git auth Secret", given, message, unchanged=unchanged, namespace=syncer.namespace)
+    assert result.outcome.reason == reasons.FETCH_FAILED
+    assert unchanged
+    return message
+
+
 def test_wrong_token_names_the_secret_not_the_token(
     kube: Kube, config: SyncConfig, namespace: str, remote: GitRemote, https: GitHttpsServer
 ) -> None:
@@ -246,12 +280,9 @@ def test_wrong_token_names_the_secret_not_the_token(
     syncer = Syncer(
         kube, config, namespace, https.url("remote.git"), secretRef={"name": "git-auth"}
     )
-    result = syncer.sync()
-    assert result.outcome is not None
-    assert result.outcome.reason == reasons.FETCH_FAILED
-    assert f"Secret {namespace}/git-auth" in result.outcome.message
-    assert wrong not in result.outcome.message
-    assert syncer.objects() == {}
+    message = refused_fetch(syncer, "an https token the remote refuses")
+    assert f"Secret {namespace}/git-auth" in message
+    assert wrong not in message
 
 
 def test_wrong_ssh_identity_names_the_secret_not_the_key(
@@ -265,14 +296,11 @@ def test_wrong_ssh_identity_names_the_secret_not_the_key(
     asyncio.run(kube.create(namespaced("v1", "secrets", namespace), secret))
     url = sshd.url(remote.bare)
     syncer = Syncer(kube, config, namespace, url, secretRef={"name": "git-ssh"})
-    result = syncer.sync()
-    assert result.outcome is not None
-    assert result.outcome.reason == reasons.FETCH_FAILED
-    assert "Permission denied (publickey)" in result.outcome.message
-    assert f"Secret {namespace}/git-ssh" in result.outcome.message
+    message = refused_fetch(syncer, "an ssh identity the remote refuses")
+    assert "Permission denied (publickey)" in message
+    assert f"Secret {namespace}/git-ssh" in message
     for line in wrong.private.splitlines():
-        assert "PRIVATE KEY" in line or line not in result.outcome.message
-    assert syncer.objects() == {}
+        assert "PRIVATE KEY" in line or line not in message
 
 
 def test_missing_secret_is_named(
@@ -280,9 +308,8 @@ def test_missing_secret_is_named(
 ) -> None:
     remote.commit(GOOD)
     syncer = Syncer(kube, config, namespace, remote.url, secretRef={"name": "absent"})
-    result = syncer.sync()
-    assert result.outcome is not None
-    assert f"Secret {namespace}/absent (spec.secretRef) was not found" in result.outcome.message
+    message = refused_fetch(syncer, "spec.secretRef naming a Secret that does not exist")
+    assert f"Secret {namespace}/absent (spec.secretRef) was not found" in message
 
 
 def test_a_slow_api_server_fails_the_attempt_within_the_timeout(
@@ -367,7 +394,7 @@ CLUSTER_ROLE = (
     ids=["another-namespace", "cluster-scoped-kind"],
 )
 def test_an_object_outside_the_target_namespace_is_refused_and_nothing_changes(
-    syncer: Syncer, remote: GitRemote, extra: str, named: str
+    syncer: Syncer, remote: GitRemote, extra: str, named: str, request: pytest.FixtureRequest
 ) -> None:
     role = f"gitsync-{uuid.uuid4().hex[:8]}"
     before, system = syncer.objects(), asyncio.run(configmaps(syncer.kube, "kube-system"))
@@ -375,6 +402,19 @@ def test_an_object_outside_the_target_namespace_is_refused_and_nothing_changes(
     result = syncer.sync()
     assert result.outcome is not None
     assert result.outcome.reason == reasons.VALIDATION_FAILED
+    unchanged = syncer.objects() == before and syncer.data("settings") == {"value": "1"}
+    unchanged &= asyncio.run(configmaps(syncer.kube, "kube-system")) == system
+    given = {
+        "another-namespace": "an overlay object for kube-system",
+        "cluster-scoped-kind": "an overlay ClusterRole (cluster-scoped, not listed)",
+    }
+    bad_input(
+        "GitSync overlay",
+        given[request.node.callspec.id],
+        result.outcome.message.replace(role, "<name>"),
+        unchanged=unchanged,
+        namespace=syncer.namespace,
+    )
     assert result.outcome.message.startswith("Nothing applied; commit ")
     assert named.format(role) in result.outcome.message
     assert syncer.objects() == before
