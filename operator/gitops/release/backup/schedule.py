@@ -64,7 +64,11 @@ class Cron:
         try:
             CronSim(expression, datetime(2026, 1, 1, tzinfo=UTC))
         except CronSimError as error:
-            raise ScheduleError(f"{text!r} is not a cron schedule: {error}") from None
+            raise ScheduleError(
+                f"{text!r} is not a cron schedule: {error} (minute 0-59, hour 0-23, "
+                "day-of-month 1-31, month 1-12, day-of-week 0-7, each a number, a range, a list "
+                "or */step)"
+            ) from None
         return cls(expression, zone)
 
     def next_after(self, moment: datetime) -> datetime:
