@@ -231,27 +231,25 @@ def between(text: str, name: str) -> list[str]:
     return lines[first + 1 : last]
 
 
-def step_names(lines: Iterable[str]) -> list[str]:
-    """'controller step' of each line of a crash table (header and rule left out)."""
-    cells = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines]
-    return [f"{c[0]} {c[1]}" for c in cells[2:] if len(c) >= 2]
+def first_two(lines: Iterable[str]) -> list[str]:
+    """The first two cells of each line of a table (header and rule left out): a crash step's
+    controller and step, a bad input's area and input."""
+    cells = [[c.strip() for c in line.strip().strip("|").split(" | ")] for line in lines]
+    return [f"{c[0]} | {c[1]}" for c in cells[2:] if len(c) >= 2]
 
 
 def differences(records: Mapping[str, Sequence[Row]], committed: str) -> list[str]:
     """What --check finds: the parts of the committed doc that the records contradict."""
     fresh = render(records)
+    parts = [
+        (BAD, "bad_input", "the table of bad inputs"),
+        (STEPS, "crash", "the list of crash steps"),
+    ]
     problems = []
-    if records.get("bad_input") and between(fresh, "bad-inputs") != between(
-        committed, "bad-inputs"
-    ):
-        problems.append("the table of bad inputs")
-    if records.get("crash"):
-        now, then = (
-            step_names(between(fresh, "crash-steps")),
-            step_names(between(committed, "crash-steps")),
-        )
-        if now != then:
-            problems.append("the list of crash steps")
+    for name, section, what in parts:
+        now, then = (first_two(between(text, name)) for text in (fresh, committed))
+        if records.get(section) and now != then:
+            problems.append(what)
     return problems
 
 

@@ -75,6 +75,7 @@ def silent() -> Iterator[int]:
     thread.start()
     yield int(server.getsockname()[1])
     done.set()
+    server.shutdown(socket.SHUT_RDWR)  # wakes the accept() the thread waits in
     server.close()
     for conn in held:
         conn.close()
