@@ -33,7 +33,7 @@ VARYING = [
     (re.compile(r"localhost:\d+"), "localhost:<port>"),
     (re.compile(r"/tmp/[^\s'\"),;]+"), "<tmp>"),  # noqa: S108  a pattern, not a file
     (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?"), "<time>"),
-    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,}\b"), "<id>"),
+    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b"), "<id>"),  # commits
 ]
 START, END = "<!-- {}:start -->", "<!-- {}:end -->"
 BAD, STEPS = "bad-inputs", "crash-steps"
@@ -86,12 +86,14 @@ def crash_steps(rows: Iterable[Row]) -> list[tuple[str, str]]:
 
 
 def refused(rows: Sequence[Row]) -> str:
-    """'N, with nothing changed' (or how many changed something), or 'not run'."""
+    """'N, with nothing changed' (or how many changed something), or 'not run': N counts the
+    inputs (area and input), a test that ran twice once."""
     if not rows:
         return NOT_RUN
-    changed = [r for r in rows if not r.get("unchanged")]
+    cases = {(cell(r["area"]), cell(r["input"])) for r in rows}
+    changed = {(cell(r["area"]), cell(r["input"])) for r in rows if not r.get("unchanged")}
     tail = "with nothing changed" if not changed else f"{len(changed)} of them changed something"
-    return f"{len(rows)}, {tail}"
+    return f"{len(cases)}, {tail}"
 
 
 def canaries(rows: Sequence[Row]) -> str:
