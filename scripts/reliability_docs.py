@@ -271,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     problems = differences(records, committed)
     if problems:
         print(
-            f"reliability_docs: {' and '.join(problems)} in {args.doc} differ from what the "
+            f"reliability_docs: {' and '.join(problems)} in {args.doc} "
+            f"{'differs' if len(problems) == 1 else 'differ'} from what the "
             "tests recorded; run `make reliability` (python scripts/reliability_docs.py) "
             "and commit the file",
             file=sys.stderr,
