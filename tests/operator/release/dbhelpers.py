@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from support.canary import COLLECTOR
+
 
 def make_db(path: Path, rows: int = 50, version: int = 1, *, wal: bool = True) -> Path:
     """A SQLite database with `rows` items and user_version `version`."""
@@ -55,6 +57,8 @@ def run_module(module: str, args: list[str], log: Path) -> Outcome:
         check=False,
     )
     result = json.loads(log.read_text()) if log.exists() else {}
+    COLLECTOR.add_text(f"python -m {module} (a Job's output)", proc.stdout + proc.stderr)
+    COLLECTOR.add_text(f"python -m {module} (a Job's termination message)", json.dumps(result))
     return Outcome(proc.returncode, result, proc.stdout, proc.stderr)
 
 

@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 from dbhelpers import Outcome, make_db, row_names, run_module, unshare_works
 from gitops.dbfiles import sha256_file
+from support.canary import CANARIES
 from support.reliability import bad_input
 from support.ssh import GitSshServer, SshUnavailable, make_key
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
 MOTO = ROOT / ".tools" / "moto" / "bin" / "python"
-PASSWORD = "correct horse battery staple 42"
+PASSWORD = CANARIES["restic-password"]
 KEEP = "last=2,daily=0,weekly=0,monthly=0"
 
 
