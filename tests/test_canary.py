@@ -44,6 +44,7 @@ def test_a_clean_run_records_no_leak(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert set(canary.CANARIES) == {
         "git-token",
         "notify-token",
+        "notify-password",
         "restic-password",
         "secret-key",
     }

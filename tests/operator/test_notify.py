@@ -22,6 +22,7 @@ from gitops.notify import (
     send_mail,
     send_webhook,
 )
+from support.canary import CANARIES
 from support.reliability import bad_input
 
 NOTE = Notification(
@@ -29,7 +30,8 @@ NOTE = Notification(
     text="ghcr.io/o/app:2 never became ready; serving ghcr.io/o/app:1 again",
     fields={"release": "web/shop", "phase": "RolledBack"},
 )
-TOKEN = "s3cr3t-token"
+TOKEN = CANARIES["notify-token"]
+SMTP_PASSWORD = CANARIES["notify-password"]
 
 
 class Webhook(BaseHTTPRequestHandler):
@@ -78,7 +80,7 @@ class SmtpSession(socketserver.StreamRequestHandler):
                 self.reply("250 AUTH PLAIN")
             elif verb == "AUTH":
                 _, user, password = base64.b64decode(line.split()[-1]).split(b"\0")
-                ok = (user, password) == (b"ops", b"pw")
+                ok = (user, password) == (b"ops", SMTP_PASSWORD.encode())
                 self.reply("235 ok" if ok else "535 authentication failed")
             elif verb == "MAIL":
                 envelope["from"] = line
@@ -151,7 +153,7 @@ def test_unreachable_webhook_is_a_clear_error(webhook: HTTPServer) -> None:
 
 def test_mail_is_delivered_to_every_recipient(smtp_server: socketserver.TCPServer) -> None:
     channels = Channels.from_data(
-        smtp_data(smtp_server, **{"smtp-username": "ops", "smtp-password": "pw"})
+        smtp_data(smtp_server, **{"smtp-username": "ops", "smtp-password": SMTP_PASSWORD})
     )
     assert channels.smtp is not None
     send_mail(channels.smtp, NOTE, timeout=5)

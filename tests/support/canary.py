@@ -1,12 +1,13 @@
 """Canary secrets, and the collector that searches everything the suite produces for them.
 
 Every Secret value the project reads in a test (the git token, the notification webhook's
-token, restic's password, the app's SECRET_KEY) comes from CANARIES. The collector gathers what
-a user or an operator of the system could see: every test's captured output, logs and failure
-text (pytest's reports), the operator's log files, the sandbox's log and its pods' logs, and
-every version of the Events, Releases, GitSyncs, Jobs and Pods the cluster held (watched for the
-whole session, so nothing is missed when a namespace goes). At the end of the session
-`finish()` searches it all, records the `canary` figures and names any leak.
+token and SMTP password, restic's password, the app's SECRET_KEY) comes from CANARIES. The
+collector gathers what a user or an operator of the system could see: every test's captured
+output, logs and failure text (pytest's reports), the operator's log files, the Jobs' output,
+the sandbox's log and its pods' logs, and every version of the Events, Releases, GitSyncs,
+Jobs and Pods the cluster held (watched for the whole session, so nothing is missed when a
+namespace goes). At the end of the session `finish()` searches it all, records the `canary`
+figures and names any leak.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _RUN = uuid.uuid4().hex[:12]
 CANARIES = {
     "git-token": f"canary-git-token-{_RUN}",
     "notify-token": f"canary-notify-{_RUN}",
+    "notify-password": f"canary-smtp-password-{_RUN}",
     "restic-password": f"canary-restic-{_RUN}",
     "secret-key": f"canary-secret-key-{_RUN}",
 }
