@@ -38,7 +38,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Every test's failure text and captured output, for the canary search."""
     canary.COLLECTOR.add_text(f"test {report.nodeid}", report.longreprtext)
     for title, text in report.sections:
-        canary.COLLECTOR.add_text(f"test {report.nodeid} ({title})", text)
+        if title.endswith(report.when):  # later phases' reports repeat earlier phases' output
+            canary.COLLECTOR.add_text(f"test {report.nodeid} ({title})", text)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -121,6 +121,8 @@ def finish(report: Callable[[str], None], collector: Collector = COLLECTOR) -> b
     record("canary", sources=len(result.sources), lines=result.lines, leaked=len(result.found))
     for leak in result.found[:50]:
         report(f"canary leaked: {leak}")
+    if result.found:
+        report(f"canary: {len(result.found)} lines show a Secret's value; the run fails")
     return not result.found
 
 
