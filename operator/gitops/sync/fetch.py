@@ -22,6 +22,12 @@ class FetchError(Exception):
     """git could not fetch or check out; the message is already free of secrets."""
 
 
+TIMED_OUT = (
+    "git timed out: it did not finish within spec.timeout; check that the remote answers "
+    "(a host that accepts connections and never replies looks like this), or raise spec.timeout"
+)
+
+
 def fetch_branch(  # noqa: PLR0913 - what git needs, all but the where by keyword
     url: str,
     branch: str,
@@ -62,10 +68,12 @@ def _git(args: list[str], deadline: float, env: Mapping[str, str], secrets: list
     """Run one git command within what is left of the deadline."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise FetchError("git ran out of time")
+        raise FetchError(TIMED_OUT)
     try:
         return run_command(["git", *args], timeout=remaining, env=env)
     except CommandFailed as error:
+        if str(error).startswith("timed out after"):
+            raise FetchError(TIMED_OUT) from None
         raise FetchError(_explain(scrub(str(error), secrets))) from None
     except OSError as error:
         raise FetchError(f"cannot run git: {error.strerror}") from None
