@@ -59,9 +59,7 @@ test: lint ## lint, start the engine, build the images, the whole test suite wit
 	$(BIN)/python -m pytest --durations=15 --cov --cov-report=xml:coverage.xml $(PYTEST_ARGS); \
 	$(BIN)/python scripts/reliability_docs.py --check; \
 	$(BIN)/python scripts/reliability_docs.py; \
-	$(BIN)/python bench/images.py --quick; \
-	$(BIN)/python bench/rollback.py --quick; \
-	$(BIN)/python bench/backup.py --quick; \
+	for b in bench/*.py; do echo "== $$b --quick"; $(BIN)/python "$$b" --quick; done; \
 	for part in app operator sandbox scripts; do printf 'coverage of %-10s %s%%\n' "$$part/" "$$($(BIN)/coverage report --include="$$part/*" --format=total)"; done; \
 	for part in app operator; do $(BIN)/coverage report --include="$$part/*" --fail-under=90 > /dev/null || { echo "coverage of $$part/ is under 90%: $(BIN)/coverage report --include='$$part/*' lists the lines"; exit 1; }; done
 
