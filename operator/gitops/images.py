@@ -1,4 +1,4 @@
-"""Image references: their grammar (the Release CRD's pattern) and their short form (pure)."""
+"""Image references: their grammar (the Release CRD's pattern) and their short forms (pure)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,20 @@ def short_image(ref: str) -> str:
     if digest:
         return digest.split(":", 1)[-1][:12]
     return "latest"
+
+
+DIGEST_SHOWN = 12  # hex characters of a digest in a short reference, as `docker images` shows
+
+
+def short_reference(ref: str) -> str:
+    """The repository's last path part with the tag, and the digest abbreviated.
+
+    ghcr.io/o/myfoodbudget:1.2@sha256:<64 hex> -> myfoodbudget:1.2@sha256:<12 hex>, so a new
+    repository with the same tag still shows in `kubectl get releases`.
+    """
+    name, _, digest = ref.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    if not digest:
+        return last
+    algorithm, _, value = digest.partition(":")
+    return f"{last}@{algorithm}:{value[:DIGEST_SHOWN]}"

@@ -146,7 +146,7 @@ def restore(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         ensure_not_in_use(database)
     wanted, found = sidecar.get("schemaVersion"), current_schema(database)
     if args.mode == "IfSchemaChanged" and found is not None and found == wanted:
-        message = f"schema version {found} unchanged since the snapshot: database kept"
+        message = f"schema version {found} unchanged since the snapshot"
         return {"restored": False, "schemaVersion": found, "message": message}
     ensure_room(database.parent, snapshot.stat().st_size, f"restoring {snapshot.name}")
     moves = move_aside(database, snapshot.parent, now, args.aside_prefix)
@@ -159,8 +159,8 @@ def restore(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     aside = [str(target.name) for _, target in moves]
     if moves:
         describe_aside(moves[0][1], sidecar, now)
-    message = f"restored {snapshot.name} (schema {found} -> {wanted}); previous database kept as "
-    message += aside[0] if aside else "nothing (there was none)"
+    kept = f"the database it replaced is kept as {aside[0]}" if aside else "there was none before"
+    message = f"schema {found} -> {wanted}; {kept}"
     return {
         "restored": True,
         "sha256": sidecar["sha256"],

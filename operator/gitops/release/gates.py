@@ -22,6 +22,7 @@ class ReadinessSpec:
     max_restarts: int = 2
     bake_seconds: int = 30  # 0: no bake window
     error_rate: float | None = None  # the 5xx ratio a bake tolerates (None: not checked)
+    degraded_after_seconds: int = 60  # readiness lost this long, once serving: Degraded
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReadinessSpec:
@@ -29,11 +30,14 @@ class ReadinessSpec:
         timeout = read(data, "timeoutSeconds", "spec.readiness.timeoutSeconds", int, 300)
         restarts = read(data, "maxRestarts", "spec.readiness.maxRestarts", int, 2)
         bake = read(data, "bakeSeconds", "spec.readiness.bakeSeconds", int, 30)
+        field = "spec.readiness.degradedAfterSeconds"
+        degraded = read(data, "degradedAfterSeconds", field, int, 60)
         return cls(
             minimum(timeout, 1, "spec.readiness.timeoutSeconds"),
             minimum(restarts, 0, "spec.readiness.maxRestarts"),
             minimum(bake, 0, "spec.readiness.bakeSeconds"),
             _ratio(data.get("errorRate"), "spec.readiness.errorRate"),
+            minimum(degraded, 1, field),
         )
 
 

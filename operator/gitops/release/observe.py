@@ -14,6 +14,7 @@ from gitops.release.backup.jobs import backup_running
 from gitops.release.builders import selector_labels
 from gitops.release.maintenance import Step
 from gitops.release.observed import DeploymentView, JobView, Observed, PodView
+from gitops.release.plan.queries import condense
 from gitops.release.podprobe import probe
 from gitops.release.preflightpod import KIND as PREFLIGHT_KIND
 from gitops.release.spec import ReleaseSpec
@@ -76,7 +77,17 @@ def build_pod_view(pod: Body, container: str) -> PodView:
         waiting_reason=str(waiting.get("reason") or ""),
         node_name=node,
         name=name,
+        last_termination=describe_termination((state.get("lastState") or {}).get("terminated")),
     )
+
+
+def describe_termination(ended: object) -> str:
+    """'Error, exit code 1: <message>' of a container's last run ('' when it has none)."""
+    if not isinstance(ended, Mapping) or not ended:
+        return ""
+    text = f"{ended.get('reason') or 'Terminated'}, exit code {ended.get('exitCode', '?')}"
+    message = condense(str(ended.get("message") or ""))
+    return f"{text}: {message}" if message else text
 
 
 def build_deployment_view(

@@ -33,6 +33,7 @@ class PodView:
     waiting_reason: str = ""  # state.waiting.reason of the container, "" when running
     node_name: str = ""
     name: str = ""
+    last_termination: str = ""  # lastState.terminated: reason, exit code, message ("": none)
 
 
 @dataclass(frozen=True)

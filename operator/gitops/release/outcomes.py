@@ -15,7 +15,18 @@ from gitops.release.actions import Decision, Event
 from gitops.release.backup import reasons as B
 from gitops.release.state import Phase, Rollout
 
-ALWAYS_NOTIFY = frozenset(r.name for r in (R.ROLLBACK_FAILED, R.RESTORE_FAILED, R.INVALID_SPEC))
+# Besides a release that ends failed: these are posted once per occurrence (an incident of
+# the serving version opens once, however often its pods flap).
+ALWAYS_NOTIFY = frozenset(
+    r.name
+    for r in (
+        R.ROLLBACK_FAILED,
+        R.RESTORE_FAILED,
+        R.INVALID_SPEC,
+        R.CONTAINER_RESTARTED,
+        R.READINESS_LOST,
+    )
+)
 SNAPSHOT_OUTCOMES = {
     R.SNAPSHOT_TAKEN.name: "succeeded",
     R.SNAPSHOT_FAILED.name: "failed",

@@ -13,7 +13,28 @@ CLAIM_NOT_FOUND = Reason.warning(
     "fix the name. Nothing was rolled out",
 )
 AVAILABLE = Reason.normal("Available", "{image} is serving")
-UNAVAILABLE = Reason.warning("Unavailable", "{image}: {ready}/{replicas} replicas ready")
+UNAVAILABLE = Reason.warning(
+    "Unavailable",
+    "{image}: {ready}/{replicas} replicas ready for {seconds}s, Degraded after {limit}s",
+)
+# The serving version failing after it was ready: one Warning per incident, never a rollback.
+NOT_ROLLED_BACK = "not rolled back, it served before: look at its logs, or release a fix"
+CONTAINER_RESTARTED = Reason.warning(
+    "ContainerRestarted",
+    "{image} is degraded: pod {pod} restarted (restart count {count}), last termination "
+    "{termination}; " + NOT_ROLLED_BACK,
+)
+READINESS_LOST = Reason.warning(
+    "ReadinessLost",
+    "{image} is degraded: {ready}/{replicas} replicas ready for {seconds}s "
+    "(spec.readiness.degradedAfterSeconds {limit}), last termination {termination}; "
+    + NOT_ROLLED_BACK,
+)
+RECOVERED = Reason.normal(
+    "Recovered",
+    "{image} is healthy again: every replica ready and no restart for {seconds}s "
+    "(degraded since {since}, {incident})",
+)
 PAUSED = Reason.normal(
     "Paused", "spec.paused is true: {image} is not rolled out, {serving} keeps serving"
 )
@@ -107,5 +128,18 @@ ROLLED_BACK = Reason.warning(
 ROLLBACK_FAILED = Reason.warning(
     "RollbackFailed", "{previous} did not become ready within {timeout}s after the rollback"
 )
+
+# The Serving condition: whether some version serves, which, and why (a condition, no Event).
+SPEC_IMAGE_SERVES = Reason.normal("SpecImageServes", "{image} serves, as spec.image asks")
+PREVIOUS_IMAGE_SERVES = Reason.normal(
+    "PreviousImageServes", "{image} serves; {failed} was rolled back: {cause}"
+)
+SERVES_WHILE_HELD = Reason.normal(
+    "ServesWhileHeld", "{image} serves; {wanted} is not rolled out ({why})"
+)
+SERVES_DURING_RELEASE = Reason.normal(
+    "ServesDuringRelease", "{image} serves during phase {phase}{detail}"
+)
+NOTHING_SERVES = Reason.warning("NothingServes", "no version serves: {why}")
 
 BY_NAME = index_reasons(globals())

@@ -98,6 +98,11 @@ def test_names_scope_and_subresources() -> None:
 def test_printer_columns() -> None:
     columns = [c["name"] for c in VERSION["additionalPrinterColumns"] if not c.get("priority")]
     assert columns == ["Image", "Serving", "Phase", "Snapshot", "Backup", "Verified", "Age"]
+    wide = {
+        c["name"]: c["jsonPath"] for c in VERSION["additionalPrinterColumns"] if c.get("priority")
+    }
+    assert wide["Spec Image"] == ".spec.image"
+    assert wide["Snapshot Age"] == ".status.lastSnapshot.takenAt"
 
 
 def test_schema_is_structural_and_documented() -> None:

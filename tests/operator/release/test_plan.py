@@ -115,7 +115,7 @@ CASES = [
         Observed(now=at(5)),
         "Ready",
         ("Ensure", V1, 1),
-        "Unavailable",
+        None,  # a blip shorter than readiness.degradedAfterSeconds: no Event
     ),
     (
         "unchanged-replicas-drift",
@@ -124,7 +124,7 @@ CASES = [
         serving(SPEC, V1, at(5)),
         "Ready",
         ("Ensure", V1, 2),
-        "Unavailable",
+        None,  # a blip shorter than readiness.degradedAfterSeconds: no Event
     ),
     (
         "paused",

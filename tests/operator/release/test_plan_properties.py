@@ -240,7 +240,10 @@ def test_conditions_events_and_history_stay_well_formed(
 ) -> None:
     for _spec, status, _world, decision in _run(sequence, retry, required):
         new = {c["type"]: c for c in decision.status["conditions"]}
-        assert set(new) == {"Ready", "Progressing", "Degraded"}
+        assert set(new) == {"Ready", "Serving", "Progressing", "Degraded"}
+        if new["Serving"]["status"] == "True":  # it names an image a ready pod runs
+            shown = new["Serving"]["message"].split(" serves", 1)[0]
+            assert any(pod.ready and pod.image == shown for pod in _world.pods)
         for old in status.get("conditions", []):
             if old["status"] == new[old["type"]]["status"]:
                 assert old["lastTransitionTime"] == new[old["type"]]["lastTransitionTime"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gitops.images import short_image
+from gitops.images import short_image, short_reference
 from gitops.release.actions import Wait
 from gitops.release.plan import decide_invalid
 from gitops.release.spec import ReleaseSpec, SpecError
@@ -150,3 +150,22 @@ def test_decide_invalid_fails_without_touching_anything() -> None:
 )
 def test_short_image(ref: str, short: str) -> None:
     assert short_image(ref) == short
+
+
+@pytest.mark.parametrize(
+    ("ref", "short"),
+    [
+        (
+            "ghcr.io/o/myfoodbudget:sha-1a2b3c4@sha256:" + "a" * 64,
+            "myfoodbudget:sha-1a2b3c4@sha256:aaaaaaaaaaaa",
+        ),
+        ("localhost:5000/team/app:1.2", "app:1.2"),
+        ("ghcr.io/o/app@sha256:" + "b" * 64, "app@sha256:bbbbbbbbbbbb"),
+        ("ghcr.io/fork/app:1.2", "app:1.2"),
+        ("nginx", "nginx"),
+    ],
+)
+def test_short_reference_keeps_the_repository_and_abbreviates_the_digest(
+    ref: str, short: str
+) -> None:
+    assert short_reference(ref) == short

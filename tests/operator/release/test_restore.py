@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from dbhelpers import Outcome, make_db, row_names, run_module, unshare_works
 from gitops.dbfiles import sha256_file
+from gitops.release.reasons import RESTORE_COMPLETED, RESTORE_SKIPPED
+from support.wording import repeated_clauses
 
 HOLDER = r"""
 import sqlite3, sys
@@ -87,6 +89,9 @@ def test_if_schema_changed_keeps_a_database_with_the_same_schema(tmp_path: Path,
     assert out.code == 0, out.result
     assert out.result["restored"] is False
     assert "unchanged" in out.result["message"]
+    said = RESTORE_SKIPPED.message(detail=out.result["message"])  # as the Release says it
+    assert said == "database kept: schema version 1 unchanged since the snapshot"
+    assert not repeated_clauses(said)
     assert row_names(db) == before
     assert _aside(snap) == []
 
@@ -97,6 +102,9 @@ def test_if_schema_changed_restores_a_migrated_database(tmp_path: Path, setup) -
     out = _restore(tmp_path, db, snap, mode="IfSchemaChanged")
     assert out.result["restored"] is True
     assert (out.result["previousSchemaVersion"], out.result["schemaVersion"]) == (2, 1)
+    said = RESTORE_COMPLETED.message(file=snap.name, detail=f": {out.result['message']}")
+    assert said.startswith(f"database restored from {snap.name}: schema 2 -> 1; the database ")
+    assert not repeated_clauses(said)
     assert len(row_names(db)) == 40
 
 

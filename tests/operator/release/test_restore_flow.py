@@ -68,7 +68,12 @@ def test_a_restore_checks_stops_restores_and_starts_again() -> None:
     assert (last["outcome"], last["keptAside"]) == ("Completed", "before-restore-1.db")
     assert done.status["rollout"] is None
     ready = {c["type"]: c["status"] for c in done.status["conditions"]}
-    assert ready == {"Ready": "True", "Progressing": "False", "Degraded": "False"}
+    assert ready == {
+        "Ready": "True",
+        "Serving": "True",
+        "Progressing": "False",
+        "Degraded": "False",
+    }
     assert done.status["history"] == status.get("history")  # a restore is not a release
 
 

@@ -53,7 +53,9 @@ class Transition:
 
     `rollout` None ends the rollout. `changes` are the other status fields the step sets.
     `sticky` steps (steady states) keep the current reason unless a condition flips. `ready`
-    is the Ready condition in phase Ready (the serving version is healthy).
+    is the Ready condition in phase Ready (the serving version is healthy). `degraded` sets
+    the Degraded condition where the phase would not (None: as the phase says); a `quiet`
+    step records no Event (a readiness blip shorter than readiness.degradedAfterSeconds).
     """
 
     phase: Phase
@@ -64,6 +66,8 @@ class Transition:
     changes: Mapping[str, Any] = field(default_factory=dict)
     sticky: bool = False
     ready: bool = False
+    degraded: bool | None = None
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,13 @@ def build_ensure(spec: ReleaseSpec, image: str, replicas: int | None = None) -> 
 def build_history(
     ctx: Ctx, rollout: Rollout, outcome: HistoryOutcome, reason: Reason
 ) -> list[dict[str, Any]]:
-    """status.history with the entry of the rollout that just ended: newest first, bounded."""
-    entry = {
+    """status.history with the entry of the rollout that just ended: newest first, bounded.
+
+    A field with nothing to say (no snapshot on a first deploy, no preflight or bake that ran)
+    is left out rather than written as null, so `kubectl describe` shows no `<nil>`.
+    """
+    ok = HistoryOutcome.SUCCEEDED
+    fields = {
         "image": rollout.target_image,
         "outcome": outcome.value,
         "startedAt": rollout.started_at or None,
@@ -94,9 +103,12 @@ def build_history(
         "preflight": _outcome(rollout.preflight, rollout.target_image),
         "bake": _outcome(rollout.bake, rollout.target_image),
         "reason": reason.name,
+        "cause": rollout.failure.message if rollout.failure and outcome is not ok else None,
     }
+    entry = {key: value for key, value in fields.items() if value is not None}
     history = ctx.status.get("history")
-    old = [dict(h) for h in history] if isinstance(history, list) else []
+    entries = history if isinstance(history, list) else []
+    old = [{k: v for k, v in h.items() if v is not None} for h in entries if isinstance(h, Mapping)]
     return [entry, *old][:HISTORY_LIMIT]
 
 

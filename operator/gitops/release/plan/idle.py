@@ -12,8 +12,9 @@ from gitops.release.backup.jobs import backup_running
 from gitops.release.maintenance import Work
 from gitops.release.observed import node_of
 from gitops.release.plan.context import Ctx, Start, Transition, build_ensure
+from gitops.release.plan.health import decide_health
 from gitops.release.plan.maintenance import begin, refuse_restore
-from gitops.release.plan.queries import deployment_complete, drifted, ready_count
+from gitops.release.plan.queries import deployment_complete, drifted
 from gitops.release.plan.sequence import build_steps
 from gitops.release.spec import ReleaseSpec
 from gitops.release.state import Phase, Rollout
@@ -90,16 +91,9 @@ def _vacuum_ran(ctx: Ctx) -> dict[str, object]:
 
 
 def _steady(ctx: Ctx) -> Transition:
-    """spec.image is serving: keep the Deployment in shape and report its health."""
-    spec, observed, serving = ctx.spec, ctx.observed, ctx.serving
-    healthy = deployment_complete(observed, serving, spec.replicas)
-    if healthy:
-        reason, message = R.AVAILABLE, R.AVAILABLE.message(image=serving)
-    else:
-        ready = ready_count(observed, serving)
-        reason = R.UNAVAILABLE
-        message = reason.message(image=serving, ready=ready, replicas=spec.replicas)
-    return replace(_hold(ctx, Phase.READY, reason, message), ready=healthy)
+    """spec.image is serving: keep the Deployment in shape and watch its health."""
+    hold = _hold(ctx, Phase.READY, R.AVAILABLE, R.AVAILABLE.message(image=ctx.serving))
+    return decide_health(ctx, hold)
 
 
 def _hold(ctx: Ctx, phase: Phase, reason: Reason, message: str) -> Transition:

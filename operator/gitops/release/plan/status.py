@@ -1,8 +1,9 @@
 """Turn a step's Transition into the next Release status, its conditions and its Event (pure).
 
 What a phase does to the conditions comes from the Phase itself: Progressing is True while a
-release is in flight, Degraded as the phase says (or unchanged), Ready only in phase Ready
-with the serving version healthy.
+release is in flight, Degraded as the phase says (or unchanged, or as the serving version's
+health says), Ready only in phase Ready with the serving version healthy. Serving says
+whether some version serves, which and why (gitops.release.plan.serving).
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from typing import Any
 
 from gitops.api import FALSE, TRUE
 from gitops.conditions import Update, find_condition, set_conditions
-from gitops.images import short_image
+from gitops.images import short_reference
 from gitops.release import reasons as R
 from gitops.release.actions import Decision, Event, Wait
 from gitops.release.plan.context import Ctx, Transition
+from gitops.release.plan.serving import build_serving
 from gitops.release.spec import SpecError
 from gitops.release.state import Phase
 
-CONDITION_TYPES = ("Ready", "Progressing", "Degraded")
+CONDITION_TYPES = ("Ready", "Serving", "Progressing", "Degraded")
 
 
 def _wanted(transition: Transition, old: list[Mapping[str, Any]]) -> dict[str, str]:
@@ -30,8 +32,9 @@ def _wanted(transition: Transition, old: list[Mapping[str, Any]]) -> dict[str, s
         "Ready": TRUE if phase is Phase.READY and transition.ready else FALSE,
         "Progressing": TRUE if phase.active else FALSE,
     }
-    if phase.degraded is not None:
-        wanted["Degraded"] = TRUE if phase.degraded else FALSE
+    degraded = phase.degraded if transition.degraded is None else transition.degraded
+    if degraded is not None:
+        wanted["Degraded"] = TRUE if degraded else FALSE
     elif find_condition(old, "Degraded") is None:
         wanted["Degraded"] = FALSE
     return wanted
@@ -57,11 +60,14 @@ def build_decision(ctx: Ctx, transition: Transition) -> Decision:
     spec, status = ctx.spec, ctx.status
     new = {**status, "rollout": None, **transition.changes}
     new["observedGeneration"] = spec.generation
-    new["imageTag"] = short_image(spec.image)
+    new.pop("imageTag", None), new.pop("servingTag", None)  # the tag-only columns of old
+    new["imageShort"] = short_reference(spec.image)
     new["rollout"] = transition.rollout.to_status() if transition.rollout is not None else None
+    if "health" not in transition.changes:  # only the steady step watches the serving version
+        new["health"] = None  # a release, a restore, a hold: the next watch begins afresh
     new["phase"] = transition.phase.value
     serving = new.get("image")
-    new["servingTag"] = short_image(serving) if serving else None
+    new["servingShort"] = short_reference(serving) if serving else None
     old = list(status.get("conditions") or [])
     wanted = _wanted(transition, old)
     reason, message = transition.reason, transition.message
@@ -71,12 +77,13 @@ def build_decision(ctx: Ctx, transition: Transition) -> Decision:
         updates = [_same(old, t, s) for t, s in wanted.items()]
     else:
         updates = [Update(t, s, name, message) for t, s in wanted.items()]
+    updates.append(build_serving(ctx, transition, new))
     new["conditions"] = set_conditions(
         old, updates, now=ctx.observed.now, generation=spec.generation, order=CONDITION_TYPES
     )
     new["reason"], new["message"] = name, message
     event = None
-    if name != status.get("reason"):
+    if name != status.get("reason") and not transition.quiet:
         event = Event(R.BY_NAME.get(name, reason).event_type, name, message)
     return Decision(transition.action, new, event)
 
