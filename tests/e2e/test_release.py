@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,24 @@ def never_changes(api: Api, name: str, seconds: float) -> bool:
     return True
 
 
+def table_cells(table: str) -> dict[str, str]:
+    """The first row of a `kubectl get` table by column, cut where the header's columns start
+    (an empty cell stays empty)."""
+    header, row = table.splitlines()[:2]
+    starts = [m.start() for m in re.finditer(r"\S+(?: \S+)*", header)]
+    names = re.findall(r"\S+(?: \S+)*", header)
+    ends = [*starts[1:], None]
+    return {n: row[a:b].strip() for n, a, b in zip(names, starts, ends, strict=True)}
+
+
 def test_good_image_is_rolled_out_then_upgraded_with_a_snapshot(
     api: Api, operator: Operator
 ) -> None:
     url = deploy_good(api, "good")
     users = seed_users(url)
+    first = api.kubectl("describe", "release", "good").stdout
+    assert "History:" in first
+    assert "<nil>" not in first  # nothing to snapshot on a first deploy: no Snapshot line
     waited = api.kubectl("wait", "--for=condition=Ready", "release/good", "--timeout=30s")
     assert waited.returncode == 0, waited.stderr
     deployment = api.apps.read_namespaced_deployment("good", api.ns)
@@ -76,7 +90,15 @@ def test_good_image_is_rolled_out_then_upgraded_with_a_snapshot(
         "VERIFIED",
         "AGE",
     ]
-    assert row.split()[:4] == ["good", "1.1.0", "1.1.0", "Ready"]
+    snapshot = status["lastSnapshot"]["file"]
+    assert row.split()[:5] == [
+        "good", "myfoodbudget:1.1.0", "myfoodbudget:1.1.0", "Ready", snapshot
+    ]  # fmt: skip
+    wide = table_cells(api.kubectl("get", "releases", "-o", "wide").stdout)
+    assert list(wide)[8:11] == ["SPEC IMAGE", "SERVING IMAGE", "SNAPSHOT AGE"]
+    assert (wide["SPEC IMAGE"], wide["SERVING IMAGE"]) == (GOOD_NEXT, GOOD_NEXT)
+    assert wide["SNAPSHOT AGE"][-1] in "smhd"  # an age, as kubectl prints one
+    assert wide["SNAPSHOT"] == snapshot
     assert 'gitops_snapshots_total{outcome="succeeded"}' in operator.metrics()
 
 
@@ -111,6 +133,12 @@ def test_bad_image_is_rolled_back_and_not_retried(
     described = api.kubectl("describe", "release", name).stdout
     assert "RolledBack" in described
     assert bad in described
+    # Ready means spec.image serves, and it does not; Serving: the previous version does.
+    serving = api.kubectl("wait", "--for=condition=Serving", f"release/{name}", "--timeout=30s")
+    assert serving.returncode == 0, serving.stderr
+    ready = api.kubectl("wait", "--for=condition=Ready", f"release/{name}", "--timeout=1s")
+    assert ready.returncode != 0
+    assert f"{GOOD} serves; {bad} was rolled back: " in " ".join(described.split())
     if bad == MIGRATE:  # the database the bad version migrated is kept beside the snapshots
         assert "failed-" in described
     assert 'gitops_rollbacks_total{reason="ReadinessFailed"}' in operator.metrics()
