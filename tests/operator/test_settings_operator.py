@@ -51,9 +51,23 @@ def test_every_variable_is_read() -> None:
     assert settings.job_deadline_seconds == 120
 
 
-def test_operator_namespace_falls_back_to_the_pod_namespace() -> None:
-    settings = Settings.from_env({"OPERATOR_IMAGE": IMAGE, "POD_NAMESPACE": "ops"})
-    assert settings.operator_namespace == "ops"
+@pytest.mark.parametrize(
+    ("env", "namespace"),
+    [
+        ({"OPERATOR_NAMESPACE": "own", "POD_NAMESPACE": "ops", "WATCH_NAMESPACE": "app"}, "own"),
+        ({"POD_NAMESPACE": "ops", "WATCH_NAMESPACE": "app"}, "ops"),
+        ({"WATCH_NAMESPACE": "app"}, "app"),
+        ({}, "default"),
+    ],
+    ids=["set", "pod", "watched", "none"],
+)
+def test_operator_namespace_falls_back_as_the_operations_doc_says(
+    env: dict[str, str], namespace: str
+) -> None:
+    settings = Settings.from_env({"OPERATOR_IMAGE": IMAGE, **env})
+    assert settings.operator_namespace == namespace
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    assert "| `OPERATOR_NAMESPACE` | `POD_NAMESPACE`, else `WATCH_NAMESPACE`, else `default`" in doc
 
 
 def test_settings_are_frozen() -> None:
