@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sandbox import cluster
 from sandbox.apiserver.faults import parse_codes
+from sandbox.kubelet.docker.runtime import PAUSE_IMAGES
 from sandbox.kubelet.process.catalog import CatalogError, load_catalog
 
 
@@ -55,7 +56,22 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--data", type=Path, help="data folder (volumes, logs); default: a temporary one"
     )
-    up.add_argument("--images", type=Path, help="image catalog YAML for the process kubelet")
+    up.add_argument(
+        "--runtime",
+        choices=("process", "docker"),
+        default="process",
+        help="run containers as local processes (default) or in the container engine "
+        "DOCKER_HOST names, from the real images",
+    )
+    up.add_argument(
+        "--images", type=Path, help="image catalog YAML of the process runtime (unused by docker)"
+    )
+    up.add_argument(
+        "--pause-image",
+        default="",
+        help="docker: the image holding each pod's network, any image with python3 (default: "
+        f"the first the engine has of {', '.join(PAUSE_IMAGES)})",
+    )
     _add_fault_flags(up)
     up.add_argument(
         "--watch-history",
@@ -109,6 +125,8 @@ def config_of(args: argparse.Namespace, data: Path) -> cluster.Config:
         data=data,
         port=args.port,
         images=args.images,
+        runtime=args.runtime,
+        pause_image=args.pause_image,
         faults=faults,
         watch_history=args.watch_history,
     )
@@ -124,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     data.mkdir(parents=True, exist_ok=True)
     try:
         return asyncio.run(cluster.run(config_of(args, data)))
+    except RuntimeError as error:  # the runtime asked for cannot be used: nothing was started
+        print(f"sandbox: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             print(

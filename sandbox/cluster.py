@@ -25,9 +25,12 @@ from sandbox.client.view import ClusterView
 from sandbox.controllers.manager import reconcile, run_loop
 from sandbox.controllers.services import NodePorts
 from sandbox.kinds import BUILTIN
+from sandbox.kubelet.docker.engine import Engine, EngineError
+from sandbox.kubelet.docker.runtime import DockerRuntime
 from sandbox.kubelet.node import Kubelet
 from sandbox.kubelet.process.catalog import load_catalog
 from sandbox.kubelet.process.runtime import ProcessRuntime
+from sandbox.kubelet.runtime import Runtime
 
 log = logging.getLogger("sandbox")
 STOP_TIMEOUT = 60.0
@@ -41,6 +44,8 @@ class Config:
     data: Path
     port: int = 0
     images: Path | None = None
+    runtime: str = "process"  # or "docker"
+    pause_image: str = ""  # docker: the image that holds each pod's network
     faults: dict[str, Any] = dataclasses.field(default_factory=dict)
     watch_history: int = 100_000
 
@@ -52,21 +57,36 @@ def install_signals(stopping: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stopping.set)
 
 
+async def make_runtime(config: Config, api_port: int) -> Runtime:
+    """The container runtime asked for, checked (RuntimeError with what to fix)."""
+    if config.runtime == "process":
+        return ProcessRuntime(config.data, load_catalog(config.images))
+    try:
+        runtime = DockerRuntime(Engine.from_environment(), config.pause_image, api_port)
+        await runtime.check()
+    except (OSError, EngineError, ValueError) as error:
+        raise RuntimeError(f"the docker runtime cannot start: {error}") from None
+    return runtime
+
+
 async def run_node(
-    url: str, config: Config, state: State, stopping: asyncio.Event, client_ssl: ssl.SSLContext
+    url: str,
+    config: Config,
+    state: State,
+    stopping: asyncio.Event,
+    client_ssl: ssl.SSLContext,
+    runtime: Runtime,
 ) -> None:
     """The controllers and the kubelet until `stopping` is set; then stop every process."""
-    catalog = load_catalog(config.images)
     backoff = BackoffPolicy.from_env()
     config.data.mkdir(parents=True, exist_ok=True)
     connector = aiohttp.TCPConnector(ssl=client_ssl)
     async with aiohttp.ClientSession(connector=connector) as session:
         cluster = ClusterView(Api(url, session))
-        runtime = ProcessRuntime(config.data, catalog)
         kubelet = Kubelet(cluster, config.data, runtime, backoff)
         state.kubelet = kubelet  # pods/log reaches the containers through it
         cluster.node_pods = kubelet.running_pods
-        node_ports = NodePorts(cluster)
+        node_ports = NodePorts(cluster, kubelet.connect)
         steps = [lambda: reconcile(cluster, backoff), kubelet.sync, node_ports.sync]
         tasks = [asyncio.create_task(i.run()) for i in cluster.informers.values()]
         tasks.append(asyncio.create_task(run_loop(cluster, steps)))
@@ -97,16 +117,20 @@ async def run(config: Config) -> int:
     server_ssl, client_ssl = state.pki.server_context(pki_dir), state.pki.node_context(pki_dir)
     server = await listen(make_app(state), config.port, server_ssl, client_ssl)
     try:
-        seed(state, config.data, int(server.url.rsplit(":", 1)[1]))
+        api_port = int(server.url.rsplit(":", 1)[1])
+        runtime = await make_runtime(config, api_port)
+        seed(state, config.data, api_port)
         state.store.compact()  # like a real cluster: the versions of its bootstrap are long gone
         await server.answers()
         write_kubeconfig(config.kubeconfig, server.url, state.pki)
         print(
             f"sandbox: Kubernetes API listening on {server.url} (kubeconfig {config.kubeconfig}, "
-            f"data {config.data})",
+            f"data {config.data}, {config.runtime} runtime)",
             flush=True,
         )
-        task = asyncio.create_task(run_node(server.url, config, state, stopping, client_ssl))
+        task = asyncio.create_task(
+            run_node(server.url, config, state, stopping, client_ssl, runtime)
+        )
         task.add_done_callback(_report)
         await stopping.wait()
         await asyncio.wait({task}, timeout=STOP_TIMEOUT)

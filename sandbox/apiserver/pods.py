@@ -30,7 +30,8 @@ def bind(state: State, target: Target, body: Any) -> Obj:
 
 
 async def logs(state: State, pod: Obj, query: Mapping[str, str]) -> web.Response:
-    """GET pods/{name}/log: what the container printed, from the kubelet (no follow)."""
+    """GET pods/{name}/log: what the container printed (or its previous run, `previous`), from
+    the kubelet (no follow)."""
     names = [c.get("name") for c in pod["spec"].get("containers") or []]
     container = query.get("container") or (names[0] if len(names) == 1 else None)
     if container not in names:
@@ -42,5 +43,6 @@ async def logs(state: State, pod: Obj, query: Mapping[str, str]) -> web.Response
     tail = integer(query, "tailLines")
     text = ""
     if state.kubelet is not None and container is not None:
-        text = await state.kubelet.logs(pod, container, tail)
+        previous = query.get("previous", "") in ("true", "True", "1")
+        text = await state.kubelet.logs(pod, container, tail, previous)
     return web.Response(text=text, content_type="text/plain")

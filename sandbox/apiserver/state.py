@@ -45,7 +45,9 @@ class NodeLink(Protocol):
     port cannot be reached, OSError when the runtime cannot start the command or connect.
     """
 
-    async def logs(self, pod: dict[str, Any], container: str, tail_lines: int | None) -> str:
+    async def logs(
+        self, pod: dict[str, Any], container: str, tail_lines: int | None, previous: bool = False
+    ) -> str:
         """What a container of the pod printed."""
         ...
 

@@ -10,6 +10,8 @@ Obj = dict[str, Any]
 NODE_NAME = "sandbox"  # the one node: events come from it, the scheduler binds every pod to it
 # Where the kubelet reached each containerPort of a pod (read by the NodePort forwarder).
 PORTS_ANNOTATION = "sandbox.myfoodbudget.dev/ports"
+# Host ports on 127.0.0.1 a pod of the docker runtime may reach, besides the API server.
+HOST_PORTS_ANNOTATION = "sandbox.myfoodbudget.dev/host-ports"
 
 
 def now() -> datetime.datetime:

@@ -7,10 +7,15 @@ import contextlib
 import itertools
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sandbox.client.objects import Obj, is_pod_active, is_pod_ready, pod_ports
+from sandbox.client.objects import Obj, is_pod_active, is_pod_ready
 from sandbox.client.view import ClusterView
+
+Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+# (pod, port number or containerPort name) -> a connection into the pod, from the kubelet
+Connect = Callable[[Obj, int | str], Awaitable[Streams]]
 
 log = logging.getLogger(__name__)
 NODE_PORT_RANGE = (30000, 32767)
@@ -41,6 +46,15 @@ def allocate_node_ports(services: list[Obj], service: Obj) -> list[dict[str, Any
     return ports
 
 
+def declares(pod: Obj, name: str) -> bool:
+    """Some container of the pod has a port of that name (or number)."""
+    return any(
+        name in (p.get("name"), str(p.get("containerPort")))
+        for c in pod["spec"].get("containers") or []
+        for p in c.get("ports") or []
+    )
+
+
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Copy bytes until EOF, then half-close."""
     try:
@@ -56,9 +70,9 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 class NodePorts:
     """One listening socket per service nodePort, forwarding to Ready selected pods."""
 
-    def __init__(self, cluster: ClusterView) -> None:
-        """No listeners yet."""
-        self.cluster = cluster
+    def __init__(self, cluster: ClusterView, connect: Connect) -> None:
+        """No listeners yet; connections reach pods through `connect` (the kubelet's)."""
+        self.cluster, self.connect = cluster, connect
         self.servers: dict[int, tuple[asyncio.Server, tuple[str, str, int]]] = {}
         self._turn = itertools.count()
 
@@ -101,22 +115,21 @@ class NodePorts:
             return
         self.servers[node_port] = (server, target)
 
-    def backend(self, target: tuple[str, str, int]) -> int | None:
-        """A localhost port of a Ready pod behind the service port (round robin)."""
+    def backend(self, target: tuple[str, str, int]) -> tuple[Obj, int | str] | None:
+        """A Ready pod behind the service port (round robin) and its target port."""
         namespace, name, index = target
         svc = self.cluster.cache("services").get(namespace, name)
         if svc is None:
             return None
         port = svc["spec"]["ports"][index]
-        target_port = str(port.get("targetPort", port.get("port")))
-        pods = [
+        target_port = port.get("targetPort", port.get("port"))
+        ready = [
             p
             for p in self.cluster.cache("pods").list(namespace)
             if selects(svc, p) and is_pod_active(p) and is_pod_ready(p)
-        ]
-        choices = [pod_ports(p).get(target_port) for p in pods]
-        ready = [c for c in choices if c]
-        return ready[next(self._turn) % len(ready)] if ready else None
+            and (isinstance(target_port, int) or declares(p, str(target_port)))
+        ]  # fmt: skip
+        return (ready[next(self._turn) % len(ready)], target_port) if ready else None
 
     async def _forward(
         self,
@@ -129,7 +142,7 @@ class NodePorts:
         try:
             if backend is None:
                 return
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", backend)
+            up_reader, up_writer = await self.connect(*backend)
             try:
                 await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
             finally:

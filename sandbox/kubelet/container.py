@@ -168,7 +168,8 @@ class ContainerRunner:
     async def _run_once(self, container: Container, image_id: str) -> int:
         """Start the container, probe it until it exits or is stopped; record the termination."""
         term = termination_file(self.dir)
-        term.unlink(missing_ok=True)
+        if term.exists():  # emptied, not removed: a runtime may have bind-mounted it
+            term.write_bytes(b"")
         try:
             await container.start()
         except StartError as exc:

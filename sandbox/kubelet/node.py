@@ -41,9 +41,11 @@ class Kubelet:
         """Pods whose processes have not all ended yet."""
         return [w.pod for w in self.workers.values() if w.task is not None and not w.task.done()]
 
-    async def logs(self, pod: Obj, container: str, tail_lines: int | None) -> str:
-        """What a container of the pod printed, as its runtime keeps it."""
-        return await self.node.runtime.logs(pod, container, tail_lines)
+    async def logs(
+        self, pod: Obj, container: str, tail_lines: int | None, previous: bool = False
+    ) -> str:
+        """What a container of the pod printed (or its previous run), as its runtime keeps it."""
+        return await self.node.runtime.logs(pod, container, tail_lines, previous)
 
     def _running(self, pod: Obj) -> list[ContainerRunner]:
         """The pod's containers that run now."""
@@ -69,14 +71,16 @@ class Kubelet:
         raise LookupError(f'container not found ("{container}")')
 
     async def connect(
-        self, pod: Obj, port: int
+        self, pod: Obj, port: int | str
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A connection to a port of the pod, through the container that declares it (or the
-        first running one); LookupError when no container runs."""
+        """A connection to a port (number or containerPort name) of the pod, through the
+        container that declares it (or the first running one); LookupError when no container
+        runs."""
         running = self._running(pod)
         declared = [
             r for r in running
-            if any(p.get("containerPort") == port for p in r.spec.get("ports") or [])
+            if any(str(port) in (str(p.get("containerPort")), p.get("name"))
+                   for p in r.spec.get("ports") or [])
         ]  # fmt: skip
         for runner in declared or running:
             if runner.current is not None:
@@ -126,8 +130,16 @@ class Kubelet:
                 f"final delete of pod {name}",
                 lambda: not self.node.closing,
             )
-        shutil.rmtree(pod_dir(self.node.data_dir, pod), ignore_errors=True)
+        await self._remove(pod)
         self.workers.pop(uid, None)
+
+    async def _remove(self, pod: Obj) -> None:
+        """What the runtime made for the pod, then its folder."""
+        try:
+            await self.node.runtime.remove_pod(pod)
+        except (OSError, RuntimeError) as error:
+            log.warning("removing pod %s: %s", pod["metadata"]["name"], error)
+        shutil.rmtree(pod_dir(self.node.data_dir, pod), ignore_errors=True)
 
     async def _stop_orphans(self, pods: list[Obj]) -> None:
         """Pods whose owners are all gone are deleted (a backstop for the garbage collector)."""
@@ -148,3 +160,6 @@ class Kubelet:
                 grace = min(worker.grace(), SHUTDOWN_GRACE_CAP)
                 self._ending[uid] = asyncio.create_task(worker.stop(grace))
         await asyncio.gather(*self._ending.values(), return_exceptions=True)
+        removals = [self.node.runtime.remove_pod(w.pod) for w in self.workers.values()]
+        await asyncio.gather(*removals, return_exceptions=True)  # their folders stay
+        await self.node.runtime.close()

@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import pathlib
-import socket
 from typing import Any
 
 import aiohttp
@@ -24,27 +23,6 @@ from sandbox.kubelet.volumes import prepare_volumes
 
 log = logging.getLogger(__name__)
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-
-
-def free_port() -> int:
-    """A free localhost TCP port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def allocate_ports(containers: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """container name -> {port name and number: localhost port}, one port per containerPort."""
-    result: dict[str, dict[str, int]] = {}
-    for container in containers:
-        ports: dict[str, int] = {}
-        for spec in container.get("ports") or []:
-            port = free_port()
-            ports[str(spec["containerPort"])] = port
-            if spec.get("name"):
-                ports[spec["name"]] = port
-        result[container["name"]] = ports
-    return result
 
 
 class PodWorker:
@@ -136,10 +114,10 @@ class PodWorker:
     async def _prepare(self) -> bool:
         """Folder, ports (recorded on the pod) and volumes; False when stopped before ready."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.ports = allocate_ports(self.pod["spec"].get("containers") or [])
+        self.ports = self.node.runtime.allocate_ports(self.pod["spec"].get("containers") or [])
         merged = {k: v for ports in self.ports.values() for k, v in ports.items()}
         note = {"metadata": {"annotations": {PORTS_ANNOTATION: json.dumps(merged, sort_keys=True)}}}
-        annotated = False
+        annotated = not merged  # a pod listening on its own ports has nothing to record
         while not self.stopping.is_set():
             try:
                 if not annotated:
@@ -148,14 +126,27 @@ class PodWorker:
                 self.volumes = await prepare_volumes(
                     self.pod, self.dir, self.node.data_dir, self.node.fetch, self.node.token
                 )
-                return True
             except ConfigError as exc:
                 await self.event("FailedMount", f"MountVolume.SetUp failed: {exc}", "Warning")
             except (ApiError, aiohttp.ClientError) as exc:  # the API is flaky: try again shortly
                 log.debug("preparing pod %s: %s", self.pod["metadata"]["name"], exc)
+            else:
+                if await self._start_sandbox():
+                    return True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), 2)
         return False
+
+    async def _start_sandbox(self) -> bool:
+        """The runtime's share of the pod (its network); an event when it cannot be made."""
+        try:
+            await self.node.runtime.start_pod(self.pod, self.dir, self.volumes)
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.warning("pod %s: %s", self.pod["metadata"]["name"], exc)
+            message = f"Failed to create pod sandbox: {exc}"
+            await self.event("FailedCreatePodSandBox", message, "Warning")
+            return False
+        return True
 
     def status(self) -> dict[str, Any]:
         """The pod status from the container runners."""

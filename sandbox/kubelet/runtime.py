@@ -1,12 +1,13 @@
 """What the kubelet asks of a container runtime; the pod and container lifecycle sits above it.
 
-A runtime pulls an image, creates and starts a container, waits for it to exit, stops it with
-a grace period, runs a command in it (for probes, or with its standard streams attached for
-`kubectl exec`), says where the node reaches its ports and opens connections to them
-(`kubectl port-forward`), and serves its logs. Restarts, back-off, probes, termination
-messages and status are the kubelet's, written once in container.py and pod.py for every
-runtime. The process runtime (kubelet/process/) runs
-each container as a local process.
+A runtime prepares a pod (its network, and where needed its volumes' owners) and removes it,
+pulls an image, creates and starts a container, waits for it to exit, stops it with a grace
+period, runs a command in it (for probes, or with its standard streams attached for
+`kubectl exec`), opens connections to its ports (probes, Services, `kubectl port-forward`),
+and serves its logs. Restarts, back-off, probes, termination messages and status are the
+kubelet's, written once in container.py and pod.py for every runtime. The process runtime
+(kubelet/process/) runs each container as a local process; the docker runtime
+(kubelet/docker/) as a container of a local engine.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ class ContainerConfig:
     # container path -> host path: the volume mounts (subPath applied) and the termination
     # message file, which the kubelet reads once the container has exited
     mounts: Mapping[str, str]
-    ports: Mapping[str, int]  # containerPort (number and name) -> the node port the kubelet chose
+    # containerPort (number and name) -> the node port the runtime chose (empty when the pod
+    # listens on its own ports, in a network namespace of its own)
+    ports: Mapping[str, int]
     pod_dir: pathlib.Path  # the pod's folder on the host
     fetch: Fetch  # how env and envFrom read ConfigMaps and Secrets
     # KUBERNETES_SERVICE_HOST/PORT...: where the container reaches the API server; the env of
@@ -87,6 +90,17 @@ class ExecSession(Protocol):
         """Stop the command and everything it started (the client went away)."""
 
 
+async def next_output(
+    queue: asyncio.Queue[tuple[int, bytes] | None],
+) -> tuple[int, bytes] | None:
+    """An exec session's next output chunk from its queue; None (left for later readers) once
+    the output has ended."""
+    item = await queue.get()
+    if item is None:
+        queue.put_nowait(None)
+    return item
+
+
 class Container(Protocol):
     """One container created by a runtime, started once."""
 
@@ -110,16 +124,13 @@ class Container(Protocol):
         """Run a command in the container: (exit code, output); TimeoutError past `timeout`."""
         ...
 
-    def address(self, port: int | str) -> tuple[str, int]:
-        """Where the node reaches a containerPort (number or name): probes and forwarding."""
-        ...
-
     async def open_exec(self, argv: list[str], *, stdin: bool, tty: bool) -> ExecSession:
         """Start a command in the running container; StartError when it cannot be started."""
         ...
 
-    async def connect(self, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A TCP connection to a port of the container (OSError when refused)."""
+    async def connect(self, port: int | str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A TCP connection to a port (number, or a containerPort's name) of the container, as
+        probes, Services and port-forward reach it (OSError when refused)."""
         ...
 
     async def output_tail(self) -> str:
@@ -130,6 +141,22 @@ class Container(Protocol):
 class Runtime(Protocol):
     """Images, containers and their logs on one node."""
 
+    def allocate_ports(self, containers: list[Obj]) -> dict[str, dict[str, int]]:
+        """container name -> {containerPort number and name: node port}; empty when pods
+        listen on their own ports."""
+        ...
+
+    async def start_pod(
+        self, pod: Obj, pod_dir: pathlib.Path, volumes: dict[str, pathlib.Path]
+    ) -> None:
+        """Prepare what the pod's containers share (its network, its volumes' owners), once."""
+
+    async def remove_pod(self, pod: Obj) -> None:
+        """Remove everything the runtime made for the pod (its containers too)."""
+
+    async def close(self) -> None:
+        """Remove whatever is left when the node stops."""
+
     async def pull(self, image: str) -> str:
         """Make the image available; its imageID, or ImageError."""
         ...
@@ -138,6 +165,9 @@ class Runtime(Protocol):
         """A container for one run, not started yet; ConfigError when the spec cannot be met."""
         ...
 
-    async def logs(self, pod: Obj, container: str, tail_lines: int | None) -> str:
-        """What a container of the pod printed ("" before it ever started)."""
+    async def logs(
+        self, pod: Obj, container: str, tail_lines: int | None, previous: bool = False
+    ) -> str:
+        """What a container of the pod printed ("" before it ever started), or its previous
+        run printed."""
         ...

@@ -8,21 +8,29 @@ import pathlib
 from typing import Any
 
 from sandbox.kubelet.layout import termination_file
-from sandbox.kubelet.projected import TokenSource, write_downward, write_projected
+from sandbox.kubelet.projected import (
+    DEFAULT_MODE,
+    TokenSource,
+    write_downward,
+    write_projected,
+)
 from sandbox.kubelet.runtime import ConfigError, Fetch
 
 DEFAULT_TERMINATION_PATH = "/dev/termination-log"
 
 
-def claim_dir(data_dir: pathlib.Path, namespace: str, claim: str) -> pathlib.Path:
-    """The folder that holds a PersistentVolumeClaim's data."""
-    return data_dir / "volumes" / namespace / claim
+def claim_dir(data_dir: pathlib.Path, claim: dict[str, Any]) -> pathlib.Path:
+    """The folder that holds a PersistentVolumeClaim's data, named as k3s's local-path
+    provisioner names it: storage/pvc-<claim uid>_<namespace>_<claim name>."""
+    md = claim["metadata"]
+    return data_dir / "storage" / f"pvc-{md.get('uid', '')}_{md['namespace']}_{md['name']}"
 
 
 async def _write_keys(
     target: pathlib.Path, source: dict[str, Any], obj: dict[str, Any] | None, secret: bool
 ) -> None:
-    """Write the keys (or the chosen items) of a ConfigMap/Secret as files."""
+    """Write the keys (or the chosen items) of a ConfigMap/Secret as files, with the volume's
+    defaultMode (0644 unless set) or the item's mode."""
     target.mkdir(parents=True, exist_ok=True)
     data = dict((obj or {}).get("data") or {})
     if not secret:
@@ -38,8 +46,7 @@ async def _write_keys(
         path = target / item.get("path", item["key"])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(raw) if binary else str(raw).encode())
-        if secret:
-            path.chmod(0o600)
+        path.chmod(int(item.get("mode", source.get("defaultMode", DEFAULT_MODE))))
 
 
 async def prepare_volumes(
@@ -57,10 +64,13 @@ async def prepare_volumes(
         own = pod_dir / "volumes" / name
         if "persistentVolumeClaim" in volume:
             claim = volume["persistentVolumeClaim"]["claimName"]
-            if await fetch("persistentvolumeclaims", namespace, claim) is None:
+            found = await fetch("persistentvolumeclaims", namespace, claim)
+            if found is None:
                 raise ConfigError(f'persistentvolumeclaim "{claim}" not found')
-            host = claim_dir(data_dir, namespace, claim)
-            host.mkdir(parents=True, exist_ok=True)
+            host = claim_dir(data_dir, found)
+            if not host.exists():  # as local-path does: mkdir -m 0777
+                host.mkdir(parents=True)
+                host.chmod(0o777)
         elif "configMap" in volume or "secret" in volume:
             secret = "secret" in volume
             source = volume["secret"] if secret else volume["configMap"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from images_support import Engine
+from support.engine import engine_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_IMAGE = os.environ.get("MYFOODBUDGET_APP_IMAGE", "myfoodbudget/app:dev")
@@ -29,25 +29,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.images)
             item.add_marker(pytest.mark.slow)
-
-
-def engine_environment() -> dict[str, str]:
-    """The environment that points docker at the engine: as given, or `engine.sh env`'s."""
-    env = dict(os.environ)
-    if env.get("DOCKER_HOST"):
-        return env
-    shown = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "engine.sh"), "env"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    for line in shown.stdout.splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        if value:
-            env[key] = value
-    return env
 
 
 @pytest.fixture(scope="session")

@@ -159,6 +159,16 @@ def web_container(**extra: Any) -> dict[str, Any]:
     return container
 
 
+def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    """A bare Pod manifest."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {"containers": containers, **spec},
+    }
+
+
 def deployment(
     name: str, containers: list[dict[str, Any]], replicas: int = 1, **spec: Any
 ) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sandbox_workloads import (
     http_get,
     namespace,
     pid_alive,
+    pod,
     pod_port,
     sandbox,
     wait_for,
@@ -24,16 +25,6 @@ from sandbox.kubelet.process.logs import read_log
 
 __all__ = ["namespace", "sandbox"]
 pytestmark = pytest.mark.slow
-
-
-def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
-    """A bare Pod manifest."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": name}},
-        "spec": {"containers": containers, **spec},
-    }
 
 
 def ready_pod(sandbox: Sandbox, namespace: str, name: str) -> Any:
@@ -257,7 +248,7 @@ def test_exec_and_tcp_probes_see_volumes_at_their_container_paths(
 
     status = wait_for(running, "the container to run")
     assert not status.container_statuses[0].ready  # /flags/ready does not exist yet
-    folder = sandbox.data / "volumes" / namespace / "flags"
+    [folder] = sandbox.data.glob(f"storage/pvc-*_{namespace}_flags")  # local-path's naming
     (folder / "ready").write_text("yes")
     probed = ready_pod(sandbox, namespace, "probed")
     assert probed.status.container_statuses[0].started

@@ -22,13 +22,22 @@ def read_log(
     pod: dict[str, Any],
     container: str | None = None,
     tail_lines: int | None = None,
+    span: tuple[int, int] | None = None,
 ) -> str:
-    """What a container printed (every run appended; "" before it ever started)."""
+    """What a container printed (every run appended, or the bytes of `span`; "" before it
+    ever started)."""
     try:
-        text = log_file(data_dir, pod, container).read_text(errors="replace")
+        data = log_file(data_dir, pod, container).read_bytes()
     except FileNotFoundError:
         return ""
-    if tail_lines is not None:
-        lines = text.splitlines(keepends=True)
-        text = "".join(lines[-tail_lines:]) if tail_lines > 0 else ""
-    return text
+    if span is not None:
+        data = data[span[0] : span[1]]
+    return tail(data.decode(errors="replace"), tail_lines)
+
+
+def tail(text: str, lines: int | None) -> str:
+    """The last `lines` lines of text (all of it for None)."""
+    if lines is None:
+        return text
+    kept = text.splitlines(keepends=True)
+    return "".join(kept[-lines:]) if lines > 0 else ""

@@ -7,27 +7,19 @@ import contextlib
 import os
 import pathlib
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.kubelet.process import processes
 from sandbox.kubelet.process.catalog import Catalog, CatalogImage
 from sandbox.kubelet.process.command import build_command, build_env
-from sandbox.kubelet.process.logs import read_log
+from sandbox.kubelet.process.logs import read_log, tail
 from sandbox.kubelet.process.paths import PathMap
+from sandbox.kubelet.process.ports import allocate_ports
 from sandbox.kubelet.process.session import ProcessExec
 from sandbox.kubelet.runtime import ContainerConfig, Exit, ImageError, StartError
 
 HOST = "127.0.0.1"
-
-
-def resolve_port(port: Any, ports: dict[str, int]) -> int:
-    """A port (number or name) -> the allocated localhost port (unknown numbers stay)."""
-    key = str(port)
-    if key in ports:
-        return ports[key]
-    if key.isdigit():
-        return int(key)
-    raise ValueError(f"probe port {port!r} names no containerPort")
 
 
 class ProcessContainer:
@@ -47,6 +39,7 @@ class ProcessContainer:
         self.log_file = config.pod_dir / "logs" / f"{config.spec['name']}.log"
         self._proc: asyncio.subprocess.Process | None = None
         self._log_start = 0
+        self.on_start: Callable[[int], None] = lambda offset: None
 
     @property
     def id(self) -> str:
@@ -62,6 +55,7 @@ class ProcessContainer:
     async def start(self) -> None:
         """Start argv in the container's folder, env and log."""
         self._log_start = processes.log_size(self.log_file)
+        self.on_start(self._log_start)
         try:
             self._proc = await processes.start(self.argv, self.env, self.cwd, self.log_file)
         except OSError as exc:  # e.g. the catalog names a program or folder that does not exist
@@ -97,18 +91,14 @@ class ProcessContainer:
             raise TimeoutError(f"command {argv!r} timed out") from None
         return int(proc.returncode or 0), output.decode(errors="replace")
 
-    def address(self, port: int | str) -> tuple[str, int]:
-        """127.0.0.1 and the port the kubelet allocated for that containerPort."""
-        return HOST, resolve_port(port, self.ports)
-
     async def open_exec(self, argv: list[str], *, stdin: bool, tty: bool) -> ProcessExec:
         """A process with the container's env and working folder (container paths rewritten)."""
         argv = [self.paths.rewrite(str(a)) for a in argv]
         return await ProcessExec.start(argv, self.env, self.cwd, stdin=stdin, tty=tty)
 
-    async def connect(self, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A connection to the node port allocated for a containerPort; the process runtime
-        reaches no other port (ConnectionRefusedError)."""
+    async def connect(self, port: int | str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the node port allocated for a containerPort (number or name); the
+        process runtime reaches no other port (ConnectionRefusedError)."""
         if str(port) not in self.ports:
             raise ConnectionRefusedError(
                 f"port {port} is no containerPort of this container (the process runtime "
@@ -128,6 +118,23 @@ class ProcessRuntime:
         """Serve the pods whose folders live under data_dir."""
         self.data_dir = data_dir
         self.catalog = catalog
+        self.runs: dict[tuple[str, str], list[int]] = {}  # (pod uid, container) -> log offsets
+
+    def allocate_ports(self, containers: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+        """A free port on 127.0.0.1 for each containerPort, by number and by name."""
+        return allocate_ports(containers)
+
+    async def start_pod(self, pod: dict[str, Any], pod_dir: pathlib.Path, volumes: Any) -> None:
+        """Nothing to share: the processes of a pod share the host."""
+
+    async def remove_pod(self, pod: dict[str, Any]) -> None:
+        """Forget the pod's log offsets (the kubelet removes its folder)."""
+        uid = pod["metadata"].get("uid", "")
+        for key in [k for k in self.runs if k[0] == uid]:
+            del self.runs[key]
+
+    async def close(self) -> None:
+        """Nothing outlives the processes."""
 
     def _image(self, image: str) -> CatalogImage:
         entry = self.catalog.resolve(image)
@@ -151,8 +158,22 @@ class ProcessRuntime:
         argv = build_command(config.spec, image, env, paths)
         working = config.spec.get("workingDir")
         cwd = paths.resolve(working) if working else None
-        return ProcessContainer(argv, env, cwd or str(image.workdir), paths, config)
+        made = ProcessContainer(argv, env, cwd or str(image.workdir), paths, config)
+        runs = self.runs.setdefault(
+            (config.pod["metadata"].get("uid", ""), config.spec["name"]), []
+        )
+        made.on_start = runs.append
+        return made
 
-    async def logs(self, pod: dict[str, Any], container: str, tail_lines: int | None) -> str:
-        """The container's log file: every run appended."""
-        return read_log(self.data_dir, pod, container, tail_lines)
+    async def logs(
+        self, pod: dict[str, Any], container: str, tail_lines: int | None, previous: bool = False
+    ) -> str:
+        """The container's log file: every run appended; with `previous` the run before the
+        last one."""
+        if not previous:
+            return read_log(self.data_dir, pod, container, tail_lines)
+        offsets = self.runs.get((pod["metadata"].get("uid", ""), container), [])
+        if len(offsets) < 2:
+            return ""
+        text = read_log(self.data_dir, pod, container, None, span=(offsets[-2], offsets[-1]))
+        return tail(text, tail_lines)

@@ -15,7 +15,7 @@ import termios
 from typing import Any
 
 from sandbox.kubelet.process import processes
-from sandbox.kubelet.runtime import StartError
+from sandbox.kubelet.runtime import StartError, next_output
 
 CHUNK = 32 * 1024
 
@@ -128,10 +128,7 @@ class ProcessExec:
 
     async def read(self) -> tuple[int, bytes] | None:
         """The next output chunk, None at the end."""
-        item = await self._output.get()
-        if item is None:
-            self._output.put_nowait(None)
-        return item
+        return await next_output(self._output)
 
     async def wait(self) -> int:
         """The exit code (the pty is closed once its output has ended)."""
