@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=100_000,
         help="events kept for watch resumption; older versions answer 410",
     )
+    up.add_argument(
+        "--audit-log",
+        type=Path,
+        help="append one JSON line (audit.k8s.io/v1 Event) per allowed write to this file",
+    )
     up.add_argument("--log-level", default="WARNING", help="Python logging level")
     return parser
 
@@ -127,6 +132,7 @@ def config_of(args: argparse.Namespace, data: Path) -> cluster.Config:
         images=args.images,
         runtime=args.runtime,
         pause_image=args.pause_image,
+        audit_log=args.audit_log.resolve() if args.audit_log else None,
         faults=faults,
         watch_history=args.watch_history,
     )

@@ -46,6 +46,7 @@ class Config:
     images: Path | None = None
     runtime: str = "process"  # or "docker"
     pause_image: str = ""  # docker: the image that holds each pod's network
+    audit_log: Path | None = None
     faults: dict[str, Any] = dataclasses.field(default_factory=dict)
     watch_history: int = 100_000
 
@@ -104,6 +105,7 @@ def build_state(config: Config) -> State:
     """The server state with the fault settings asked for."""
     state = State(registry=Registry(BUILTIN), store=Store(history=config.watch_history))
     state.faults.update(config.faults)
+    state.audit_log = config.audit_log
     return state
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from sandbox.apiserver import authn, rbac, requestinfo
+from sandbox.apiserver import audit, authn, rbac, requestinfo
 from sandbox.apiserver.identity import User
 from sandbox.apiserver.state import State
 
@@ -22,11 +22,23 @@ def security_middleware(state: State) -> Middleware:
     async def secure(request: web.Request, handler: Handler) -> web.StreamResponse:
         user = authn.authenticate(request, state.issuer, state.store)
         user = authn.impersonate(request, user, state.store)
-        for attrs in requestinfo.of_request(request):
+        checked = requestinfo.of_request(request)
+        for attrs in checked:
             if not rbac.decide(state.store, user, attrs)[0]:
                 raise rbac.forbidden(user, attrs)
         request[USER] = user
-        return await handler(request)
+        if state.audit_log is None or not checked:
+            return await handler(request)
+        code = 500
+        try:
+            response = await handler(request)
+            code = response.status
+            return response
+        except Exception as error:
+            code = int(getattr(error, "status", None) or getattr(error, "code", 500) or 500)
+            raise
+        finally:
+            audit.record(state.audit_log, user, checked[0], code, request.path_qs)
 
     return secure
 

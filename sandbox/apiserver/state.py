@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from sandbox.apiserver.faults import Faults
@@ -72,6 +73,7 @@ class State:
     store: Store = field(default_factory=Store)
     faults: Faults = field(default_factory=Faults)
     kubelet: NodeLink | None = None  # set once the node's kubelet runs
+    audit_log: Path | None = None  # where allowed writes are logged (audit.py), if anywhere
     pki: PKI = field(default_factory=PKI.generate)  # the CA, TLS credentials, token key
     api: API = field(init=False)
     issuer: Issuer = field(init=False)

@@ -124,8 +124,9 @@ class PodWorker:
                     await self.node.cluster.patch("pods", self.pod, note)
                     annotated = True
                 self.volumes = await prepare_volumes(
-                    self.pod, self.dir, self.node.data_dir, self.node.fetch, self.node.token
-                )
+                    self.pod, self.dir, self.node.data_dir, self.node.fetch, self.node.token,
+                    self.node.runtime.host_path,
+                )  # fmt: skip
             except ConfigError as exc:
                 await self.event("FailedMount", f"MountVolume.SetUp failed: {exc}", "Warning")
             except (ApiError, aiohttp.ClientError) as exc:  # the API is flaky: try again shortly

@@ -146,6 +146,10 @@ class Runtime(Protocol):
         listen on their own ports."""
         ...
 
+    def host_path(self, path: str) -> pathlib.Path:
+        """Where a hostPath volume's path lies on the host."""
+        ...
+
     async def start_pod(
         self, pod: Obj, pod_dir: pathlib.Path, volumes: dict[str, pathlib.Path]
     ) -> None:

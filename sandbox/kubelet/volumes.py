@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import pathlib
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.kubelet.layout import termination_file
@@ -55,8 +56,10 @@ async def prepare_volumes(
     data_dir: pathlib.Path,
     fetch: Fetch,
     token: TokenSource,
+    host_path: Callable[[str], pathlib.Path],
 ) -> dict[str, pathlib.Path]:
-    """Create every volume of the pod; return volume name -> host folder."""
+    """Create every volume of the pod; return volume name -> host folder (`host_path` says
+    where a hostPath volume's path is on this node)."""
     namespace = pod["metadata"]["namespace"]
     result: dict[str, pathlib.Path] = {}
     for volume in pod["spec"].get("volumes") or []:
@@ -87,7 +90,7 @@ async def prepare_volumes(
             write_downward(own, volume["downwardAPI"], pod)
             host = own
         elif "hostPath" in volume:
-            host = data_dir / "hostpath" / volume["hostPath"]["path"].lstrip("/")
+            host = host_path(volume["hostPath"]["path"])
             host.mkdir(parents=True, exist_ok=True)
         else:  # emptyDir, and any other kind becomes an empty folder of the pod
             own.mkdir(parents=True, exist_ok=True)

@@ -149,6 +149,10 @@ class DockerRuntime:
             )
         await remove_orphans(self.engine)
 
+    def host_path(self, path: str) -> pathlib.Path:
+        """The host's own path, as a kubelet mounts it (containers are isolated from the rest)."""
+        return pathlib.Path(path)
+
     def allocate_ports(self, containers: list[Obj]) -> dict[str, dict[str, int]]:
         """None: each pod listens on its real containerPorts, in its own network namespace."""
         return {}

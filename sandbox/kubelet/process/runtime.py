@@ -124,6 +124,10 @@ class ProcessRuntime:
         """A free port on 127.0.0.1 for each containerPort, by number and by name."""
         return allocate_ports(containers)
 
+    def host_path(self, path: str) -> pathlib.Path:
+        """Under <data dir>/hostpath/: nothing lands in the host's real folders."""
+        return self.data_dir / "hostpath" / path.lstrip("/")
+
     async def start_pod(self, pod: dict[str, Any], pod_dir: pathlib.Path, volumes: Any) -> None:
         """Nothing to share: the processes of a pod share the host."""
 
