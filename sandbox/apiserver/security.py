@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from sandbox.apiserver import audit, authn, rbac, requestinfo
+from sandbox.apiserver.errors import APIError
 from sandbox.apiserver.identity import User
 from sandbox.apiserver.state import State
 
@@ -35,12 +36,21 @@ def security_middleware(state: State) -> Middleware:
             code = response.status
             return response
         except Exception as error:
-            code = int(getattr(error, "status", None) or getattr(error, "code", 500) or 500)
+            code = _code_of(error)
             raise
         finally:
             audit.record(state.audit_log, user, checked[0], code, request.path_qs)
 
     return secure
+
+
+def _code_of(error: Exception) -> int:
+    """The HTTP code an exception from a handler is answered with (500 when it has none)."""
+    if isinstance(error, APIError):
+        return error.code
+    if isinstance(error, web.HTTPException):
+        return error.status
+    return 500
 
 
 def user_of(request: web.Request) -> User:

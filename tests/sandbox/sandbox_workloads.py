@@ -38,6 +38,11 @@ class Sandbox:
     control: RunningSandbox
 
     @property
+    def audit_log(self) -> pathlib.Path:
+        """The API server's audit log of writes (--audit-log)."""
+        return self.data.parent / "audit.log"
+
+    @property
     def core(self) -> client.CoreV1Api:
         """The core/v1 API."""
         return client.CoreV1Api(self.api)
@@ -97,7 +102,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     fast = {"SANDBOX_BACKOFF_INITIAL": "1", "SANDBOX_BACKOFF_CAP": "2"}
     with contextlib.ExitStack() as stack:
         with mock.patch.dict(os.environ, fast):  # read once, when the sandbox starts
-            running = stack.enter_context(running_sandbox(tmp, images=IMAGES))
+            audit = ["--audit-log", str(tmp / "audit.log")]
+            running = stack.enter_context(running_sandbox(tmp, IMAGES, audit))
         api = stack.enter_context(config.new_client_from_config(str(running.kubeconfig)))
         cache = tmp / "kubectl-cache"
         yield Sandbox(running.kubeconfig, running.data_dir, cache, api, running)

@@ -153,6 +153,28 @@ def test_a_service_account_gets_403_with_kubernetes_status_body(
     assert call(sandbox.kubeconfig, "/apis", token)[0] == 200
 
 
+def test_the_audit_log_names_who_made_each_allowed_write(sandbox: Sandbox, namespace: str) -> None:
+    token = account(sandbox, namespace, "writer")
+    sandbox.kubectl("-n", namespace, "create", "rolebinding", "edit", "--clusterrole=edit",
+                    f"--serviceaccount={namespace}:writer")  # fmt: skip
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    assert call(sandbox.kubeconfig, path, token, "POST", {"metadata": {"name": "mine"}})[0] == 201
+    assert call(sandbox.kubeconfig, path + "/mine", token)[0] == 200  # a read: not logged
+    assert call(sandbox.kubeconfig, path + "/gone", token, "DELETE")[0] == 404
+    elsewhere = "/api/v1/namespaces/kube-system/configmaps"  # refused: never reaches the log
+    assert call(sandbox.kubeconfig, elsewhere, token, "POST", {"metadata": {"name": "x"}})[0] == 403
+    user = f"system:serviceaccount:{namespace}:writer"
+    events = [json.loads(line) for line in sandbox.audit_log.read_text().splitlines()]
+    mine = [e for e in events if e["user"]["username"] == user]
+    assert [(e["verb"], e["objectRef"], e["responseStatus"]["code"]) for e in mine] == [
+        ("create", {"resource": "configmaps", "namespace": namespace}, 201),
+        ("delete", {"resource": "configmaps", "namespace": namespace, "name": "gone"}, 404),
+    ]
+    assert {e["apiVersion"] for e in mine} == {"audit.k8s.io/v1"}
+    admin = [e for e in events if e["user"]["username"] == "system:admin"]
+    assert ("create", "rolebindings") in {(e["verb"], e["objectRef"]["resource"]) for e in admin}
+
+
 def test_roles_and_bindings_grant_what_they_say(sandbox: Sandbox, namespace: str) -> None:
     token = account(sandbox, namespace)
     path = f"/api/v1/namespaces/{namespace}/pods"
