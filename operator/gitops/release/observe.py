@@ -70,6 +70,7 @@ def build_pod_view(pod: Body, container: str) -> PodView:
     statuses = status.get("containerStatuses") or []
     state: Mapping[str, Any] = next((s for s in statuses if s.get("name") == container), {})
     waiting = (state.get("state") or {}).get("waiting") or {}
+    terminated = (state.get("lastState") or {}).get("terminated") or {}
     return PodView(
         image=image,
         ready=ready,
@@ -78,6 +79,7 @@ def build_pod_view(pod: Body, container: str) -> PodView:
         node_name=node,
         name=name,
         last_termination=describe_termination((state.get("lastState") or {}).get("terminated")),
+        last_exit=str(terminated.get("reason") or ""),
     )
 
 

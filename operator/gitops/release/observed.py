@@ -34,6 +34,7 @@ class PodView:
     node_name: str = ""
     name: str = ""
     last_termination: str = ""  # lastState.terminated: reason, exit code, message ("": none)
+    last_exit: str = ""  # lastState.terminated.reason (OOMKilled, Error), "" when none
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from gitops.release.observe import (
     build_pod_view,
     current_hash,
 )
+from gitops.release.observed import Observed
+from gitops.release.plan.queries import fail_fast_cause
 
 NEW, OLD = "ghcr.io/o/app:2", "ghcr.io/o/app:1"
 
@@ -47,6 +50,19 @@ def test_pod_view_reads_readiness_restarts_and_waiting_reason() -> None:
     assert (view.image, view.ready, view.restart_count) == (NEW, False, 4)
     assert (view.waiting_reason, view.node_name) == ("CrashLoopBackOff", "n1")
     assert build_pod_view(pod(NEW, ready=True), "app").ready
+
+
+def test_pod_view_reads_why_the_container_last_terminated() -> None:
+    body = pod(NEW, restarts=2, waiting="CrashLoopBackOff")
+    status = body["status"]["containerStatuses"][0]
+    status["lastState"] = {"terminated": {"reason": "OOMKilled", "exitCode": 137}}
+    view = build_pod_view(body, "app")
+    assert view.last_exit == "OOMKilled"
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert fail_fast_cause(Observed(now=now, pods=(view,)), NEW, 5) == (
+        "container is in CrashLoopBackOff, last terminated OOMKilled"
+    )
+    assert build_pod_view(pod(NEW), "app").last_exit == ""
 
 
 def test_terminating_pod_is_neither_ready_nor_failing() -> None:

@@ -48,11 +48,12 @@ def fail_fast_cause(observed: Observed, image: str, max_restarts: int) -> str:
     for pod in observed.pods:
         if pod.image != image:
             continue
+        last = f", last terminated {pod.last_exit}" if pod.last_exit else ""
         if pod.waiting_reason in FAIL_FAST_REASONS:
-            return f"container is in {pod.waiting_reason}"
+            return f"container is in {pod.waiting_reason}{last}"
         if pod.restart_count > max_restarts:
             count = pod.restart_count
-            return f"container restarted {count} times (readiness.maxRestarts {max_restarts})"
+            return f"container restarted {count} times{last} (readiness.maxRestarts {max_restarts})"
     return ""
 
 
