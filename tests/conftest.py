@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from kubecluster import Cluster
 from support import canary, reliability
+from support.engine import engine_environment
+from support.in_cluster import NOTIFY_SECRET, OPERATOR_NS, InClusterOperator
 from support.sandbox import running_sandbox
+from support.webhook import Webhook
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = Path(__file__).resolve().parent / "images.yaml"
+E2E_OPERATOR_IMAGE = "ghcr.io/e2e/myfoodbudget-operator:1"  # as tests/e2e/release_objects.py
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,6 +31,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store",
         default=None,
         help="run the e2e tests against this cluster instead of a fresh sandbox",
+    )
+    parser.addoption(
+        "--sandbox-runtime",
+        choices=("process", "docker"),
+        default="process",
+        help="the container runtime of the e2e sandbox; with docker the operator runs in it, "
+        "installed from manifests/ (make test)",
     )
 
 
@@ -65,11 +78,50 @@ def cluster(
             return
         workdir = tmp_path_factory.mktemp("sandbox-session")
         canary.COLLECTOR.add_folder("sandbox logs", workdir, "**/*.log")
-        with (
-            running_sandbox(workdir, images=IMAGES) as sandbox,
-            canary.watching(sandbox.kubeconfig, workdir),
-        ):
-            yield Cluster(sandbox.kubeconfig, True, Path(cache))
+        runtime = request.config.getoption("--sandbox-runtime")
+        audit = workdir / "audit.log"
+        args = ["--runtime", runtime, "--audit-log", str(audit)]
+        with contextlib.ExitStack() as stack:
+            if runtime == "docker":
+                env = engine_environment()
+                stack.enter_context(
+                    mock.patch.dict(os.environ, {"DOCKER_HOST": env["DOCKER_HOST"]})
+                )
+            sandbox = stack.enter_context(running_sandbox(workdir, images=IMAGES, extra_args=args))
+            stack.enter_context(canary.watching(sandbox.kubeconfig, workdir))
+            yield Cluster(sandbox.kubeconfig, True, Path(cache), runtime, audit)
+
+
+@pytest.fixture(scope="session")
+def in_cluster(cluster: Cluster) -> Iterator[InClusterOperator | None]:
+    """On the docker runtime, the operator installed from manifests/ and running in the
+    cluster for the whole session (None elsewhere: the tests start operator processes)."""
+    if cluster.runtime != "docker":
+        yield None
+        return
+    # The git remotes and certificates, mounted into the operator's pod; outside pytest's
+    # folders (mode 0700), so that the operator's user may reach them from the host too.
+    folder = tempfile.TemporaryDirectory(prefix="myfoodbudget-e2e-")
+    shared = Path(folder.name)
+    shared.chmod(0o755)
+    (shared / "certs").mkdir(mode=0o755)
+    webhook = Webhook()
+    operator = InClusterOperator(cluster, shared, webhook.port)
+    operator.webhook = webhook
+    settings = {
+        "POLL_SECONDS": "0.3", "RESYNC_SECONDS": "5", "NOTIFY_SECRET": NOTIFY_SECRET,
+        "SYNC_RETRY_SECONDS": "0.5", "SYNC_RETRY_MAX_SECONDS": "4",
+        "GIT_SSL_CAINFO": str(shared / "certs" / "server.crt"),
+    }  # fmt: skip
+    operator.install(E2E_OPERATOR_IMAGE, settings)
+    notify = cluster.kubectl(
+        "-n", OPERATOR_NS, "create", "secret", "generic", NOTIFY_SECRET,
+        f"--from-literal=webhook-url={webhook.url}",
+    )  # fmt: skip
+    assert notify.returncode == 0, notify.stderr
+    yield operator
+    webhook.stop()
+    folder.cleanup()
 
 
 @pytest.fixture(scope="session")

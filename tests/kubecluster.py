@@ -21,6 +21,8 @@ class Cluster:
     kubeconfig: Path
     is_sandbox: bool
     cache_dir: Path
+    runtime: str = ""  # the sandbox's container runtime: "process" or "docker"
+    audit_log: Path | None = None  # the sandbox's audit log of writes
 
     def kubectl(
         self, *args: str, check: bool = False, input: str | None = None, timeout: float = 120

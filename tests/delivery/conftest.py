@@ -10,14 +10,17 @@ from delivery_helpers import CLUSTER_RBAC, CRDS, apply_args
 
 
 @pytest.fixture(scope="session")
-def installed(cluster: Any) -> Iterator[Any]:
+def installed(cluster: Any, in_cluster: Any) -> Iterator[Any]:
     """manifests/ applied and the app Secret created; on the sandbox all of it removed after.
 
     On a given cluster (e2e.yml) this re-applies what the workflow installed: the operator keeps
     running there, watching the app namespace, and the install stays for the workflow's logs.
+    On the docker runtime the session's in-cluster operator is that install (manifests/ with
+    the tests' settings on its Deployment), and it keeps running.
     """
-    result = cluster.kubectl(*apply_args(cluster, "manifests"))
-    assert result.returncode == 0, result.stderr
+    if in_cluster is None:
+        result = cluster.kubectl(*apply_args(cluster, "manifests"))
+        assert result.returncode == 0, result.stderr
     established = cluster.kubectl(
         "wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{c}" for c in CRDS)
     )
@@ -28,13 +31,13 @@ def installed(cluster: Any) -> Iterator[Any]:
     )  # fmt: skip
     created = cluster.kubectl("apply", "-f", "-", input=secret.stdout)
     assert created.returncode == 0, created.stderr
-    if cluster.is_sandbox:  # its pods get no API credentials: the tests run the operator themselves
+    if cluster.is_sandbox and in_cluster is None:  # the process runtime's pods cannot run it
         scaled = cluster.kubectl(
             "-n", "myfoodbudget-system", "scale", "deployment/gitops-operator", "--replicas=0"
         )
         assert scaled.returncode == 0, scaled.stderr
     yield cluster
-    if cluster.is_sandbox:
+    if cluster.is_sandbox and in_cluster is None:
         namespaces = ("myfoodbudget", "myfoodbudget-system")
         cluster.kubectl("delete", "namespace", *namespaces, "--wait=false")
         cluster.kubectl("delete", *CLUSTER_RBAC, "--ignore-not-found")

@@ -97,6 +97,8 @@ def operator(
     tmp_path: Path,
 ) -> Iterator[Path]:
     """`python -m gitops` for the app namespace, as the operator's ServiceAccount; its log."""
+    if installed.runtime == "docker":
+        pytest.skip("the operator of manifests/ runs in the cluster (test_install.py, tests/e2e)")
     log = tmp_path / "operator.log"
     env = {
         **os.environ,

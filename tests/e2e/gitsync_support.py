@@ -14,6 +14,7 @@ from gitops.api import GROUP, SYNC_REQUEST_ANNOTATION, VERSION
 from kubernetes import client, config
 from release_support import wait_for
 from support.git import GitRemote
+from support.in_cluster import APP_NS, git_remote
 from support.operator_process import running_operator
 
 
@@ -43,20 +44,26 @@ def never(probe: Callable[[], object], seconds: float) -> bool:
 
 
 @pytest.fixture
-def remote(tmp_path: Path) -> GitRemote:
-    """A bare repository with a work tree to commit from."""
-    return GitRemote(tmp_path / "git")
+def remote(in_cluster: Any, tmp_path: Path) -> GitRemote:
+    """A bare repository with a work tree to commit from (one the in-cluster operator reads)."""
+    return git_remote(in_cluster, tmp_path)
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def certs(in_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder for the HTTPS remote's certificate, shared with the operator."""
-    return tmp_path_factory.mktemp("certs")
+    return in_cluster.shared / "certs" if in_cluster else tmp_path_factory.mktemp("certs")
 
 
 @pytest.fixture(scope="module")
-def operator(cluster: Any, tmp_path_factory: pytest.TempPathFactory, certs: Path) -> Iterator[Path]:
-    """The operator as its own process, cluster-wide; yields the file its logs go to."""
+def operator(
+    cluster: Any, in_cluster: Any, tmp_path_factory: pytest.TempPathFactory, certs: Path
+) -> Iterator[Any]:
+    """The operator: the in-cluster one (its log), or its own process, cluster-wide (the file
+    its logs go to)."""
+    if in_cluster is not None:
+        yield in_cluster.log
+        return
     env = {
         "SYNC_RETRY_SECONDS": "0.5",
         "SYNC_RETRY_MAX_SECONDS": "4",
@@ -135,9 +142,12 @@ class Cluster:
         return (found.data or {}).get("value"), found.metadata.resource_version
 
     def events(self, reason: str | None = None) -> list[Any]:
-        """Events about the GitSync, optionally of one reason."""
+        """Events of the namespace, optionally only those of one reason about this GitSync."""
         found = self.core.list_namespaced_event(self.namespace).items
-        return [e for e in found if reason is None or e.reason == reason]
+        if reason is None:
+            return list(found)
+        uid = self.gitsync()["metadata"]["uid"]
+        return [e for e in found if e.reason == reason and e.involved_object.uid == uid]
 
     def secret(self, name: str, **values: str) -> None:
         """Create or replace a Secret."""
@@ -152,8 +162,17 @@ class Cluster:
 
 
 @pytest.fixture
-def kube(cluster: Any, operator: Path) -> Iterator[Cluster]:  # noqa: ARG001  runs beside it
-    """A fresh namespace in the cluster, with the operator running."""
+def kube(cluster: Any, in_cluster: Any, operator: Path) -> Iterator[Cluster]:  # noqa: ARG001
+    """A fresh namespace in the cluster, with the operator running (the in-cluster
+    operator's own namespace, emptied of what the test made, on the docker runtime)."""
+    if in_cluster is not None:
+        yield Cluster(str(cluster.kubeconfig), APP_NS)
+        cluster.kubectl(
+            "-n", APP_NS, "delete", "gitsync/site", "--ignore-not-found", "--timeout=60s"
+        )
+        cluster.kubectl("-n", APP_NS, "delete", "configmap/settings", "secret/git-auth",
+                        "--ignore-not-found")  # fmt: skip
+        return
     namespace = f"gse-{uuid.uuid4().hex[:8]}"
     found = Cluster(str(cluster.kubeconfig), namespace)
     found.core.create_namespace({"metadata": {"name": namespace}})

@@ -9,10 +9,9 @@ import urllib.error
 import urllib.request
 import uuid
 from base64 import b64encode
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from support.canary import CANARIES
+from support.webhook import Webhook as Webhook
 
 
 def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
@@ -33,34 +32,6 @@ def http(
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-class Webhook:
-    """A local HTTP server that records every JSON body POSTed to it (a notification sink)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        port, token = self.server.server_address[1], CANARIES["notify-token"]
-        self.url = f"http://127.0.0.1:{port}/hook/{token}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def basic(user: str, password: str) -> dict[str, str]:

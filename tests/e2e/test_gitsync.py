@@ -13,7 +13,8 @@ from gitops.api import GROUP, VERSION
 from gitsync_support import Cluster, certs, kube, never, operator, overlay, remote
 from release_support import wait_for
 from support.canary import CANARIES
-from support.git import GitHttpsServer, GitRemote
+from support.git import GitRemote
+from support.in_cluster import https_server
 from support.reliability import bad_input
 
 __all__ = ["certs", "kube", "operator", "remote"]
@@ -91,11 +92,11 @@ def test_a_stalled_gitsync_keeps_one_warning_whose_count_grows(
 
 
 def test_wrong_token_names_the_secret_and_never_shows_a_token(
-    kube: Cluster, remote: GitRemote, certs: Path, operator: Path
+    kube: Cluster, remote: GitRemote, certs: Path, operator: Path, in_cluster: Any
 ) -> None:
     wrong = "canary-e2e-wrong-51c8a0e2f4d7"
     commit = remote.commit(overlay("1"))
-    with GitHttpsServer(remote.root, "ci", TOKEN, certs) as server:
+    with https_server(in_cluster, remote, "ci", TOKEN, certs) as server:
         kube.secret("git-auth", username="ci", password=wrong)
         kube.create_gitsync(server.url("remote.git"), interval="1h", secretRef={"name": "git-auth"})
         ready = wait_for(
@@ -122,9 +123,9 @@ def test_wrong_token_names_the_secret_and_never_shows_a_token(
 
 
 def test_unreachable_remote_backs_off_and_recovers(
-    kube: Cluster, remote: GitRemote, certs: Path
+    kube: Cluster, remote: GitRemote, certs: Path, in_cluster: Any
 ) -> None:
-    server = GitHttpsServer(remote.root, "ci", TOKEN, certs)
+    server = https_server(in_cluster, remote, "ci", TOKEN, certs)
     server.start()
     kube.secret("git-auth", username="ci", password=TOKEN)
     kube.start(remote, server.url("remote.git"), interval="1h", secretRef={"name": "git-auth"})
@@ -226,6 +227,6 @@ def test_defaults_columns_and_an_unusable_path(kube: Cluster, cluster: Any) -> N
     # The Event is posted right after the status write: wait for it rather than race it.
     [event] = wait_for(lambda: kube.events("InvalidSpec"), 10, "the InvalidSpec Event")
     assert event.type == "Warning"
-    table = cluster.kubectl("get", "gs", "-n", kube.namespace).stdout.splitlines()
+    table = cluster.kubectl("get", "gs", "site", "-n", kube.namespace).stdout.splitlines()
     assert table[0].split() == ["NAME", "COMMIT", "READY", "SUSPENDED", "LAST", "SYNC", "AGE"]
     assert table[1].split()[:3] == ["site", "False", "false"]

@@ -13,7 +13,7 @@ from gitops.api import GITSYNC_LABEL, GROUP, SYNC_FIELD_MANAGER, VERSION
 from release_objects import SYNC_GOOD as GOOD
 from release_objects import SYNC_GOOD_NEXT as GOOD_NEXT
 from release_support import Api, Operator, claim, release_object, wait_for
-from support.git import GitRemote
+from support.in_cluster import APP_NS, git_remote
 from support.operator_process import install_crds
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -29,8 +29,14 @@ def overlay(image: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(cluster: Any, tmp_path: Path) -> Iterator[Api]:
-    """Both CRDs, a fresh namespace, and the operator watching it."""
+def api(cluster: Any, in_cluster: Any, tmp_path: Path) -> Iterator[Api]:
+    """Both CRDs, a fresh namespace, and the operator watching it (the in-cluster one and its
+    namespace on the docker runtime)."""
+    if in_cluster is not None:
+        api = Api(cluster, APP_NS)
+        yield api
+        api.kubectl("delete", "gitsyncs/shop", "releases/shop", "--wait=false")
+        return
     api = Api(cluster, f"gsr-{uuid.uuid4().hex[:6]}")
     install_crds(Path(cluster.kubeconfig))
     api.core.create_namespace({"metadata": {"name": api.ns}})
@@ -60,8 +66,10 @@ def touched_by_sync(api: Api) -> list[str]:
     return found
 
 
-def test_a_commit_that_bumps_the_image_starts_a_release(api: Api, tmp_path: Path) -> None:
-    remote = GitRemote(tmp_path / "git")
+def test_a_commit_that_bumps_the_image_starts_a_release(
+    api: Api, in_cluster: Any, tmp_path: Path
+) -> None:
+    remote = git_remote(in_cluster, tmp_path)
     first = remote.commit(overlay(GOOD))
     gitsync = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "GitSync", "metadata": {"name": "shop"},
                "spec": {"url": remote.url, "path": "app", "interval": "2s"}}  # fmt: skip

@@ -32,10 +32,16 @@ def git_env(home: Path) -> dict[str, str]:
 class GitRemote:
     """A bare repository (the remote) and a work tree that commits and pushes to it."""
 
-    def __init__(self, root: Path, branch: str = "main") -> None:
-        self.root, self.branch = root, branch
+    def __init__(self, root: Path, branch: str = "main", owner: int | None = None) -> None:
+        """With `owner` (a uid), the repositories belong to that user and git runs as it: git
+        refuses repositories of another user, and an operator in a container reads them as
+        its own user (10001)."""
+        self.root, self.branch, self.owner = root, branch, owner
         self.bare, self.work = root / "remote.git", root / "work"
         self.env = git_env(root)
+        if owner is not None:
+            root.mkdir(parents=True, exist_ok=True)
+            os.chown(root, owner, owner)
         self._git("init", "-q", "--bare", "-b", branch, str(self.bare))
         self._git("init", "-q", "-b", branch, str(self.work))
         self._git("-C", str(self.work), "remote", "add", "origin", str(self.bare))
@@ -46,8 +52,16 @@ class GitRemote:
         return f"file://{self.bare}"
 
     def _git(self, *args: str) -> str:
-        """Run git and return its output."""
-        return run_command(["git", *args], timeout=30, env=self.env).strip()
+        """Run git (as the owner, if any) and return its output."""
+        if self.owner is None:
+            return run_command(["git", *args], timeout=30, env=self.env).strip()
+        done = subprocess.run(
+            ["git", *args], env=self.env, capture_output=True, text=True, timeout=30,
+            user=self.owner, group=self.owner, extra_groups=[], check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout.strip()
 
     def commit(self, files: Mapping[str, str | None], message: str = "change") -> str:
         """Write (or, for None, delete) files, commit, push; return the commit id."""
@@ -78,11 +92,21 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 class GitHttpsServer:
     """`git http-backend` behind HTTPS with Basic auth on 127.0.0.1; stop() and start() again."""
 
-    def __init__(self, project_root: Path, username: str, password: str, certs: Path) -> None:
-        self.project_root = project_root
+    def __init__(
+        self,
+        project_root: Path,
+        username: str,
+        password: str,
+        certs: Path,
+        port: int = 0,
+        owner: int | None = None,
+    ) -> None:
+        """Serve on `port` (any free one by default); `git http-backend` runs as `owner`, the
+        repositories' user, when given."""
+        self.project_root, self.owner = project_root, owner
         self.credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
         self.cert, self.key = make_certificate(certs)
-        self.port = 0
+        self.port = port
         self.requests = 0
         self._server: ThreadingHTTPServer | None = None
 
@@ -118,6 +142,8 @@ class GitHttpsServer:
 
 def _handler(owner: GitHttpsServer) -> type[BaseHTTPRequestHandler]:
     """A request handler class bound to one server's settings."""
+
+    owner_uid = owner.owner
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -159,8 +185,9 @@ def _handler(owner: GitHttpsServer) -> type[BaseHTTPRequestHandler]:
                 "REMOTE_ADDR": "127.0.0.1",
             }
             done = subprocess.run(
-                ["git", "http-backend"], input=body, capture_output=True, env=env, check=False
-            )
+                ["git", "http-backend"], input=body, capture_output=True, env=env, check=False,
+                user=owner_uid, group=owner_uid, extra_groups=None if owner_uid is None else [],
+            )  # fmt: skip
             status, headers, payload = _cgi_response(done.stdout)
             self.send_response(status)
             for key, value in headers:
