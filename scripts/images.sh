@@ -16,7 +16,8 @@ app=(myfoodbudget/app:dev
      ghcr.io/owner/myfoodbudget:dev)
 operator=(myfoodbudget/operator:dev ghcr.io/e2e/myfoodbudget-operator:1)
 tests=(ghcr.io/e2e/crash-at-start:1 ghcr.io/e2e/migrate-never-ready:1
-       ghcr.io/e2e/migration-fails:1 ghcr.io/e2e/serves-500:1 ghcr.io/e2e/entrypoint-cmd:1)
+       ghcr.io/e2e/migration-fails:1 ghcr.io/e2e/serves-500:1 ghcr.io/e2e/entrypoint-cmd:1
+       ghcr.io/e2e/needs-more-memory:1)
 
 if [ "${1:-}" = --list ]; then
   printf '%s\n' "${app[@]}" "${operator[@]}" "${tests[@]}"
@@ -45,7 +46,7 @@ build() {
   local name=$1 context=$2 target=$3 start=$SECONDS
   shift 3
   echo "images: building $1 (target $target${2:+, $(($# - 1)) more tags})"
-  "$docker" build --network host --build-arg "PYTHON_IMAGE=$base" \
+  "$docker" build --network host --build-arg "PYTHON_IMAGE=$base" --build-arg "APP_IMAGE=${app[0]}" \
     --build-arg "GIT_COMMIT=$commit" --target "$target" "${@/#/--tag=}" "$context" \
     >"$logs/$name.log" 2>&1 || return 1
   echo "$((SECONDS - start))" >"$logs/$name.time"

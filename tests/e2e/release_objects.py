@@ -19,6 +19,8 @@ MISSING = "ghcr.io/e2e/not-in-any-catalog:1"
 MIGRATE = "ghcr.io/e2e/migrate-never-ready:1"
 MIGRATION_FAILS = "ghcr.io/e2e/migration-fails:1"  # its migration fails half-way, exits 1
 SERVES_500 = "ghcr.io/e2e/serves-500:1"  # ready, then every page answers 500
+HEAVY = "ghcr.io/e2e/needs-more-memory:1"  # the app, needing more than MEMORY_LIMIT to start
+MEMORY_LIMIT = "128Mi"  # the app itself runs in about 30 MiB
 # readiness.timeoutSeconds of the test Releases: short, so a never-ready image is rolled back
 # quickly; e2e.yml raises it on k3s, where a first start also provisions the volume.
 READINESS_TIMEOUT = int(os.environ.get("E2E_READINESS_TIMEOUT", "10"))

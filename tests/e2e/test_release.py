@@ -14,6 +14,8 @@ from release_objects import (
     CRASH,
     GOOD,
     GOOD_NEXT,
+    HEAVY,
+    MEMORY_LIMIT,
     MIGRATE,
     MISSING,
     claim,
@@ -148,6 +150,24 @@ def test_bad_image_is_rolled_back_and_not_retried(
         "a rollback notification",
     )
     assert (notes[0]["phase"], notes[0]["failedImage"]) == ("RolledBack", bad)
+
+
+@pytest.mark.usefixtures("operator")
+def test_a_release_that_outgrows_its_memory_limit_is_oomkilled_and_rolled_back(api: Api) -> None:
+    """The real app image, first filling more memory than the limit of its container allows."""
+    if api.cluster.is_sandbox and api.cluster.runtime != "docker":
+        pytest.skip("the process runtime enforces no memory limit (--sandbox-runtime docker)")
+    name = "outgrows-memory"
+    template = release_object(name, GOOD)["spec"]["template"]
+    template["spec"]["containers"][0]["resources"] = {"limits": {"memory": MEMORY_LIMIT}}
+    url = deploy_good(api, name, preflight=NO_PREFLIGHT, template=template)  # the rollback path
+    api.patch_release(name, {"spec": {"image": HEAVY}})
+    status = api.wait_phase(name, "RolledBack", timeout=90)
+    assert (status["image"], status["failedImage"]) == (GOOD, HEAVY)
+    assert "last terminated OOMKilled" in json.dumps(status), status
+    version = wait_for(lambda: version_of(url), 30, f"{name} serving /version again")
+    assert version["image"] == GOOD  # the previous version runs within the same limit
+    assert "last terminated OOMKilled" in api.kubectl("describe", "release", name).stdout
 
 
 @pytest.mark.usefixtures("operator")
