@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the project's images in the engine of scripts/engine.sh (start it with `up` first):
 # the app and the operator as myfoodbudget/app:dev and myfoodbudget/operator:dev and under every
-# reference the e2e tests run (tests/e2e/release_objects.py and the dev overlay; e2e.yml imports
-# the same list into k3s), and the test images of tests/images/Dockerfile. The base is the
+# reference the e2e tests and the demo run (tests/e2e/release_objects.py, the dev overlay and
+# its next tag dev2, which the demo deploys; e2e.yml imports the same list into k3s), and the
+# test images of tests/images/Dockerfile. The base is the
 # official Python image, or its local stand-in (scripts/base-image.sh). One line per image, then
 # each one's build time and size above the base.
 #   scripts/images.sh           build them all
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 app=(myfoodbudget/app:dev
      ghcr.io/e2e/myfoodbudget:1.0.0 ghcr.io/e2e/myfoodbudget:1.1.0
      ghcr.io/gitsync-e2e/myfoodbudget:2.0.0 ghcr.io/gitsync-e2e/myfoodbudget:2.1.0
-     ghcr.io/owner/myfoodbudget:dev)
+     ghcr.io/owner/myfoodbudget:dev ghcr.io/owner/myfoodbudget:dev2)
 operator=(myfoodbudget/operator:dev ghcr.io/e2e/myfoodbudget-operator:1)
 tests=(ghcr.io/e2e/crash-at-start:1 ghcr.io/e2e/migrate-never-ready:1
        ghcr.io/e2e/migration-fails:1 ghcr.io/e2e/serves-500:1 ghcr.io/e2e/entrypoint-cmd:1
