@@ -70,21 +70,23 @@ async def make_runtime(config: Config, api_port: int) -> Runtime:
     return runtime
 
 
-async def run_node(
-    url: str,
-    config: Config,
-    state: State,
-    stopping: asyncio.Event,
-    client_ssl: ssl.SSLContext,
-    runtime: Runtime,
-) -> None:
+@dataclasses.dataclass(frozen=True)
+class NodeLink:
+    """How the node reaches the API server (its URL, TLS as the node) and runs containers."""
+
+    url: str
+    client_ssl: ssl.SSLContext
+    runtime: Runtime
+
+
+async def run_node(config: Config, state: State, stopping: asyncio.Event, link: NodeLink) -> None:
     """The controllers and the kubelet until `stopping` is set; then stop every process."""
     backoff = BackoffPolicy.from_env()
     config.data.mkdir(parents=True, exist_ok=True)
-    connector = aiohttp.TCPConnector(ssl=client_ssl)
+    connector = aiohttp.TCPConnector(ssl=link.client_ssl)
     async with aiohttp.ClientSession(connector=connector) as session:
-        cluster = ClusterView(Api(url, session))
-        kubelet = Kubelet(cluster, config.data, runtime, backoff)
+        cluster = ClusterView(Api(link.url, session))
+        kubelet = Kubelet(cluster, config.data, link.runtime, backoff)
         state.kubelet = kubelet  # pods/log reaches the containers through it
         cluster.node_pods = kubelet.running_pods
         node_ports = NodePorts(cluster, kubelet.connect)
@@ -131,7 +133,7 @@ async def run(config: Config) -> int:
             flush=True,
         )
         task = asyncio.create_task(
-            run_node(server.url, config, state, stopping, client_ssl, runtime)
+            run_node(config, state, stopping, NodeLink(server.url, client_ssl, runtime))
         )
         task.add_done_callback(_report)
         await stopping.wait()

@@ -19,7 +19,7 @@ from sandbox.kubelet.layout import pod_dir
 from sandbox.kubelet.persist import persist
 from sandbox.kubelet.runtime import ConfigError
 from sandbox.kubelet.status import pod_status
-from sandbox.kubelet.volumes import prepare_volumes
+from sandbox.kubelet.volumes import Sources, prepare_volumes
 
 log = logging.getLogger(__name__)
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
@@ -123,10 +123,9 @@ class PodWorker:
                 if not annotated:
                     await self.node.cluster.patch("pods", self.pod, note)
                     annotated = True
-                self.volumes = await prepare_volumes(
-                    self.pod, self.dir, self.node.data_dir, self.node.fetch, self.node.token,
-                    self.node.runtime.host_path,
-                )  # fmt: skip
+                sources = Sources(self.node.data_dir, self.node.fetch, self.node.token,
+                                  self.node.runtime.host_path)  # fmt: skip
+                self.volumes = await prepare_volumes(self.pod, self.dir, sources)
             except ConfigError as exc:
                 await self.event("FailedMount", f"MountVolume.SetUp failed: {exc}", "Warning")
             except (ApiError, aiohttp.ClientError) as exc:  # the API is flaky: try again shortly

@@ -4,6 +4,7 @@ projected and downwardAPI volumes as files."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import pathlib
 from collections.abc import Callable
 from typing import Any
@@ -50,16 +51,24 @@ async def _write_keys(
         path.chmod(int(item.get("mode", source.get("defaultMode", DEFAULT_MODE))))
 
 
+@dataclasses.dataclass(frozen=True)
+class Sources:
+    """Where a pod's volumes come from: this node's data folder, the API's objects and tokens,
+    and where a hostPath volume's path is on this node."""
+
+    data_dir: pathlib.Path
+    fetch: Fetch
+    token: TokenSource
+    host_path: Callable[[str], pathlib.Path]
+
+
 async def prepare_volumes(
-    pod: dict[str, Any],
-    pod_dir: pathlib.Path,
-    data_dir: pathlib.Path,
-    fetch: Fetch,
-    token: TokenSource,
-    host_path: Callable[[str], pathlib.Path],
+    pod: dict[str, Any], pod_dir: pathlib.Path, sources: Sources
 ) -> dict[str, pathlib.Path]:
-    """Create every volume of the pod; return volume name -> host folder (`host_path` says
-    where a hostPath volume's path is on this node)."""
+    """Create every volume of the pod; return volume name -> host folder."""
+    data_dir, fetch, token, host_path = (
+        sources.data_dir, sources.fetch, sources.token, sources.host_path
+    )  # fmt: skip
     namespace = pod["metadata"]["namespace"]
     result: dict[str, pathlib.Path] = {}
     for volume in pod["spec"].get("volumes") or []:

@@ -96,7 +96,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         running.process.stdout.close()
 
 
-def test_demo_deploys_the_gitops_way_and_stops_on_ctrl_c(demo: Demo) -> None:  # noqa: PLR0915
+def test_demo_deploys_the_gitops_way_and_stops_on_ctrl_c(demo: Demo) -> None:
     out = demo.output
     [runtime] = re.findall(r"^runtime: (docker|process) \(", out, re.MULTILINE)
     assert f"git remote {demo.folder}/remote.git" in out  # the demo's own remote, under DEMO_DIR

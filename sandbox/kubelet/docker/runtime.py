@@ -153,7 +153,7 @@ class DockerRuntime:
         """The host's own path, as a kubelet mounts it (containers are isolated from the rest)."""
         return pathlib.Path(path)
 
-    def allocate_ports(self, containers: list[Obj]) -> dict[str, dict[str, int]]:
+    def allocate_ports(self, containers: list[Obj]) -> dict[str, dict[str, int]]:  # noqa: ARG002
         """None: each pod listens on its real containerPorts, in its own network namespace."""
         return {}
 
@@ -174,7 +174,10 @@ class DockerRuntime:
                 "io.kubernetes.pod.namespace": md["namespace"]}  # fmt: skip
 
     async def start_pod(
-        self, pod: Obj, pod_dir: pathlib.Path, volumes: dict[str, pathlib.Path]
+        self,
+        pod: Obj,
+        pod_dir: pathlib.Path,  # noqa: ARG002  the interface's; docker keeps no pod folder
+        volumes: dict[str, pathlib.Path],
     ) -> None:
         """The pod's sized emptyDirs, its folders' owners and modes, and its network."""
         uid = pod["metadata"].get("uid", "")

@@ -39,7 +39,7 @@ class ProcessContainer:
         self.log_file = config.pod_dir / "logs" / f"{config.spec['name']}.log"
         self._proc: asyncio.subprocess.Process | None = None
         self._log_start = 0
-        self.on_start: Callable[[int], None] = lambda offset: None
+        self.on_start: Callable[[int], None] = lambda _offset: None
 
     @property
     def id(self) -> str:
