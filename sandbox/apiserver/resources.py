@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.apiserver import deletion, paging, pods, streaming, tables
+from sandbox.apiserver import deletion, paging, pods, proxy, streaming, tables
 from sandbox.apiserver.convert import from_storage
 from sandbox.apiserver.errors import APIError, method_not_allowed, no_route, not_found
 from sandbox.apiserver.patch import patch_object
@@ -30,6 +30,8 @@ def parse_path(state: State, group: str, version: str, parts: list[str]) -> Targ
         rtype = lookup(group, version, parts[2])
         if rtype is not None and rtype.namespaced and len(parts) <= 5:
             return Target(rtype, parts[1], *parts[3:5])
+        if rtype is not None and rtype.kind == "Pod" and parts[4] == "proxy":  # .../proxy/{path}
+            return Target(rtype, parts[1], parts[3], "proxy")
     rtype = lookup(group, version, parts[0]) if parts else None
     if rtype is None or len(parts) > 3:
         raise no_route(True)
@@ -177,14 +179,16 @@ class ResourceHandler:
         raise method_not_allowed(f"{rtype.plural}/{sub}" if sub else rtype.plural)
 
     async def _pod_subresource(self, request: web.Request, target: Target) -> web.StreamResponse:
-        """pods/{name}/binding, log, exec, attach and portforward; serviceaccounts/{name}/token;
-        any other subresource is not served."""
+        """pods/{name}/binding, log, exec, attach, portforward and proxy;
+        serviceaccounts/{name}/token; any other subresource is not served."""
         kind, sub, method = target.rtype.kind, target.sub, request.method
         if kind == "Pod" and sub == "binding" and method == "POST":
             return respond(pods.bind(self.state, target, await read_body(request)), 201)
         if kind == "Pod" and sub == "log" and method == "GET":
             pod = self.state.api.get(target.rtype, target.ns, target.name)
             return await pods.logs(self.state, pod, request.query)
+        if kind == "Pod" and sub == "proxy":
+            return await proxy.serve(self.state, request, target)
         if kind == "Pod" and sub in streaming.SUBRESOURCES and method in ("GET", "POST"):
             return await streaming.serve(self.state, request, target)
         if kind == "ServiceAccount" and sub == "token" and method == "POST":

@@ -48,7 +48,8 @@ def _container(pod: Obj, wanted: str) -> str:
     return wanted
 
 
-def _node(state: State, pod: Obj) -> NodeLink:
+def node_of(state: State, pod: Obj) -> NodeLink:
+    """The kubelet of the pod's node (400 when the pod is not bound, 503 before it runs)."""
     if not pod["spec"].get("nodeName"):
         raise bad_request(f"pod {pod['metadata']['name']} does not have a host assigned")
     if state.kubelet is None:
@@ -79,11 +80,11 @@ async def serve(state: State, request: web.Request, target: Target) -> web.Strea
         command = request.query.getall("command", [])
         if not command:
             raise bad_request("you must specify at least 1 command")
-        node = _node(state, pod)
+        node = node_of(state, pod)
         if _wants(request, EXEC_PROTOCOL):
             return await _exec(request, node, pod, container, command)
         raise bad_request(f"the sandbox serves pods/exec over WebSocket ({EXEC_PROTOCOL}) only")
-    node = _node(state, pod)
+    node = node_of(state, pod)
     if _wants(request, FORWARD_PROTOCOL):
         return await _forward(request, node, pod)
     raise bad_request(

@@ -132,6 +132,20 @@ def test_port_forward_serves_the_pod(sandbox: Sandbox, namespace: str, target: s
         process.stdout.close()
 
 
+def test_pods_proxy_passes_a_request_to_the_pod_and_its_answer_back(
+    sandbox: Sandbox, namespace: str
+) -> None:
+    running_web(sandbox, namespace)
+    base = f"/api/v1/namespaces/{namespace}/pods"
+    for name in ("web", "web:http"):  # the first declared port, or one by name
+        shown = sandbox.kubectl("get", "--raw", f"{base}/{name}/proxy/anything?x=1")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["pod"] == "web"
+    missing = sandbox.kubectl("get", "--raw", f"{base}/web:nope/proxy/", check=False)
+    assert missing.returncode != 0
+    assert "declares no port named nope" in missing.stderr
+
+
 IN_CLUSTER = """
 import os, sys
 from kubernetes import client
