@@ -42,8 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Empty the reliability records (in the main process only: workers share its folder)."""
-    if not hasattr(session.config, "workerinput"):
+    """Empty the reliability records (in the main process only: workers share its folder),
+    unless RELIABILITY_APPEND is set (make test's second session, on the docker runtime)."""
+    if not hasattr(session.config, "workerinput") and not os.environ.get("RELIABILITY_APPEND"):
         reliability.reset()
 
 
