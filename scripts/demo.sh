@@ -16,7 +16,7 @@ remote=$demo/remote.git  # the GitSync pulls file://$remote; $demo/work commits 
 overlay=$demo/work/kustomize/overlays/dev
 app_image=ghcr.io/owner/myfoodbudget:dev
 operator_image=myfoodbudget/operator:dev
-bad_image=ghcr.io/e2e/serves-500:1  # ready, then answers 500: its smoke checks fail
+bad_image=ghcr.io/e2e/serves-500:1  # ready, then answers 500: the preflight stops it
 
 pids=() names=()
 cleanup() {  # the last started first: the operator, then the sandbox
@@ -173,7 +173,7 @@ Deploy the GitOps way: edit the overlay, commit, push to the demo's remote (sync
   sed -i 's/newTag: .*/newTag: dev/' $overlay/kustomization.yaml
   git -C $demo/work commit -qam "Deploy dev"
   git -C $demo/work push -q
-Then a release that answers 500 once ready: its smoke checks fail, it is rolled back on its own:
+Then a release whose pages answer 500: its preflight's smoke checks stop it, dev2 keeps serving:
   sed -i 's#newName: .*#newName: ${bad_image%:*}#; s/newTag: .*/newTag: "${bad_image##*:}"/' $overlay/kustomization.yaml && git -C $demo/work commit -qam "Deploy a failing image" && git -C $demo/work push -q
   .venv/bin/kubectl -n myfoodbudget get events --watch
 Logs: $demo/sandbox.log, $demo/operator.log. Ctrl-C stops everything.

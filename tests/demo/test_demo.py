@@ -126,16 +126,18 @@ def test_demo_deploys_the_gitops_way_and_stops_on_ctrl_c(demo: Demo) -> None:
     assert identity.returncode == 0, identity.stderr
     if runtime == "docker":  # the image's user; the process runtime runs the sandbox's own
         assert identity.stdout.startswith("uid=10001"), identity.stdout
-    # the failing release it suggests, as printed: committed, pushed, rolled back on its own
-    failing = suggested(out, "Then a release that answers 500 once ready")
+    # the failing release it suggests, as printed: committed, pushed, stopped by its preflight
+    failing = suggested(out, "Then a release whose pages answer 500")
     done = subprocess.run(["bash", "-c", failing], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
-    def rolled_back() -> bool:
-        found = demo.kubectl("get", "release", "myfoodbudget", "-o", "jsonpath={.status.phase}")
-        return found.stdout == "RolledBack"
+    def stopped_by_preflight() -> bool:
+        found = demo.kubectl("get", "release", "myfoodbudget", "-o",
+                             "jsonpath={.status.phase} {.status.servingTag}")  # fmt: skip
+        return found.stdout == "Failed dev2"
 
-    wait_for(rolled_back, 180, "the failing release to be rolled back")
+    wait_for(stopped_by_preflight, 180, "the failing release to be stopped, dev2 serving")
+    assert answers(f"{app[1]}/healthz")
     demo.process.send_signal(signal.SIGINT)  # Ctrl-C
     assert demo.process.wait(90) == 0, demo.output[-3000:]
     wait_for(lambda: "logs and volumes stay in" in demo.output, 10, "the demo's last words")
