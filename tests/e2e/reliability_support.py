@@ -13,19 +13,30 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import client, watch
 from release_objects import GROUP, PLURAL, VERSION
 from release_support import Api, Operator, install_crd
+from support.sandbox import tls_context, urlopen
 
 DATABASE = "myfoodbudget.db"
 STAMP = re.compile(r"\d{8}T\d{6}Z")
 FINAL = ("Ready", "RolledBack", "Failed")
+
+
+def set_faults(cluster: Any, **settings: Any) -> None:
+    """Replace the sandbox's fault settings (POST /sandbox/faults, as the kubeconfig's admin)."""
+    kubeconfig = yaml.safe_load(cluster.kubeconfig.read_text())
+    server = kubeconfig["clusters"][0]["cluster"]["server"]
+    context = tls_context(cluster.kubeconfig)
+    with urlopen(f"{server}/sandbox/faults", context, settings) as response:
+        assert response.status == 200
 
 
 def sandbox_only(cluster: Any) -> None:
@@ -86,7 +97,7 @@ class Outcome:
     rows: dict[str, int]
 
     @classmethod
-    def of(cls, api: Api, name: str, history: SpecHistory) -> Outcome:
+    def of(cls, api: Api, name: str, history: History) -> Outcome:
         """Read it from the cluster, the claim and the Deployments' history."""
         status = api.status(name)
         return cls(
@@ -95,7 +106,7 @@ class Outcome:
             image=status.get("image", ""),
             failed_image=status.get("failedImage") or "",
             deployment=api.deployment_image(name),
-            specs=history.of(name),
+            specs=[spec[1:] for spec in history.of(name)],
             snapshots=snapshot_names(api, name),
             jobs=job_names(api, name),
             rows=release_rows(api, name),
@@ -141,17 +152,17 @@ def namespace_operator(cluster: Any, folder: Path, prefix: str) -> Iterator[tupl
         api.core.delete_namespace(api.ns)
 
 
-class SpecHistory:
-    """Every spec a namespace's Deployments went through (image and replicas at each new
-    generation), from a watch in a thread of its own: a spec applied twice or half shows."""
+class History:
+    """What a namespace's objects of one kind went through, from a watch in a thread of its
+    own: `view(obj)` of each event, by name, repeats in a row left out."""
 
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.specs: dict[str, list[tuple[int, str, int]]] = {}
+    def __init__(self, lister: Callable[..., Any], namespace: str, view: Callable[[Any], Any]):
+        self.lister, self.namespace, self.view = lister, namespace, view
+        self.seen: dict[str, list[Any]] = {}
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> SpecHistory:
+    def __enter__(self) -> History:
         self.thread.start()
         return self
 
@@ -159,30 +170,37 @@ class SpecHistory:
         self.stopped.set()
         self.thread.join(10)
 
-    def of(self, name: str) -> list[tuple[str, int]]:
-        """(image, replicas) of each generation of the Deployment, in order."""
-        return [(image, replicas) for _, image, replicas in self.specs.get(name, [])]
+    def of(self, name: str) -> list[Any]:
+        """The views of one object, in order."""
+        return list(self.seen.get(name, []))
 
-    def _note(self, deployment: Any) -> None:
-        meta, spec = deployment.metadata, deployment.spec
-        image = next(c.image for c in spec.template.spec.containers if c.name == "app")
-        seen = self.specs.setdefault(meta.name, [])
-        if not seen or seen[-1][0] != meta.generation:
-            seen.append((meta.generation, image, spec.replicas))
+    def _note(self, obj: Any) -> None:
+        seen, view = self.seen.setdefault(obj.metadata.name, []), self.view(obj)
+        if not seen or seen[-1] != view:
+            seen.append(view)
 
     def _run(self) -> None:
-        listed = self.api.apps.list_namespaced_deployment(self.api.ns)
+        listed = self.lister(self.namespace)
         for item in listed.items:
             self._note(item)
         version = listed.metadata.resource_version
         while not self.stopped.is_set():
             stream = watch.Watch().stream(
-                self.api.apps.list_namespaced_deployment,
-                self.api.ns,
-                resource_version=version,
-                timeout_seconds=2,
+                self.lister, self.namespace, resource_version=version, timeout_seconds=2
             )
             with contextlib.suppress(client.ApiException, OSError, ValueError):
                 for event in stream:
                     self._note(event["object"])
                     version = event["object"].metadata.resource_version
+
+
+def deployment_spec(deployment: Any) -> tuple[int, str, int]:
+    """(generation, image of the app container, replicas) of a Deployment."""
+    spec = deployment.spec
+    image = next(c.image for c in spec.template.spec.containers if c.name == "app")
+    return deployment.metadata.generation, image, spec.replicas
+
+
+def spec_history(api: Api) -> History:
+    """Every spec the namespace's Deployments went through: one applied twice or half shows."""
+    return History(api.apps.list_namespaced_deployment, api.ns, deployment_spec)

@@ -38,14 +38,15 @@ from release_objects import (
 from release_objects import claim as claim_object
 from release_support import Api, Operator, wait_for
 from reliability_support import (
+    History,
     Outcome,
-    SpecHistory,
     lost_rows,
     namespace_operator,
     phases,
     release_rows,
     sandbox_only,
     settled,
+    spec_history,
 )
 from support.reliability import record
 
@@ -219,8 +220,8 @@ def test_a_killed_operator_ends_every_step_as_an_uninterrupted_one(
     with (
         namespace_operator(cluster, tmp_path, "crash-killed") as (killed, operator),
         namespace_operator(cluster, tmp_path, "crash-calm") as (calm, _),
-        SpecHistory(killed) as killed_specs,
-        SpecHistory(calm) as calm_specs,
+        spec_history(killed) as killed_specs,
+        spec_history(calm) as calm_specs,
     ):
         urls = {**create(killed, names), **create(calm, scenarios)}
         before = {}
@@ -259,7 +260,7 @@ class Run:
     caught: str | None  # '' when killed in its step, else what happened
 
 
-Side = tuple[Api, SpecHistory]
+Side = tuple[Api, History]
 
 
 def compare(killed_side: Side, calm_side: Side, run: Run) -> str:

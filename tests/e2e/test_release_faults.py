@@ -9,22 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 from release_app import answers
 from release_objects import CRASH, GOOD
 from release_support import Api, deploy_good, wait_for
-from support.sandbox import tls_context, urlopen
+from reliability_support import set_faults
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def set_faults(cluster: Any, **settings: Any) -> None:
-    """Replace the sandbox's fault settings (POST /sandbox/faults, as the kubeconfig's admin)."""
-    kubeconfig = yaml.safe_load(cluster.kubeconfig.read_text())
-    server = kubeconfig["clusters"][0]["cluster"]["server"]
-    context = tls_context(cluster.kubeconfig)
-    with urlopen(f"{server}/sandbox/faults", context, settings) as response:
-        assert response.status == 200
 
 
 @pytest.fixture

@@ -108,6 +108,9 @@ class GitHttpsServer:
         self.cert, self.key = make_certificate(certs)
         self.port = port
         self.requests = 0
+        self.gate = threading.Event()  # cleared: requests wait (a remote that hangs) until set
+        self.gate.set()
+        self.held = 0  # requests that waited at the closed gate
         self._server: ThreadingHTTPServer | None = None
 
     def url(self, repo: str) -> str:
@@ -157,6 +160,9 @@ def _handler(owner: GitHttpsServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             owner.requests += 1
+            if not owner.gate.is_set():
+                owner.held += 1
+                owner.gate.wait()
             given = self.headers.get("Authorization", "").removeprefix("Basic ")
             if not hmac.compare_digest(given, owner.credentials):
                 self.send_response(401)
