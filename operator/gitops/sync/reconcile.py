@@ -143,7 +143,13 @@ class Syncer:
             request=observed.requested,
             retry_in=retry_in,
         )
-        await self._write_status(obj, new_status)
+        try:
+            await self._write_status(obj, new_status)
+        except Exception:
+            # Not recorded: the status still names the last commit, so the plan would wait a
+            # whole interval. Count it as a failed attempt; the retry applies again (no-op).
+            self.failures, self.last_failure = self.failures + 1, time.time()
+            raise
         label = attempt.outcome.reason.name if attempt.outcome else metrics.UP_TO_DATE
         seconds = time.monotonic() - started
         metrics.record(target.namespace, target.name, label, seconds, attempt.applied)
