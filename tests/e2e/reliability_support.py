@@ -137,11 +137,13 @@ def phases(api: Api) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def namespace_operator(cluster: Any, folder: Path, prefix: str) -> Iterator[tuple[Api, Operator]]:
+def namespace_operator(
+    cluster: Any, folder: Path, prefix: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[Api, Operator]]:
     """A fresh namespace with the Release CRD, and an operator of its own watching it."""
     api = Api(cluster, f"{prefix}-{uuid.uuid4().hex[:6]}")
     install_crd(api)
-    env = {"OPERATOR_NAMESPACE": api.ns, **cluster.operator_env()}
+    env = {"OPERATOR_NAMESPACE": api.ns, **cluster.operator_env(), **(env or {})}
     operator = Operator(cluster.kubeconfig, api.ns, folder / f"{api.ns}.log", env)
     operator.start()
     try:
