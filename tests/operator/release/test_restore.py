@@ -12,6 +12,7 @@ import pytest
 from dbhelpers import Outcome, make_db, row_names, run_module, unshare_works
 from gitops.dbfiles import sha256_file
 from gitops.release.reasons import RESTORE_COMPLETED, RESTORE_SKIPPED
+from support.reliability import record
 from support.wording import repeated_clauses
 
 HOLDER = r"""
@@ -218,6 +219,10 @@ def test_disk_full_during_restore_puts_the_database_back(tmp_path: Path, snapsho
     db, snap = _rollback_journal(tmp_path, snapshot_cmd)
     entries = len(list(db.parent.rglob("*"))) + 1  # and the tmpfs root
     _, result = _restore_on_tmpfs(tmp_path, db, snap, f"size=64m,nr_inodes={entries}")
+    error = result.get("error", "")
+    put_back = "no space left" in error and ".app.db.restoring" in error  # after the move
+    case = "the disk full during a restore (the restore Job's program on a full tmpfs)"
+    record("process", case=case, ok=result["ok"] is False and put_back, status=error)
     assert result["ok"] is False
     assert "no space left" in result["error"]
     assert ".app.db.restoring" in result["error"]  # it failed after the move: put back

@@ -14,6 +14,7 @@ import pytest
 from dbhelpers import make_db, unshare_works
 from gitops import snapshot
 from gitops.dbfiles import inspect
+from support.reliability import record
 
 WRITER = r"""
 import sqlite3, sys
@@ -127,5 +128,8 @@ def test_a_copy_that_cannot_fit_is_refused_with_the_figures(tmp_path: Path) -> N
 def test_disk_full_is_a_failed_result_and_deletes_nothing(tmp_path: Path) -> None:
     """ENOSPC for real while copying: bytes are free but no inode is left for the copy."""
     _, _, result = _snapshot_on_tmpfs(tmp_path, "size=64m,nr_inodes=3")
+    full = "the volume may be full (no space or no inode left)" in result.get("error", "")
+    case = "the disk full during a snapshot (the snapshot Job's program on a full tmpfs)"
+    record("process", case=case, ok=result["ok"] is False and full, status=result.get("error"))
     assert result["ok"] is False
-    assert "the volume may be full (no space or no inode left)" in result["error"]
+    assert full, result
