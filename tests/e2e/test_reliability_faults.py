@@ -2,7 +2,7 @@
 a tenth of every request (500, 503, 409, 429), drops every watch stream after two seconds and
 answers each request late: every one must end where it would without the faults.
 
-A run releases an image that crashes at start onto a serving Release: it must end RolledBack,
+A run releases an image that cannot be pulled onto a serving Release: it must end RolledBack,
 the previous image serving, the failed one recorded. A sync applies its GitSync's first commit
 and then a second one: it must end with the second applied and every object holding its value.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from gitops.api import GROUP, SYNC_REQUEST_ANNOTATION, VERSION
 from kubernetes import client
-from release_objects import CRASH, SERVES_500, claim, release_object
+from release_objects import MISSING, SERVES_500, claim, release_object
 from release_support import Api, wait_for
 from reliability_support import (
     DATABASE,
@@ -47,8 +47,9 @@ FAULTS = {
 # The serving version is the light purpose-built server (ready at once, /version names it; it
 # never opens the database): the runs are about the operator, twenty at once on two cores.
 # The claim gets a SQLite file of its own, so each run takes a real snapshot first.
-# RollingUpdate: the serving pod stays while the crashing one fails.
+# RollingUpdate: the serving pod stays while the new one fails.
 SERVING = SERVES_500
+BAD = MISSING  # in no catalog: its pull fails at once, so the rollback waits for no crash loop
 SPEC = {
     "strategy": "RollingUpdate",
     "preflight": {"enabled": False},
@@ -94,7 +95,7 @@ def release_outcome(api: Api, name: str) -> str:
     status, serving = api.status(name), api.deployment_image(name)
     snapshot = (status.get("lastSnapshot") or {}).get("image")
     ended = (status.get("phase"), status.get("image"), status.get("failedImage"), serving, snapshot)
-    want = ("RolledBack", SERVING, CRASH, SERVING, SERVING)
+    want = ("RolledBack", SERVING, BAD, SERVING, SERVING)
     return "" if ended == want else f"ended {ended}, not {want}"
 
 
@@ -193,8 +194,8 @@ def attempt(call: Any) -> bool:
 
 
 def patched(api: Api, name: str) -> bool:
-    """Release `name` set to the crashing image."""
-    return attempt(lambda: api.patch_release(name, {"spec": {"image": CRASH}}))
+    """Release `name` set to the image that cannot be pulled."""
+    return attempt(lambda: api.patch_release(name, {"spec": {"image": BAD}}))
 
 
 def created(api: Api, run: int, url: str) -> bool:
