@@ -9,11 +9,14 @@ snapshot cost of the Release controller, measured side by side.
    rollback and a restore).
 2. The time from setting spec.image to an image that crashes at start until the previous
    version serves again, beside the configured readiness.timeoutSeconds (300 s, the
-   Deployment-style wait it does not need to sit out).
+   Deployment-style wait it does not need to sit out): on the process runtime and, when the
+   project's engine is reachable, on real containers (`--runtime docker`, the images of
+   `make images`; the goal there: under 15 s).
 3. The snapshot step (`python -m gitops.snapshot`: backup API, integrity_check, sha256, prune)
    beside a plain file copy of the same database, idle and under a concurrent write load.
 Ends with one summary line. Run: `.venv/bin/python bench/rollback.py`; `--quick` measures 1
-only and exits 1 when the preflight let a request fail (`make test` runs it so).
+and one rollback on each runtime, and exits 1 when the preflight let a request fail or the
+rollback on real containers took 15 s or more (`make test` runs it so).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import argparse
 import contextlib
 import io
 import multiprocessing
+import os
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,10 +47,12 @@ from kubecluster import Cluster  # noqa: E402
 from release_app import Poller, http_get  # noqa: E402
 from release_objects import CRASH, MIGRATION_FAILS  # noqa: E402
 from release_support import Api, Operator, deploy_good, install_crd  # noqa: E402
+from support.engine import engine_environment  # noqa: E402
 from support.sandbox import running_sandbox  # noqa: E402
 
 TIMEOUT_SECONDS = 300
 ROLLBACKS = 3
+DOCKER_GOAL = 15.0  # seconds from a crashing release to the previous version serving
 
 ROWS = 200_000
 RUNS = 5
@@ -132,30 +139,81 @@ def time_rollback(api: Api, url: str, bad: str) -> float:
         time.sleep(0.05)
 
 
-def measure_rollbacks(work: Path) -> list[float]:
-    """Roll back ROLLBACKS crashing releases on a fresh sandbox; their times in seconds."""
-    with operator_on_a_sandbox(work) as api:
+def measure_rollbacks(work: Path, runtime: str = "process", count: int = ROLLBACKS) -> list[float]:
+    """Roll back `count` crashing releases on a fresh sandbox; their times in seconds."""
+    base = CRASH.rsplit(":", 1)[0]
+    bad = [f"{base}:bench-{n}" for n in range(count)]  # a new image each time, never retried
+    with crash_tags(runtime, bad), operator_on_a_sandbox(work, runtime) as api:
         readiness = {"timeoutSeconds": TIMEOUT_SECONDS, "maxRestarts": 2, "bakeSeconds": 1}
         url = deploy_good(api, "bench", readiness=readiness, preflight={"enabled": False})
-        base = CRASH.rsplit(":", 1)[0]
-        return [time_rollback(api, url, f"{base}:bench-{n}") for n in range(ROLLBACKS)]
+        return [time_rollback(api, url, image) for image in bad]
 
 
 @contextlib.contextmanager
-def operator_on_a_sandbox(work: Path) -> Iterator[Api]:
-    """A fresh sandbox with the operator watching the namespace `bench`."""
-    with running_sandbox(work / "sandbox", images=ROOT / "tests" / "images.yaml") as sandbox:
-        cluster = Cluster(sandbox.kubeconfig, True, work / "cache")
+def crash_tags(runtime: str, tags: list[str]) -> Iterator[None]:
+    """On docker, the crashing image under each of `tags` for the run (the engine pulls none)."""
+    if runtime != "docker":
+        yield
+        return
+    env = engine_environment()
+    for tag in tags:
+        subprocess.run(["docker", "tag", CRASH, tag], env=env, check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["docker", "rmi", *tags], env=env, check=False, capture_output=True)
+
+
+def engine_reachable() -> bool:
+    """True when the project's engine answers and holds the crashing image."""
+    try:
+        found = subprocess.run(
+            ["docker", "image", "inspect", CRASH],
+            env=engine_environment(),
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return found.returncode == 0
+
+
+@contextlib.contextmanager
+def operator_on_a_sandbox(work: Path, runtime: str = "process") -> Iterator[Api]:
+    """A fresh sandbox (on `runtime`) with the operator watching the namespace `bench`."""
+    images = ROOT / "tests" / "images.yaml"
+    with contextlib.ExitStack() as stack:
+        if runtime == "docker":
+            host = engine_environment()["DOCKER_HOST"]
+            stack.enter_context(_environ("DOCKER_HOST", host))
+        args = ["--runtime", runtime]
+        sandbox = stack.enter_context(running_sandbox(work / "sandbox", images, args))
+        cluster = Cluster(sandbox.kubeconfig, True, work / "cache", runtime)
         api = Api(cluster, "bench")
         install_crd(api)
-        operator = Operator(
-            sandbox.kubeconfig, "bench", work / "operator.log", cluster.operator_env()
-        )
+        # On docker the operator reaches pods through the API server's pods/proxy, its default.
+        env = cluster.operator_env() if runtime == "process" else {}
+        operator = Operator(sandbox.kubeconfig, "bench", work / "operator.log", env)
         operator.start()
         try:
             yield api
         finally:
             operator.stop()
+
+
+@contextlib.contextmanager
+def _environ(key: str, value: str) -> Iterator[None]:
+    """os.environ[key] = value for the block (the sandbox's kubelet reads DOCKER_HOST)."""
+    old = os.environ.get(key)
+    os.environ[key] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
 
 
 def serve_a_failing_migration(api: Api, name: str, preflight: bool) -> dict[str, float | str]:
@@ -198,17 +256,42 @@ def report_migrations(found: dict[str, dict[str, float | str]]) -> None:
     )
 
 
+def report_rollbacks(rollbacks: dict[str, list[float]]) -> float:
+    """Print each runtime's crash-at-start rollback times beside the timeout; the median."""
+    for runtime, times in rollbacks.items():
+        median = statistics.median(times)
+        print(
+            f"rollback of a release that crashes at start, {runtime} runtime: "
+            f"{', '.join(f'{t:.1f}s' for t in times)} (median {median:.1f}s) with "
+            f"readiness.timeoutSeconds {TIMEOUT_SECONDS}s = {median / TIMEOUT_SECONDS:.1%} of it"
+        )
+    if "docker" in rollbacks:
+        docker, process = (statistics.median(rollbacks[k]) for k in ("docker", "process"))
+        print(
+            f"real containers vs processes: {docker:.1f}s vs {process:.1f}s = "
+            f"{docker / process:.1f}x (goal on real containers: under {DOCKER_GOAL:g}s)"
+        )
+    else:
+        print("real containers: not measured (no engine with the crashing image; make images)")
+    return statistics.median(rollbacks["process"])
+
+
+def measure_all_rollbacks(work: Path, count: int) -> dict[str, list[float]]:
+    """The rollback times on the process runtime and, when an engine is there, on docker."""
+    found = {"process": measure_rollbacks(work / "process", "process", count)}
+    if engine_reachable():
+        found["docker"] = measure_rollbacks(work / "docker", "docker", count)
+    return found
+
+
 def report(
-    migrations: dict[str, dict[str, float | str]], rollbacks: list[float], result: dict[str, float]
+    migrations: dict[str, dict[str, float | str]],
+    rollbacks: dict[str, list[float]],
+    result: dict[str, float],
 ) -> None:
     """Print the side-by-side numbers and the one summary line."""
     report_migrations(migrations)
-    median = statistics.median(rollbacks)
-    print(
-        f"rollback of a release that crashes at start: "
-        f"{', '.join(f'{t:.1f}s' for t in rollbacks)} (median {median:.1f}s) with "
-        f"readiness.timeoutSeconds {TIMEOUT_SECONDS}s = {median / TIMEOUT_SECONDS:.1%} of it"
-    )
+    median = report_rollbacks(rollbacks)
     idle = result["snapshot_idle"] / result["copy_idle"]
     load = result["snapshot_load"] / result["copy_load"]
     print(
@@ -218,12 +301,27 @@ def report(
         f"{result['copy_load']:.3f}s = {load:.1f}x"
     )
     on, off = migrations["with"], migrations["without"]
+    docker = rollbacks.get("docker")
+    real = f", {statistics.median(docker):.1f}s on real containers" if docker else ""
     print(
         f"SUMMARY failing migration down {on['downtime']:.1f}s with the preflight vs "
         f"{off['downtime']:.1f}s without; rollback {median:.1f}s vs timeout {TIMEOUT_SECONDS}s "
-        f"({TIMEOUT_SECONDS / median:.0f}x sooner); snapshot/copy {idle:.1f}x idle, "
+        f"({TIMEOUT_SECONDS / median:.0f}x sooner){real}; snapshot/copy {idle:.1f}x idle, "
         f"{load:.1f}x under writes"
     )
+
+
+def judge(migrations: dict[str, dict[str, float | str]], rollbacks: dict[str, list[float]]) -> int:
+    """1 when the preflight let a request fail or real containers missed the rollback goal."""
+    on = migrations["with"]
+    if on["failed"] or on["reason"] != "PreflightFailed":
+        print("the preflight let the serving version fail requests", file=sys.stderr)
+        return 1
+    docker = rollbacks.get("docker")
+    if docker and statistics.median(docker) >= DOCKER_GOAL:
+        print(f"the rollback on real containers took {DOCKER_GOAL:g}s or more", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,12 +334,10 @@ def main(argv: list[str] | None = None) -> int:
         migrations = measure_migrations(work / "migration")
         if args.quick:
             report_migrations(migrations)
-            on = migrations["with"]
-            if on["failed"] or on["reason"] != "PreflightFailed":
-                print("the preflight let the serving version fail requests", file=sys.stderr)
-                return 1
-            return 0
-        rollbacks = measure_rollbacks(work / "rollback")
+            rollbacks = measure_all_rollbacks(work / "rollback", 1)
+            report_rollbacks(rollbacks)
+            return judge(migrations, rollbacks)
+        rollbacks = measure_all_rollbacks(work / "rollback", ROLLBACKS)
         (work / "snapshot").mkdir()
         report(migrations, rollbacks, measure(work / "snapshot"))
     return 0
