@@ -34,8 +34,10 @@ run: venv ## serve the app on http://127.0.0.1:8000 with a local SQLite file
 	APP_ENV=development $(BIN)/flask --app app db upgrade
 	APP_ENV=development PORT=8000 BIND_HOST=127.0.0.1 $(BIN)/python -m gunicorn -c app/gunicorn.conf.py app.wsgi:app
 
+# From a terminal the demo runs as a job of its own (bash -m), so Ctrl-C reaches only the demo,
+# which stops what it started and exits 0; make itself never sees the signal.
 demo: venv ## the whole GitOps flow on the sandbox: operator, GitSync, Release and the app
-	@bash scripts/demo.sh
+	@if [ -t 0 ]; then bash -m -c 'bash scripts/demo.sh'; else bash scripts/demo.sh; fi
 
 lint: venv system-deps ## ruff, mypy, and the delivery checks (Dockerfile, workflows, manifests, shell)
 	$(BIN)/ruff check .
