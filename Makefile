@@ -52,9 +52,10 @@ fmt: venv ## format and auto-fix the Python code
 # The engine is held by this recipe's shell (its pid is the lease) and stopped at the end only
 # when this run started it. DOCKER_E2E runs apart, on the sandbox's docker runtime with the
 # operator in it from manifests/ (E2E_READINESS_TIMEOUT as on k3s: containers start slower
-# than processes); the rest on the process runtime.
+# than processes); the rest on the process runtime. DOCKER_TOO runs on both.
 DOCKER_E2E := tests/e2e/test_gitsync.py tests/e2e/test_gitsync_release.py tests/e2e/test_release.py \
 	tests/e2e/test_release_faults.py tests/delivery/test_install.py tests/e2e/test_operator_identity.py
+DOCKER_TOO := tests/e2e/test_release_preflight.py
 test: lint ## lint, start the engine, build the images, the whole test suite with coverage (app/ and operator/ >= 90%), docs/reliability.md, the quick benches
 	@set -e; lease=$$$$; bash scripts/engine.sh up --lease $$lease; \
 	trap 'bash scripts/engine.sh down --lease '"$$lease" EXIT; \
@@ -63,8 +64,8 @@ test: lint ## lint, start the engine, build the images, the whole test suite wit
 	$(BIN)/coverage erase; \
 	echo "$(BIN)/python -m pytest --durations=15 --cov $(PYTEST_ARGS) (but DOCKER_E2E)"; \
 	$(BIN)/python -m pytest --durations=15 --cov --cov-report= $(addprefix --ignore=,$(DOCKER_E2E)) $(PYTEST_ARGS); \
-	echo "$(BIN)/python -m pytest --sandbox-runtime docker --durations=15 --cov --cov-append $(DOCKER_E2E)"; \
-	E2E_READINESS_TIMEOUT=30 RELIABILITY_APPEND=1 $(BIN)/python -m pytest --sandbox-runtime docker --durations=15 --cov --cov-append --cov-report=xml:coverage.xml $(DOCKER_E2E); \
+	echo "$(BIN)/python -m pytest --sandbox-runtime docker --durations=15 --cov --cov-append $(DOCKER_E2E) $(DOCKER_TOO)"; \
+	E2E_READINESS_TIMEOUT=30 RELIABILITY_APPEND=1 $(BIN)/python -m pytest --sandbox-runtime docker --durations=15 --cov --cov-append --cov-report=xml:coverage.xml $(DOCKER_E2E) $(DOCKER_TOO); \
 	$(BIN)/python scripts/reliability_docs.py --check; \
 	$(BIN)/python scripts/reliability_docs.py; \
 	for b in bench/*.py; do echo "== $$b --quick"; $(BIN)/python "$$b" --quick; done; \

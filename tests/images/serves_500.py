@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -67,4 +69,7 @@ if __name__ == "__main__":
     print("serves_500: ready, and answering 500 to every page", flush=True)
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("BIND_HOST", "127.0.0.1")  # its image (Dockerfile here) sets 0.0.0.0
+    # As PID 1 of its container SIGTERM would be ignored (no default action there): stop on it,
+    # as the app's gunicorn does, so a rollback does not wait out the grace period.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ThreadingHTTPServer((host, port), Handler).serve_forever()
