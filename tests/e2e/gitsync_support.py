@@ -82,6 +82,7 @@ class Cluster:
         self.core = client.CoreV1Api(api)
         self.custom = client.CustomObjectsApi(api)
         self.namespace = namespace
+        self.last_uid = ""  # of the GitSync, as last read (its Events outlive it)
 
     def create_gitsync(self, url: str, **spec: Any) -> None:
         """Create the GitSync `site` following the overlay `app` unless spec names another."""
@@ -115,10 +116,14 @@ class Cluster:
 
     def gitsync(self) -> dict[str, Any]:
         """The GitSync as stored."""
-        found = self.custom.get_namespaced_custom_object(
-            GROUP, VERSION, self.namespace, "gitsyncs", "site"
+        found = cast(
+            dict[str, Any],
+            self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, "gitsyncs", "site"
+            ),
         )
-        return cast(dict[str, Any], found)
+        self.last_uid = str(found["metadata"]["uid"])
+        return found
 
     def condition(self, kind: str) -> dict[str, Any]:
         """One condition of the GitSync (empty when absent)."""
@@ -146,7 +151,12 @@ class Cluster:
         found = self.core.list_namespaced_event(self.namespace).items
         if reason is None:
             return list(found)
-        uid = self.gitsync()["metadata"]["uid"]
+        try:
+            uid = self.gitsync()["metadata"]["uid"]
+        except client.ApiException as error:
+            if error.status != 404:
+                raise
+            uid = self.last_uid  # deleted: its Events still name the uid it had
         return [e for e in found if e.reason == reason and e.involved_object.uid == uid]
 
     def secret(self, name: str, **values: str) -> None:
