@@ -46,8 +46,14 @@ def sandbox_only(cluster: Any) -> None:
 
 
 def claim_dir(api: Api, claim: str) -> Path:
-    """The folder the sandbox keeps a claim's data in."""
-    return Path(api.cluster.kubeconfig).parent / "data" / "volumes" / api.ns / claim
+    """The folder the sandbox keeps a claim's data in, named as k3s's local-path provisioner
+    names it: data/storage/pvc-<claim uid>_<namespace>_<claim> (the newest, when a claim of
+    that name was made again)."""
+    storage = Path(api.cluster.kubeconfig).parent / "data" / "storage"
+    found = sorted(storage.glob(f"pvc-*_{api.ns}_{claim}"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise AssertionError(f"no folder of claim {api.ns}/{claim} under {storage}")
+    return found[-1]
 
 
 def count_rows(database: Path) -> dict[str, int]:
