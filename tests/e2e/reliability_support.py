@@ -50,10 +50,16 @@ def claim_dir(api: Api, claim: str) -> Path:
     names it: data/storage/pvc-<claim uid>_<namespace>_<claim> (the newest, when a claim of
     that name was made again)."""
     storage = Path(api.cluster.kubeconfig).parent / "data" / "storage"
+    try:  # the claim's own folder, made or not yet (the first pod that mounts it makes it)
+        uid = api.core.read_namespaced_persistent_volume_claim(claim, api.ns).metadata.uid
+        return storage / f"pvc-{uid}_{api.ns}_{claim}"
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
     found = sorted(storage.glob(f"pvc-*_{api.ns}_{claim}"), key=lambda p: p.stat().st_mtime)
     if not found:
         raise AssertionError(f"no folder of claim {api.ns}/{claim} under {storage}")
-    return found[-1]
+    return found[-1]  # a deleted claim's folder stays, as local-path's does until reclaimed
 
 
 def count_rows(database: Path) -> dict[str, int]:
