@@ -42,7 +42,7 @@ fail() {
   exit 1
 }
 k() { "$bin/kubectl" --cache-dir "$demo/kube-cache" "$@"; }
-serving() { [ "$(k -n myfoodbudget get release myfoodbudget -o jsonpath='{.status.servingTag}')" = "$1" ]; }
+serving() { [ "$(k -n myfoodbudget get release myfoodbudget -o jsonpath='{.status.servingShort}')" = "myfoodbudget:$1" ]; }
 wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
   local deadline=$((SECONDS + $1)) what=$2
   shift 2

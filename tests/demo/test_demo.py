@@ -133,8 +133,8 @@ def test_demo_deploys_the_gitops_way_and_stops_on_ctrl_c(demo: Demo) -> None:
 
     def stopped_by_preflight() -> bool:
         found = demo.kubectl("get", "release", "myfoodbudget", "-o",
-                             "jsonpath={.status.phase} {.status.servingTag}")  # fmt: skip
-        return found.stdout == "Failed dev2"
+                             "jsonpath={.status.phase} {.status.servingShort}")  # fmt: skip
+        return found.stdout == "Failed myfoodbudget:dev2"
 
     wait_for(stopped_by_preflight, 180, "the failing release to be stopped, dev2 serving")
     assert answers(f"{app[1]}/healthz")

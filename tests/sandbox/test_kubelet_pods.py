@@ -322,7 +322,8 @@ def test_a_sub_path_mount_sees_only_its_folder_of_the_claim(
         lambda: sandbox.core.read_namespaced_pod("inside", namespace).status.phase == "Succeeded",
         "the pod writing through its subPath to end",
     )
-    folder = sandbox.data / "volumes" / namespace / "shared"
+    uid = sandbox.core.read_namespaced_persistent_volume_claim("shared", namespace).metadata.uid
+    folder = sandbox.data / "storage" / f"pvc-{uid}_{namespace}_shared"  # local-path's name
     assert (folder / "scratch" / "one" / "written.txt").read_text() == "inside\n"
     assert not (folder / "written.txt").exists()
 
