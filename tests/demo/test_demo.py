@@ -106,7 +106,9 @@ def test_demo_deploys_the_gitops_way_and_stops_on_ctrl_c(demo: Demo) -> None:
     assert re.search(r"^[0-9a-f]+ Deploy dev2$", out, re.MULTILINE)
     assert re.search(r"^SnapshotTaken\s+snapshot myfoodbudget-", out, re.MULTILINE)
     assert "ghcr.io/owner/myfoodbudget:dev2 is ready" in out
-    assert re.search(r"release\.gitops\.myfoodbudget\.dev/myfoodbudget\s+dev2\s+dev2\s+Ready", out)
+    served = r"\s+myfoodbudget:dev2" * 2  # IMAGE and SERVING, as short references
+    shown = rf"release\.gitops\.myfoodbudget\.dev/myfoodbudget{served}\s+Ready"
+    assert re.search(shown, out)
     app = re.search(r"^MyFoodBudget: (http://127\.0\.0\.1:\d+)/ \(runtime: (\w+)\)$", out, re.M)
     assert app, out
     assert app[2] == runtime
