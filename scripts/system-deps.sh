@@ -57,34 +57,23 @@ if ! fresh "$al" "${pins[@]}"; then
   cat "${pins[@]}" | sha256sum >"$al/.installed"
 fi
 
-# checkov: its own virtualenv, every package pinned.
-ck="$tools/checkov"
-if ! fresh "$ck" scripts/tools/checkov-requirements.txt; then
-  echo "system-deps: installing checkov into $ck"
-  rm -rf "$ck"
-  python3 -m venv "$ck"
-  # quiet unless it fails: pip's output goes to a log, shown then
-  "$ck/bin/pip" install --disable-pip-version-check -r scripts/tools/checkov-requirements.txt \
-    >"$tools/checkov-install.log" 2>&1 || {
-    tail -n 40 "$tools/checkov-install.log"
-    echo "system-deps: installing checkov failed (last lines above, all in $tools/checkov-install.log)" >&2
+# A tool in a virtualenv of its own under .tools/<name>, every package pinned by
+# scripts/tools/<name>-requirements.txt; quiet unless pip fails (its log is shown then).
+pinned_venv() {
+  local name=$1 what=$2 dir="$tools/$1" req="scripts/tools/$1-requirements.txt"
+  fresh "$dir" "$req" && return 0
+  echo "system-deps: installing $what into $dir"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --disable-pip-version-check -r "$req" >"$tools/$name-install.log" 2>&1 || {
+    tail -n 40 "$tools/$name-install.log"
+    echo "system-deps: installing $what failed (last lines above, all in $tools/$name-install.log)" >&2
     exit 1
   }
-  sha256sum <scripts/tools/checkov-requirements.txt >"$ck/.installed"
-fi
+  sha256sum <"$req" >"$dir/.installed"
+}
 
-# moto's S3 server for the restic S3 test: its own virtualenv, every package pinned (botocore
-# wants a python-dateutil older than the one the kubernetes client needs).
-mt="$tools/moto"
-if ! fresh "$mt" scripts/tools/moto-requirements.txt; then
-  echo "system-deps: installing moto's S3 server into $mt"
-  rm -rf "$mt"
-  python3 -m venv "$mt"
-  "$mt/bin/pip" install --disable-pip-version-check -r scripts/tools/moto-requirements.txt \
-    >"$tools/moto-install.log" 2>&1 || {
-    tail -n 40 "$tools/moto-install.log"
-    echo "system-deps: installing moto failed (last lines above, all in $tools/moto-install.log)" >&2
-    exit 1
-  }
-  sha256sum <scripts/tools/moto-requirements.txt >"$mt/.installed"
-fi
+pinned_venv checkov checkov
+# moto's S3 server for the restic S3 test (botocore wants a python-dateutil older than the one
+# the kubernetes client needs, hence a virtualenv of its own).
+pinned_venv moto "moto's S3 server"
