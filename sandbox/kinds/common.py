@@ -85,5 +85,11 @@ TEMPLATE_WIDE = (
     Column("Images", "string", 1, lambda o: template_containers(o, "image")),
     Column("Selector", "string", 1, lambda o: match_labels(spec(o).get("selector"))),
 )
+# DESIRED, CURRENT, READY of the kinds that keep spec.replicas pods (ReplicaSet, RC)
+REPLICA_COUNTS = (
+    Column("Desired", "integer", 0, lambda o: spec(o).get("replicas", 1)),
+    Column("Current", "integer", 0, lambda o: status(o).get("replicas", 0)),
+    Column("Ready", "integer", 0, lambda o: status(o).get("readyReplicas", 0)),
+)
 ROLE = Column("Role", "string", 0, role_ref)  # of RoleBindings and ClusterRoleBindings
 ROLE_REF = {"apiGroup": "", "kind": "", "name": ""}  # a binding's roleRef: no omitempty

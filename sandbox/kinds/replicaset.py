@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.apiserver.registry import ResourceType
-from sandbox.apiserver.strategy import Cause, Column, Strategy, immutable_fields
+from sandbox.apiserver.strategy import Cause, Strategy, immutable_fields
 from sandbox.apiserver.structs import POD_TEMPLATE
-from sandbox.kinds.common import AGE, NAME, TEMPLATE_WIDE, spec, status
+from sandbox.kinds.common import AGE, NAME, REPLICA_COUNTS, TEMPLATE_WIDE
 from sandbox.kinds.podspec import template_causes, template_defaults
 
 Obj = dict[str, Any]
@@ -40,9 +40,7 @@ KIND = ResourceType(
         immutable=immutable_fields("spec.selector"),
         columns=(
             NAME,
-            Column("Desired", "integer", 0, lambda o: spec(o).get("replicas", 1)),
-            Column("Current", "integer", 0, lambda o: status(o).get("replicas", 0)),
-            Column("Ready", "integer", 0, lambda o: status(o).get("readyReplicas", 0)),
+            *REPLICA_COUNTS,
             AGE,
             *TEMPLATE_WIDE,
         ),

@@ -8,7 +8,7 @@ from sandbox.apiserver.errors import cause
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Cause, Column, Strategy
 from sandbox.apiserver.structs import POD_TEMPLATE
-from sandbox.kinds.common import AGE, NAME, TEMPLATE_WIDE, required, spec, status
+from sandbox.kinds.common import AGE, NAME, REPLICA_COUNTS, TEMPLATE_WIDE, required, spec
 from sandbox.kinds.podspec import pod_spec_causes, pod_spec_defaults
 
 Obj = dict[str, Any]
@@ -73,9 +73,7 @@ KIND = ResourceType(
         validate=validate,
         columns=(
             NAME,
-            Column("Desired", "integer", 0, lambda o: spec(o).get("replicas", 1)),
-            Column("Current", "integer", 0, lambda o: status(o).get("replicas", 0)),
-            Column("Ready", "integer", 0, lambda o: status(o).get("readyReplicas", 0)),
+            *REPLICA_COUNTS,
             AGE,
             *TEMPLATE_WIDE[:2],
             Column("Selector", "string", 1, lambda o: selector_text(o) or "<none>"),
