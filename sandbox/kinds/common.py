@@ -91,5 +91,12 @@ REPLICA_COUNTS = (
     Column("Current", "integer", 0, lambda o: status(o).get("replicas", 0)),
     Column("Ready", "integer", 0, lambda o: status(o).get("readyReplicas", 0)),
 )
+# READY as ready/desired (Deployments, StatefulSets)
+READY_OF_REPLICAS = Column(
+    "Ready",
+    "string",
+    0,
+    lambda o: f"{status(o).get('readyReplicas', 0)}/{spec(o).get('replicas', 1)}",
+)
 ROLE = Column("Role", "string", 0, role_ref)  # of RoleBindings and ClusterRoleBindings
 ROLE_REF = {"apiGroup": "", "kind": "", "name": ""}  # a binding's roleRef: no omitempty

@@ -7,7 +7,7 @@ from typing import Any
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Cause, Column, Strategy, immutable_fields
 from sandbox.apiserver.structs import POD_TEMPLATE
-from sandbox.kinds.common import AGE, NAME, TEMPLATE_WIDE, spec, status
+from sandbox.kinds.common import AGE, NAME, READY_OF_REPLICAS, TEMPLATE_WIDE, status
 from sandbox.kinds.podspec import template_causes, template_defaults
 
 Obj = dict[str, Any]
@@ -32,10 +32,6 @@ def validate(obj: Obj) -> list[Cause]:
     return template_causes(obj, ("Always",), selector_required=True)
 
 
-def _ready(obj: Obj) -> str:
-    return f"{status(obj).get('readyReplicas', 0)}/{spec(obj).get('replicas', 1)}"
-
-
 KIND = ResourceType(
     "apps",
     "v1",
@@ -52,7 +48,7 @@ KIND = ResourceType(
         immutable=immutable_fields("spec.selector"),
         columns=(
             NAME,
-            Column("Ready", "string", 0, _ready),
+            READY_OF_REPLICAS,
             Column("Up-to-date", "integer", 0, lambda o: status(o).get("updatedReplicas", 0)),
             Column("Available", "integer", 0, lambda o: status(o).get("availableReplicas", 0)),
             AGE,

@@ -6,9 +6,9 @@ from typing import Any
 
 from sandbox.apiserver.errors import cause
 from sandbox.apiserver.registry import ResourceType
-from sandbox.apiserver.strategy import Cause, Column, Strategy
+from sandbox.apiserver.strategy import Cause, Strategy
 from sandbox.apiserver.structs import POD_TEMPLATE
-from sandbox.kinds.common import AGE, NAME, TEMPLATE_WIDE, required, spec, status
+from sandbox.kinds.common import AGE, NAME, READY_OF_REPLICAS, TEMPLATE_WIDE, required, spec
 from sandbox.kinds.podspec import template_causes, template_defaults
 
 Obj = dict[str, Any]
@@ -71,10 +71,6 @@ def immutable(old: Obj, new: Obj) -> list[Cause]:
     return [] if view(old) == view(new) else [cause("spec", "FieldValueForbidden", FORBIDDEN)]
 
 
-def _ready(obj: Obj) -> str:
-    return f"{status(obj).get('readyReplicas', 0)}/{spec(obj).get('replicas', 1)}"
-
-
 KIND = ResourceType(
     "apps",
     "v1",
@@ -89,7 +85,7 @@ KIND = ResourceType(
         defaults=defaults,
         validate=validate,
         immutable=immutable,
-        columns=(NAME, Column("Ready", "string", 0, _ready), AGE, *TEMPLATE_WIDE[:2]),
+        columns=(NAME, READY_OF_REPLICAS, AGE, *TEMPLATE_WIDE[:2]),
         omit_zero_status=(
             "readyReplicas",
             "currentReplicas",
