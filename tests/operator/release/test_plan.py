@@ -433,6 +433,20 @@ CASES = [
         "RestoreCompleted",
     ),
     (
+        "restore-completed-before-a-restart-with-the-app-up-again",
+        "restoring",
+        SPEC,
+        Observed(
+            now=at(26),
+            deployment=progressing(SPEC, V1),
+            pods=pods(V1, ready=False),
+            restore_job=job("mfb-restore-2", "Complete", **RESTORED),
+        ),
+        "RollingBack",
+        ("Ensure", V1, 1),
+        "RestoreCompleted",
+    ),
+    (
         "restore-skipped-schema-unchanged",
         "restoring",
         SPEC,

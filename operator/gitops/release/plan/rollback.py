@@ -94,12 +94,18 @@ def schema_left_as_is(rollout: Rollout) -> int | None:
 
 
 def _restoring(ctx: Ctx, rollout: Rollout) -> Transition:
-    """Stop the app, run the restore Job, and record its result."""
+    """Stop the app, run the restore Job, and record its result.
+
+    A restore Job that has ended ran with the app stopped (it is started only then): its result
+    is taken as it is, so an operator restarted after it started the app again but before the
+    status said so does not stop the app a second time.
+    """
     spec, observed, previous = ctx.spec, ctx.observed, rollout.from_image
-    if not stopped(observed):
-        return _keep(ctx, rollout, build_ensure(spec, previous, 0))
     file = rollout.snapshot.file if rollout.snapshot else ""
     job = observed.restore_job
+    ended = job is not None and job.outcome is not None
+    if not ended and not stopped(observed):
+        return _keep(ctx, rollout, build_ensure(spec, previous, 0))
     if job is None or job.outcome is None:
         policy = spec.rollback.restore_database
         message = R.RESTORE_STARTED.message(job=rollout.restore_job, file=file, policy=policy)
