@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from sandbox.client.api import path
 from sandbox.client.backoff import BackoffPolicy
+from sandbox.client.objects import HOST_PORTS_ANNOTATION
 from sandbox.client.view import ClusterView
 from sandbox.kubelet.runtime import Runtime
 
@@ -27,6 +28,21 @@ class Node:
         """Read a ConfigMap, Secret or PersistentVolumeClaim from the API."""
         result = await self.cluster.api.get_or_none(path(resource, namespace, name))
         return dict(result) if isinstance(result, dict) else None
+
+    async def with_host_ports(self, pod: dict[str, Any]) -> dict[str, Any]:
+        """The pod with the host ports its namespace lets every pod reach (the namespace's
+        host-ports annotation) joined to its own; the pod itself when there are none."""
+        namespace = await self.cluster.api.get_or_none(
+            path("namespaces", None, pod["metadata"]["namespace"])
+        )
+        meta = namespace.get("metadata", {}) if isinstance(namespace, dict) else {}
+        shared = (meta.get("annotations") or {}).get(HOST_PORTS_ANNOTATION, "")
+        if not shared:
+            return pod
+        annotations = dict(pod["metadata"].get("annotations") or {})
+        own = annotations.get(HOST_PORTS_ANNOTATION, "")
+        annotations[HOST_PORTS_ANNOTATION] = ",".join(p for p in (own, shared) if p)
+        return {**pod, "metadata": {**pod["metadata"], "annotations": annotations}}
 
     async def token(self, pod: dict[str, Any], audience: str | None, seconds: int) -> str:
         """A token of the pod's ServiceAccount bound to the pod (TokenRequest, as the kubelet)."""

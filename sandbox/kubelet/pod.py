@@ -126,21 +126,23 @@ class PodWorker:
                 sources = Sources(self.node.data_dir, self.node.fetch, self.node.token,
                                   self.node.runtime.host_path)  # fmt: skip
                 self.volumes = await prepare_volumes(self.pod, self.dir, sources)
+                networked = await self.node.with_host_ports(self.pod)
             except ConfigError as exc:
                 await self.event("FailedMount", f"MountVolume.SetUp failed: {exc}", "Warning")
             except (ApiError, aiohttp.ClientError) as exc:  # the API is flaky: try again shortly
                 log.debug("preparing pod %s: %s", self.pod["metadata"]["name"], exc)
             else:
-                if await self._start_sandbox():
+                if await self._start_sandbox(networked):
                     return True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), 2)
         return False
 
-    async def _start_sandbox(self) -> bool:
-        """The runtime's share of the pod (its network); an event when it cannot be made."""
+    async def _start_sandbox(self, networked: dict[str, Any]) -> bool:
+        """The runtime's share of the pod (its network, with the host ports `networked` names);
+        an event when it cannot be made."""
         try:
-            await self.node.runtime.start_pod(self.pod, self.dir, self.volumes)
+            await self.node.runtime.start_pod(networked, self.dir, self.volumes)
         except (OSError, RuntimeError, ValueError) as exc:
             log.warning("pod %s: %s", self.pod["metadata"]["name"], exc)
             message = f"Failed to create pod sandbox: {exc}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from docker_support import (
 )
 from sandbox_workloads import KUBECTL, Sandbox, deployment, namespace, pod, wait_for
 from support.engine import left_behind
+
+from sandbox.client.objects import HOST_PORTS_ANNOTATION as HOST_PORTS
 
 __all__ = ["namespace"]
 pytestmark = pytest.mark.slow
@@ -378,6 +381,30 @@ def forwarded_version(sandbox: Sandbox, namespace: str, target: str, port: str) 
     finally:
         forward.terminate()
         forward.communicate(timeout=10)
+
+
+def test_an_annotated_namespace_lets_its_pods_reach_those_host_ports_only(
+    sandbox: Sandbox, namespace: str, base: str
+) -> None:
+    # a server on the host's loopback, as a test's sshd or git server
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    sandbox.core.patch_namespace(namespace, {"metadata": {"annotations": {HOST_PORTS: str(port)}}})
+    other = f"{namespace}-closed"
+    sandbox.core.create_namespace({"metadata": {"name": other}})
+    reach = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5)"
+    probe = {"name": "c", "image": base, "command": ["python3", "-c", reach]}
+    try:
+        for ns in (namespace, other):
+            sandbox.apply(ns, pod("reach", [probe], restartPolicy="Never"))
+        reached = wait_state(sandbox, namespace, "reach", "terminated")
+        refused = wait_state(sandbox, other, "reach", "terminated")
+    finally:
+        server.close()
+    assert reached["exit_code"] == 0, reached
+    assert refused["exit_code"] == 1, refused  # ConnectionRefusedError: not reachable there
 
 
 def test_exec_with_a_terminal(sandbox: Sandbox, namespace: str, base: str) -> None:
