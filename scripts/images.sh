@@ -18,7 +18,7 @@ app=(myfoodbudget/app:dev
 operator=(myfoodbudget/operator:dev ghcr.io/e2e/myfoodbudget-operator:1)
 tests=(ghcr.io/e2e/crash-at-start:1 ghcr.io/e2e/migrate-never-ready:1
        ghcr.io/e2e/migration-fails:1 ghcr.io/e2e/serves-500:1 ghcr.io/e2e/entrypoint-cmd:1
-       ghcr.io/e2e/needs-more-memory:1)
+       ghcr.io/e2e/needs-more-memory:1 busybox:1.36)
 
 if [ "${1:-}" = --list ]; then
   printf '%s\n' "${app[@]}" "${operator[@]}" "${tests[@]}"
