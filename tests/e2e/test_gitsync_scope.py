@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from gitsync_support import Cluster, certs, configmap, kube, operator, overlay, remote
 from release_support import wait_for
 from support.git import GitRemote
@@ -15,6 +17,7 @@ from support.reliability import bad_input
 __all__ = ["certs", "kube", "operator", "remote"]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+ROLE = Path(__file__).resolve().parents[2] / "manifests" / "role.yaml"
 CLAIM = (
     "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n"
     "spec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n"
@@ -40,11 +43,26 @@ def delete_gitsync(cluster: Any, kube: Cluster) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def grant_operator(cluster: Any, namespace: str) -> None:
+    """The operator's Role and RoleBinding of manifests/role.yaml in another namespace, as
+    docs/security.md tells a user whose GitSync targets one."""
+    documents = yaml.safe_load_all(ROLE.read_text(encoding="utf-8"))
+    granted = [d for d in documents if d["metadata"]["name"] == "gitops-operator"]
+    assert [d["kind"] for d in granted] == ["Role", "RoleBinding"]
+    for document in granted:
+        document["metadata"]["namespace"] = namespace
+    applied = cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(granted))
+    assert applied.returncode == 0, applied.stderr
+
+
 @pytest.fixture
-def other(kube: Cluster) -> Iterator[str]:
-    """A second namespace, for a target or for an object that must not reach it."""
+def other(kube: Cluster, cluster: Any, in_cluster: Any) -> Iterator[str]:
+    """A second namespace, for a target or for an object that must not reach it (the
+    in-cluster operator holds its Role there too: only its overlay's scope keeps it out)."""
     name = f"{kube.namespace}-other"
     kube.core.create_namespace({"metadata": {"name": name}})
+    if in_cluster is not None:
+        grant_operator(cluster, name)
     yield name
     kube.core.delete_namespace(name)
 

@@ -1,8 +1,10 @@
 """spec.backup end to end: scheduled and asked-for backups to an SFTP repository on a real
 sshd, verified by a real restic; restores with the annotation; a corrupted repository.
 
-The repository's sshd listens on this machine's loopback, which the sandbox's Jobs reach (they
-run on this machine); pods of a real cluster do not, so these tests need the sandbox.
+The repository's sshd listens on this machine's loopback, which the sandbox's Jobs reach (on
+the process runtime they run on this machine; on the docker runtime the namespace's
+host-ports annotation opens that port to its pods); pods of a real cluster do not, so these
+tests need the sandbox.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from release_app import seed_users, users_present
 from release_support import Api, deploy_good, wait_for
 from support.reliability import bad_input
 
+from sandbox.client.objects import HOST_PORTS_ANNOTATION
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 KEEP = {"last": 2, "daily": 0, "weekly": 0, "monthly": 0}
 
@@ -28,7 +32,12 @@ def sftp(release_api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         pytest.skip("the SFTP server listens on this machine's loopback: sandbox only")
     repository = start_sftp(tmp_path_factory.mktemp("sftp"))
     assert release_api.apply(repository.secret()).returncode == 0
+    # on the docker runtime, the Jobs of the namespace reach the host's loopback at that port
+    opened = release_api.kubectl("annotate", "--overwrite", "namespace", release_api.ns,
+                                 f"{HOST_PORTS_ANNOTATION}={repository.server.port}")  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
     yield repository
+    release_api.kubectl("annotate", "namespace", release_api.ns, f"{HOST_PORTS_ANNOTATION}-")
     repository.server.stop()
 
 
