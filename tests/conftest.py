@@ -41,28 +41,78 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+LEAKS = pytest.StashKey[list[str]]()  # what the workers of a distributed run found
+COLLECTING = True  # False in a distributed run's controller
+
+
+def distributed(config: pytest.Config) -> bool:
+    """True in the controller of a run spread over workers (pytest-xdist's -n N): the workers
+    run the tests, collect what they saw and search it; the controller only adds up."""
+    workers = getattr(config.option, "numprocesses", None)
+    return bool(workers) and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Whether this process collects for the canary search."""
+    global COLLECTING  # pytest hands the report hook no config
+    COLLECTING = not distributed(config)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Empty the reliability records (in the main process only: workers share its folder),
-    unless RELIABILITY_APPEND is set (make test's second session, on the docker runtime)."""
+    unless RELIABILITY_APPEND is set (make test empties them itself: two sessions add to them)."""
+    session.config.stash[LEAKS] = []
     if not hasattr(session.config, "workerinput") and not os.environ.get("RELIABILITY_APPEND"):
         reliability.reset()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Every test's failure text and captured output, for the canary search."""
+    """Every test's failure text and captured output, for the canary search (by the process
+    that ran the test: a distributed run's controller sees the same reports again)."""
+    if not COLLECTING:
+        return
     canary.COLLECTOR.add_text(f"test {report.nodeid}", report.longreprtext)
     for title, text in report.sections:
         if title.endswith(report.when):  # later phases' reports repeat earlier phases' output
             canary.COLLECTOR.add_text(f"test {report.nodeid} ({title})", text)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:  # noqa: ARG001  (xdist's signature)
+    """A worker's leaks (already redacted), for the controller to report."""
+    leaks = node.workeroutput.get("canary_leaks", [])
+    node.config.stash[LEAKS].extend(leaks)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Fail the run when a canary secret showed anywhere the suite could see."""
-    if hasattr(session.config, "workerinput"):
+    """Fail the run when a canary secret showed anywhere the suite could see: each worker
+    searches what it collected (its row joins the records) and the controller reports."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        leaks: list[str] = []
+        canary.finish(leaks.append)
+        config.workeroutput["canary_leaks"] = leaks  # type: ignore[attr-defined]
         return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    say = reporter.write_line if reporter else print
-    if not canary.finish(say):
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    said: list[str] = []
+
+    def say(line: str) -> None:
+        if reporter is None:
+            print(line)
+            return
+        if not said:
+            reporter.write_line("")  # off the line of progress dots
+        said.append(line)
+        reporter.write_line(line)
+
+    if distributed(config):
+        leaks = config.stash[LEAKS]
+        for line in leaks:
+            say(line)
+        clean = not leaks
+    else:
+        clean = canary.finish(say)
+    if not clean:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
