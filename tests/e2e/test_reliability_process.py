@@ -3,9 +3,10 @@ snapshot, the snapshot and the restore Jobs' pods killed as soon as they run, a 
 corrupted before it is restored, and the claim deleted under a serving Release.
 
 Each must end in a clear status, with no row of the app's database lost and nothing left
-half-done on the claim. The disk filling during a snapshot and during a restore is tested on
-the Jobs' own program with a real size-limited tmpfs (tests/operator/release/
-test_snapshot_stress.py and test_restore.py), which record their cases here too.
+half-done on the claim. The disk filling during a snapshot and during a restore is tested
+under a Release whose claim is a real small tmpfs (test_reliability_disk.py), and on the Jobs'
+own program (tests/operator/release/test_snapshot_stress.py and test_restore.py); all record
+their cases here too.
 """
 
 from __future__ import annotations
