@@ -22,7 +22,7 @@ import pytest
 import yaml
 from kubernetes import client, watch
 from release_objects import GROUP, PLURAL, VERSION
-from release_support import Api, Operator, install_crd
+from release_support import Api, Operator, install_crd, wait_for
 from support.sandbox import tls_context, urlopen
 
 DATABASE = "myfoodbudget.db"
@@ -187,6 +187,16 @@ class History:
     def of(self, name: str) -> list[Any]:
         """The views of one object, in order."""
         return list(self.seen.get(name, []))
+
+    def catch_up(self, timeout: float = 30) -> None:
+        """Wait until the watch has seen every object as the API holds it now (a watch event
+        may come a moment after the write a test waited for)."""
+
+        def caught() -> bool:
+            listed = self.lister(self.namespace).items
+            return all(self.of(o.metadata.name)[-1:] == [self.view(o)] for o in listed)
+
+        wait_for(caught, timeout, f"the watch on {self.namespace} catching up with the API")
 
     def _note(self, obj: Any) -> None:
         seen, view = self.seen.setdefault(obj.metadata.name, []), self.view(obj)

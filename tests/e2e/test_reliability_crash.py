@@ -243,6 +243,8 @@ def test_a_killed_operator_ends_every_step_as_an_uninterrupted_one(
             Run(name, targets[name], scenario, before[name], urls[name], killer.caught.get(name))
             for name, scenario in names.items()
         ]
+        killed_specs.catch_up()
+        calm_specs.catch_up()
         sides = ((killed, killed_specs), (calm, calm_specs))
         failures = [f for run in runs if (f := compare(*sides, run))]
         assert not failures, "\n".join(failures)
@@ -263,11 +265,15 @@ class Run:
 Side = tuple[Api, History]
 
 
-def compare(killed_side: Side, calm_side: Side, run: Run) -> str:
-    """Record how the killed Release ended beside the uninterrupted one; '' when the same."""
+def compare(
+    killed_side: Side, calm_side: Side, run: Run, where: str = "", calm_prefix: str = ""
+) -> str:
+    """Record how the killed Release ended beside the uninterrupted one (named calm_prefix and
+    its scenario's key); '' when the same. `where` tells the records what was killed when it
+    was not an operator process."""
     step, scenario, killed = run.step, run.scenario, killed_side[0]
     mine = Outcome.of(killed, run.name, killed_side[1])
-    theirs = Outcome.of(calm_side[0], scenario.key, calm_side[1])
+    theirs = Outcome.of(calm_side[0], calm_prefix + scenario.key, calm_side[1])
     serving = (version_of(run.url) or {}).get("image")
     problems = [run.caught or "never caught in its step"] if run.caught != "" else []
     problems += mine.differences(theirs)
@@ -281,6 +287,6 @@ def compare(killed_side: Side, calm_side: Side, run: Run) -> str:
         f"{mine.phase} serving {serving}, {len(mine.jobs)} Jobs, "
         f"{len(mine.snapshots)} snapshot files, as uninterrupted"
     )
-    record("crash", controller="Release", step=step, survived=not problems, detail=detail)
-    record("rows", case=f"operator killed in {step}", lost=lost)
+    record("crash", controller=f"Release{where}", step=step, survived=not problems, detail=detail)
+    record("rows", case=f"operator killed in {step}{where}", lost=lost)
     return f"{step}: {detail}; {lost} rows lost" if problems or lost else ""

@@ -228,6 +228,7 @@ def test_a_killed_operator_ends_each_action_as_an_uninterrupted_sync(
     killed_in = CASES[action](syncs, name)
     changed = action in (Action.FETCH, Action.APPLY, Action.SUSPENDED)
     want = [["1", "2"] if changed else ["1"]] * OBJECTS
+    syncs.writes.catch_up()
     got = syncs.values(name)
     status = syncs.status(name)
     inventory = sorted(ref["name"] for ref in status.get("inventory") or [])

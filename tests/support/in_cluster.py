@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from polling import wait_for
 
 from support.git import GitHttpsServer, GitRemote
 
@@ -109,14 +110,21 @@ class InClusterOperator:
         assert applied.returncode == 0, applied.stderr
         self.start()
 
-    def start(self) -> None:
-        """Wait until the Deployment's pod is Ready again (after kill())."""
+    def start(self, ready: bool = True) -> None:
+        """Wait until the Deployment's pod is Ready again (after kill(): the ReplicaSet makes
+        the new pod a moment after the old one went, so `kubectl wait` may find none yet), or
+        with ready=False only until its container runs (the operator works before its
+        readiness probe, every 10 s, says so)."""
         done = self.kubectl("rollout", "status", "deployment/gitops-operator", "--timeout=180s")
         assert done.returncode == 0, done.stdout + done.stderr + self.describe()
-        waited = self.kubectl(
-            "wait", "--for=condition=Ready", "pod", f"-l={SELECTOR}", "--timeout=180s"
-        )
-        assert waited.returncode == 0, waited.stderr + self.describe()
+
+        def up() -> bool:
+            found = self.kubectl("get", "pods", "-l", SELECTOR, "-o", "json")
+            pods = json.loads(found.stdout)["items"] if found.returncode == 0 else []
+            return any(not pod["metadata"].get("deletionTimestamp") and _up(pod, ready)
+                       for pod in pods)  # fmt: skip
+
+        wait_for(up, 180, f"the operator's new pod {'Ready' if ready else 'running'}", 0.2)
 
     def describe(self) -> str:
         """The operator's pods and events, for a failure message."""
@@ -147,6 +155,16 @@ class InClusterOperator:
         done = self.kubectl("exec", self.pod(), "--", "python", "-c", read)
         assert done.returncode == 0, done.stderr
         return done.stdout
+
+
+def _up(pod: dict[str, Any], ready: bool) -> bool:
+    """Whether the pod is Ready (ready) or its containers all run."""
+    status = pod.get("status") or {}
+    if ready:
+        conditions = status.get("conditions") or []
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    containers = status.get("containerStatuses") or []
+    return bool(containers) and all("running" in (c.get("state") or {}) for c in containers)
 
 
 class _Logs:
