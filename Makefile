@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # pytest-xdist workers of make test's process-runtime session: its tests mostly wait on
-# clusters and servers, so more workers than cores pay off (the docker session runs alongside).
-WORKERS ?= 2
+# clusters and servers, so more workers than cores pay off, even with the docker session
+# alongside.
+WORKERS ?= 3
 
 .DEFAULT_GOAL := help
 .PHONY: help venv system-deps images run demo test lint fmt bench reliability clean
@@ -57,30 +58,30 @@ fmt: venv ## format and auto-fix the Python code
 # on the sandbox's docker runtime with the operator in it from manifests/
 # (E2E_READINESS_TIMEOUT as on k3s: containers start slower than processes), its output in
 # build/docker-e2e.log and shown when it ends; everything else but DOCKER_E2E on the process
-# runtime, spread over WORKERS pytest-xdist workers. DOCKER_TOO runs on both. Their coverage
-# is combined, and both add to the same reliability records (emptied first).
+# runtime, spread over WORKERS pytest-xdist workers. DOCKER_TOO runs on both. Coverage is the
+# process session's (in the docker one the operator and the app run in containers); both add
+# to the same reliability records (emptied first).
 DOCKER_E2E := tests/e2e/test_gitsync.py tests/e2e/test_gitsync_release.py tests/e2e/test_release.py \
-	tests/e2e/test_release_faults.py tests/delivery/test_install.py tests/e2e/test_operator_identity.py
+	tests/e2e/test_release_faults.py tests/delivery/test_install.py tests/e2e/test_reliability_crash_pod.py \
+	tests/e2e/test_operator_identity.py
 DOCKER_TOO := tests/e2e/test_release_preflight.py tests/e2e/test_release_backup.py \
 	tests/e2e/test_release_bad_inputs.py tests/e2e/test_release_health.py \
 	tests/e2e/test_release_image.py tests/e2e/test_gitsync_scope.py
 DOCKER_LOG := build/docker-e2e.log
-DOCKER_COV := build/coverage-docker
 test: lint ## lint, start the engine, build the images, the whole test suite with coverage (app/ and operator/ >= 90%), docs/reliability.md, the quick benches
 	@set -e; lease=$$$$; docker_e2e=; bash scripts/engine.sh up --lease $$lease; \
 	trap '[ -z "$$docker_e2e" ] || kill "$$docker_e2e" 2>/dev/null; bash scripts/engine.sh down --lease '"$$lease" EXIT; \
 	eval "$$(bash scripts/engine.sh env)"; \
 	bash scripts/images.sh; \
-	$(BIN)/coverage erase; rm -rf .reliability $(DOCKER_COV) && mkdir -p $(DOCKER_COV); \
+	$(BIN)/coverage erase; rm -rf .reliability && mkdir -p build; \
 	echo "docker runtime, alongside: $(BIN)/python -m pytest --sandbox-runtime docker $(DOCKER_E2E) $(DOCKER_TOO) (output: $(DOCKER_LOG))"; \
-	COVERAGE_FILE=$$PWD/$(DOCKER_COV)/.coverage E2E_READINESS_TIMEOUT=30 RELIABILITY_APPEND=1 \
-	  $(BIN)/python -m pytest --sandbox-runtime docker --durations=15 --cov --cov-report= $(DOCKER_E2E) $(DOCKER_TOO) > $(DOCKER_LOG) 2>&1 & docker_e2e=$$!; \
-	echo "process runtime: $(BIN)/python -m pytest -n $(WORKERS) --durations=15 --cov $(PYTEST_ARGS) (but DOCKER_E2E)"; \
-	process_rc=0; RELIABILITY_APPEND=1 $(BIN)/python -m pytest -n $(WORKERS) --durations=15 --cov --cov-report= $(addprefix --ignore=,$(DOCKER_E2E)) $(PYTEST_ARGS) || process_rc=$$?; \
+	E2E_READINESS_TIMEOUT=30 RELIABILITY_APPEND=1 \
+	  $(BIN)/python -m pytest --sandbox-runtime docker --durations=15 $(DOCKER_E2E) $(DOCKER_TOO) > $(DOCKER_LOG) 2>&1 & docker_e2e=$$!; \
+	echo "process runtime: $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal --durations=15 --cov $(PYTEST_ARGS) (but DOCKER_E2E)"; \
+	process_rc=0; RELIABILITY_APPEND=1 $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal --durations=15 --cov --cov-report=xml:coverage.xml $(addprefix --ignore=,$(DOCKER_E2E)) $(PYTEST_ARGS) || process_rc=$$?; \
 	echo "== the docker runtime's session ($(DOCKER_LOG))"; docker_rc=0; wait $$docker_e2e || docker_rc=$$?; docker_e2e=; cat $(DOCKER_LOG); \
 	[ $$process_rc = 0 ] || { echo "make test: the process runtime's session failed (exit $$process_rc, its report above the docker one)"; exit 1; }; \
 	[ $$docker_rc = 0 ] || { echo "make test: the docker runtime's session failed (exit $$docker_rc, its report just above; also in $(DOCKER_LOG))"; exit 1; }; \
-	$(BIN)/coverage combine --quiet --append $(DOCKER_COV)/.coverage; $(BIN)/coverage xml --quiet -o coverage.xml; \
 	$(BIN)/python scripts/reliability_docs.py --check; \
 	$(BIN)/python scripts/reliability_docs.py; \
 	for b in bench/*.py; do echo "== $$b --quick"; $(BIN)/python "$$b" --quick; done; \
