@@ -85,6 +85,7 @@ def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     if not source.is_file():
         raise SnapshotError(f"database {source} does not exist: check spec.snapshot.databasePath")
     directory.mkdir(parents=True, exist_ok=True)
+    stale = remove_stale_partials(directory, args.release)
     ensure_room(directory, database_bytes(source), f"a copy of {source.name}")
     final = _free_name(directory, snapshot_name(args.release, args.image, now, args.kind))
     temp = directory / f".{final.name}.partial"
@@ -106,9 +107,13 @@ def take(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     pruned = _prune(args, directory, {final.name, *map(_base, args.protect)})
     seconds = round(time.monotonic() - started, 3)
     message = f"snapshot {final.name} taken in {seconds}s ({args.method})"
+    if stale:
+        copies = "copy" if len(stale) == 1 else "copies"
+        message += f"; removed {len(stale)} partial {copies} a stopped run left"
     return {
         **record,
         "pruned": pruned,
+        "removedPartials": stale[:10],
         "method": args.method,
         "seconds": seconds,
         "message": message,
@@ -122,6 +127,19 @@ def _prune(args: argparse.Namespace, directory: Path, protected: set[str]) -> li
         return prune(directory, args.release, args.keep, protected)
     keep, zone = retention.Keep.parse(args.keep_rule), ZoneInfo(args.time_zone)
     return prune_scheduled(directory, args.release, keep, zone, protected)
+
+
+def remove_stale_partials(directory: Path, release: str) -> list[str]:
+    """Delete the release's half-written copies (`.<snapshot name>.partial`) that a run killed
+    mid-copy left; their names. One snapshot Job of a release runs at a time (the operator
+    starts the next only once the last one ended), so none of them is still being written."""
+    stale = re.compile(rf"^\.{re.escape(release)}-(?:scheduled-)?\d{{8}}T\d{{6}}Z-.+\.db\.partial$")
+    removed = []
+    for path in sorted(directory.glob(".*.partial")):
+        if stale.match(path.name):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
 
 
 def _discard(temp: Path, final: Path) -> None:

@@ -86,6 +86,27 @@ def test_prune_keeps_newest_and_protected_and_foreign_files(tmp_path: Path) -> N
     assert later["pruned"] == [names[1]]
 
 
+def test_a_copy_a_killed_run_left_half_written_goes_with_the_next_snapshot(
+    tmp_path: Path,
+) -> None:
+    make_db(tmp_path / "data" / "app.db")
+    directory = tmp_path / "data" / "snapshots"
+    directory.mkdir(parents=True)
+    ours = [".mfb-20250101T000000Z-v1.db.partial", ".mfb-scheduled-20250102T030000Z-v1.db.partial"]
+    theirs = [".mfb-x-20250101T000000Z-v1.db.partial", ".other-20250101T000000Z-v1.db.partial",
+              ".mfb-notes.partial"]  # fmt: skip
+    for name in ours + theirs:
+        (directory / name).write_bytes(b"half a copy")
+    result = snapshot.take(_args(tmp_path, 5), datetime(2026, 3, 1, tzinfo=UTC))
+    assert result["removedPartials"] == sorted(ours)
+    assert result["message"].endswith("; removed 2 partial copies a stopped run left")
+    assert set(theirs) <= _files(tmp_path)
+    assert not set(ours) & _files(tmp_path)
+    again = snapshot.take(_args(tmp_path, 5), datetime(2026, 3, 2, tzinfo=UTC))
+    assert again["removedPartials"] == []
+    assert "partial" not in again["message"]
+
+
 def test_keep_below_one_is_refused_before_anything_runs() -> None:
     argv = ["--database", "a", "--directory", "b", "--release", "r", "--image", "i"]
     with pytest.raises(SystemExit):
