@@ -209,10 +209,11 @@ class History:
             self._note(item)
         version = listed.metadata.resource_version
         while not self.stopped.is_set():
-            stream = watch.Watch().stream(
-                self.lister, self.namespace, resource_version=version, timeout_seconds=2
-            )
-            with contextlib.suppress(client.ApiException, OSError, ValueError):
+            # KeyError: Watch() reads the environment, which pytest changes from its thread
+            with contextlib.suppress(client.ApiException, OSError, ValueError, KeyError):
+                stream = watch.Watch().stream(
+                    self.lister, self.namespace, resource_version=version, timeout_seconds=2
+                )
                 for event in stream:
                     self._note(event["object"])
                     version = event["object"].metadata.resource_version

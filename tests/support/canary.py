@@ -188,8 +188,10 @@ def _watch(
     version: str | None = None  # resumed from, so that a re-watch does not list all again
     with sink.open("a", encoding="utf-8") as out:
         while not stop.is_set():
-            watcher = watch.Watch()
             try:
+                # Watch() reads the environment, which pytest changes from its own thread
+                # (PYTEST_CURRENT_TEST): a KeyError there is retried like a dropped stream.
+                watcher = watch.Watch()
                 extra = {"resource_version": version} if version else {}
                 for change in watcher.stream(lister, timeout_seconds=5, **extra):
                     out.write(dumped(kind, change["object"]) + "\n")
