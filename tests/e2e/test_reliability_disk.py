@@ -127,7 +127,7 @@ def snapshot_without_inodes(api: Api, folder: Path) -> tuple[bool, str]:
     ok = (
         status["phase"] == "Failed"
         and status.get("reason") == "SnapshotFailed"
-        and "No space left" in status.get("message", "")
+        and "no space" in message.lower()  # errno 28's words, or the Job's own
         and serving == GOOD
         and not left
     )
