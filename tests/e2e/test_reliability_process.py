@@ -1,9 +1,11 @@
 """Process faults under a Release, all at once in one namespace: the app pod killed during the
-snapshot, the snapshot and the restore Jobs' pods killed as soon as they run, a snapshot
-corrupted before it is restored, and the claim deleted under a serving Release.
+snapshot, the snapshot and the restore Jobs SIGKILLed mid-copy (their half-written file on the
+claim, the database made big enough for the copy to take a while), a snapshot corrupted before
+it is restored, and the claim deleted under a serving Release.
 
 Each must end in a clear status, with no row of the app's database lost and nothing left
-half-done on the claim. The disk filling during a snapshot and during a restore is tested
+half-done on the claim once the next run of the Job (the retry, the restore a user asks for)
+has gone through. The disk filling during a snapshot and during a restore is tested
 under a Release whose claim is a real small tmpfs (test_reliability_disk.py), and on the Jobs'
 own program (tests/operator/release/test_snapshot_stress.py and test_restore.py); all record
 their cases here too.
@@ -11,6 +13,10 @@ their cases here too.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,12 +24,13 @@ from typing import Any
 
 import pytest
 from backup_support import ask_backup, ask_restore
-from gitops.api import JOB_KIND_LABEL
+from gitops.api import JOB_KIND_LABEL, RETRY_ANNOTATION
 from kubernetes import client
 from release_app import answers, seed_users
 from release_objects import CRASH, GOOD, GOOD_NEXT, GROUP, claim, node_port_service, release_object
 from release_support import Api, wait_for
 from reliability_support import (
+    DATABASE,
     claim_dir,
     lost_rows,
     namespace_operator,
@@ -37,6 +44,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 READINESS = {"timeoutSeconds": 90, "maxRestarts": 1, "bakeSeconds": 1}
 NO_PREFLIGHT = {"enabled": False}
 BACKUP = {"schedule": "0 3 1 1 *", "verifySchedule": ""}
+BALLAST_MB = 128  # the database of the mid-copy cases: a copy takes a moment
 
 
 def pods(api: Api, name: str, kind: str | None = None) -> list[Any]:
@@ -83,29 +91,103 @@ def app_killed_during_snapshot(api: Api, name: str) -> tuple[bool, str]:
     return ok, f"{killed} app pod killed; {ended}"
 
 
+def add_ballast(api: Api, name: str) -> None:
+    """BALLAST_MB of rows added to the app's database on the claim (from the host, beside the
+    running app, as SQLite allows): a copy of it takes long enough to be killed mid-way."""
+    database = claim_dir(api, f"{name}-data") / DATABASE
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
+        db.execute("CREATE TABLE ballast (payload BLOB)")
+        db.executemany("INSERT INTO ballast VALUES (?)",
+                       ((os.urandom(1 << 20),) for _ in range(BALLAST_MB)))  # fmt: skip
+        db.commit()
+
+
+def job_process(folder: Path, module: str) -> int | None:
+    """The process group of the Job container running `python -m module` on the claim whose
+    folder is `folder` (the process runtime runs it on this machine, in a session of its own,
+    the claim's path in its arguments; the folder's name holds the claim's uid, so no other
+    run's Job matches). None when there is none."""
+    claim = folder.name.encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if module.encode() in argv and any(claim in arg for arg in argv):
+                return os.getpgid(int(entry.name))
+        except OSError:  # it ended meanwhile
+            continue
+    return None
+
+
+def kill_mid_copy(api: Api, name: str, module: str, pattern: str) -> str:
+    """SIGKILL the Job running `module` on the Release's claim the moment its temporary copy
+    (`pattern`, under the claim) exists; the copy's name, checked to be still there once the
+    process is gone (the kill came mid-copy)."""
+    folder = claim_dir(api, f"{name}-data")
+
+    def copying() -> tuple[Path, int] | None:
+        copy = next(folder.glob(pattern), None)
+        group = job_process(folder, module) if copy else None
+        return (copy, group) if copy and group else None
+
+    copy, group = wait_for(copying, 120, f"{module} copying", 0.001)
+    os.killpg(group, signal.SIGKILL)
+    assert copy.exists(), f"{copy.name} went before the kill: the copy was over"
+    return copy.name
+
+
+def retried(api: Api, name: str) -> dict[str, Any]:
+    """Retry the failed image (the annotation RETRY_HINT names); the status once that rollout
+    ended."""
+    count = api.status(name).get("rolloutCount", 0)
+    api.patch_release(name, {"metadata": {"annotations": {RETRY_ANNOTATION: "after-kill"}}})
+
+    def ended() -> dict[str, Any] | None:
+        status = settled(api, name)
+        return status if status and status.get("rolloutCount", 0) > count else None
+
+    return wait_for(ended, 180, f"{name}'s retried rollout ending")
+
+
 def snapshot_job_killed(api: Api, name: str) -> tuple[bool, str]:
-    """The snapshot Job's pod killed once it runs: a snapshot taken again or a clear failure."""
+    """The snapshot Job killed mid-copy: SnapshotFailed, the old version serving; retried, the
+    next snapshot removes the half-written copy and the new version serves."""
     api.patch_release(name, {"spec": {"image": GOOD_NEXT}})
-    wait_for(lambda: kill_pods(api, name, "snapshot"), 60, "the snapshot Job running", 0.01)
+    partial = kill_mid_copy(api, name, "gitops.snapshot", "snapshots/.*.partial")
     ended = outcome(api, name)
     status = api.status(name)
-    taken = status["image"] == GOOD_NEXT and bool(status.get("lastSnapshot"))
     failed = status["phase"] == "Failed" and status.get("reason") == "SnapshotFailed"
-    return taken or failed, ended
+    again = retried(api, name)
+    served = again["phase"] == "Ready" and again["image"] == GOOD_NEXT
+    said = (again.get("lastSnapshot") or {}).get("file", "")
+    return failed and served, f"killed while {partial} was written: {ended}; retried: " + (
+        f"{again['phase']} ({again.get('reason')}) serving {again['image']}, snapshot {said}"
+    )
 
 
 def restore_job_killed(api: Api, name: str) -> tuple[bool, str]:
-    """The restore Job's pod killed once it runs: rolled back, or a clear failure."""
+    """The rollback's restore Job killed mid-copy: RestoreFailed with the app kept stopped;
+    the user then does what the message says (restore a snapshot, change spec.image) and the
+    app serves the snapshot's data."""
     api.patch_release(name, {"spec": {"image": CRASH}})
-    wait_for(lambda: kill_pods(api, name, "restore"), 90, "the restore Job running", 0.01)
+    copy = kill_mid_copy(api, name, "gitops.restore", ".*.restoring")
     ended = outcome(api, name)
     status = api.status(name)
-    back = status["phase"] == "RolledBack" and status["image"] == GOOD
-    failed = status["phase"] == "Failed" and status.get("reason") in (
-        "RestoreFailed",
-        "RollbackFailed",
+    failed = status["phase"] == "Failed" and status.get("reason") == "RestoreFailed"
+    stopped = not [p for p in pods(api, name) if p.status.phase == "Running"]
+    # what the message says to do: restore a snapshot, then change spec.image (back to GOOD)
+    restore = ask_restore(api, name, "latest", None)
+    api.patch_release(name, {"spec": {"image": GOOD}})
+    status = wait_for(
+        lambda: (s := settled(api, name)) and s["phase"] == "Ready" and s, 180, f"{name} Ready"
     )
-    return back or failed, ended
+    back = restore.get("outcome") == "Completed" and status["image"] == GOOD
+    return failed and stopped and back, (
+        f"killed while {copy} was written: {ended}; app {'kept stopped' if stopped else 'up'}; "
+        f"restore latest: {restore.get('outcome')}; spec.image back to {GOOD}: "
+        f"{status['phase']} ({status.get('reason')})"
+    )
 
 
 def corrupt_snapshot(api: Api, name: str) -> tuple[bool, str]:
@@ -148,8 +230,8 @@ CASES: dict[str, tuple[Callable[[Api, str], tuple[bool, str]], dict[str, Any]]] 
         app_killed_during_snapshot,
         {"strategy": "RollingUpdate", "preflight": NO_PREFLIGHT},
     ),
-    "the snapshot Job killed while it runs": (snapshot_job_killed, {"preflight": NO_PREFLIGHT}),
-    "the restore Job killed while it runs": (
+    "the snapshot Job killed mid-copy": (snapshot_job_killed, {"preflight": NO_PREFLIGHT}),
+    "the restore Job killed mid-copy": (
         restore_job_killed,
         {"preflight": NO_PREFLIGHT, "rollback": {"restoreDatabase": "Always"}},
     ),
@@ -191,6 +273,8 @@ def test_process_faults_end_in_a_clear_status_and_lose_nothing(
             urls[name] = api.cluster.node_url(api.node_port(name))
             wait_for(lambda u=urls[name]: answers(f"{u}/version"), 30, f"{name} serving")
             seed_users(urls[name], 2)
+            if "mid-copy" in names[name]:
+                add_ballast(api, name)
         with ThreadPoolExecutor(len(names)) as pool:
             runs = [pool.submit(run_case, api, n, c, urls[n]) for n, c in names.items()]
             problems = [p for run in runs if (p := run.result())]
