@@ -302,26 +302,31 @@ def test_grace_period_sigterm_then_sigkill(sandbox: Sandbox, namespace: str, bas
         {"name": "polite", "image": base, "command": ["python3", "-c", polite]},
         {"name": "stubborn", "image": base, "command": ["python3", "-c", stubborn]},
     ]
-    # the deadline stops the containers with the grace period and keeps the pod to read
+    # the deadline stops the containers with the grace period and keeps the pod to read; it
+    # leaves both time to start on a loaded machine (one that never ran would stay waiting)
     sandbox.apply(
         namespace,
         pod(
             "graceful",
             containers,
-            activeDeadlineSeconds=3,
+            activeDeadlineSeconds=15,
             terminationGracePeriodSeconds=1,
             restartPolicy="Never",
         ),
     )
 
-    def codes() -> Any:
+    def states(kind: str) -> dict[str, Any]:
         found = sandbox.core.read_namespaced_pod("graceful", namespace).status
-        ended = {s.name: s.state.terminated for s in found.container_statuses or []}
-        return (
-            all(ended.values()) and len(ended) == 2 and {k: v.exit_code for k, v in ended.items()}
-        )
+        return {s.name: getattr(s.state, kind) for s in found.container_statuses or []}
 
-    assert wait_for(codes, "both containers stopped", timeout=60) == {"polite": 0, "stubborn": 137}
+    def both(kind: str) -> dict[str, Any] | None:
+        found = states(kind)
+        return found if len(found) == 2 and all(found.values()) else None
+
+    wait_for(lambda: both("running"), "both containers running", timeout=60)
+    ended = wait_for(lambda: both("terminated"), "both containers stopped", timeout=60)
+    codes = {name: state.exit_code for name, state in ended.items()}
+    assert codes == {"polite": 0, "stubborn": 137}
 
 
 def test_two_replicas_listen_on_the_same_port_behind_a_service(
