@@ -139,6 +139,19 @@ def settled(api: Api, name: str) -> dict[str, Any] | None:
     return status if done else None
 
 
+def rollout_ended(api: Api, name: str, patch: dict[str, Any], what: str) -> dict[str, Any]:
+    """Patch the Release to start a rollout; the status once that rollout (a new
+    status.rolloutCount) settled."""
+    count = api.status(name).get("rolloutCount", 0)
+    api.patch_release(name, patch)
+
+    def ended() -> dict[str, Any] | None:
+        status = settled(api, name)
+        return status if status and status.get("rolloutCount", 0) > count else None
+
+    return wait_for(ended, 180, f"{name}'s {what} ending")
+
+
 def phases(api: Api) -> dict[str, str]:
     """The phase of every Release of the namespace, by name."""
     found = api.custom.list_namespaced_custom_object(GROUP, VERSION, api.ns, PLURAL)

@@ -34,6 +34,7 @@ from reliability_support import (
     lost_rows,
     namespace_operator,
     release_rows,
+    rollout_ended,
     sandbox_only,
     settled,
 )
@@ -109,14 +110,7 @@ def snapshot_without_inodes(api: Api, folder: Path) -> tuple[bool, str]:
     url = deploy(api, name, strategy="RollingUpdate")
     before = release_rows(api, name)
     fillers = use_up_inodes(folder)
-    count = api.status(name).get("rolloutCount", 0)
-    api.patch_release(name, {"spec": {"image": GOOD_NEXT}})
-
-    def ended() -> dict[str, Any] | None:
-        status = settled(api, name)
-        return status if status and status.get("rolloutCount", 0) > count else None
-
-    status = wait_for(ended, 180, f"{name}'s rollout ending")
+    status = rollout_ended(api, name, {"spec": {"image": GOOD_NEXT}}, "rollout")
     serving = (version_of(url) or {}).get("image")
     left = half_done(folder)
     for filler in folder.glob("filler-*"):  # room again, for the test to read the database

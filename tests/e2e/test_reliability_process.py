@@ -35,6 +35,7 @@ from reliability_support import (
     lost_rows,
     namespace_operator,
     release_rows,
+    rollout_ended,
     sandbox_only,
     settled,
 )
@@ -140,14 +141,8 @@ def kill_mid_copy(api: Api, name: str, module: str, pattern: str) -> str:
 def retried(api: Api, name: str) -> dict[str, Any]:
     """Retry the failed image (the annotation RETRY_HINT names); the status once that rollout
     ended."""
-    count = api.status(name).get("rolloutCount", 0)
-    api.patch_release(name, {"metadata": {"annotations": {RETRY_ANNOTATION: "after-kill"}}})
-
-    def ended() -> dict[str, Any] | None:
-        status = settled(api, name)
-        return status if status and status.get("rolloutCount", 0) > count else None
-
-    return wait_for(ended, 180, f"{name}'s retried rollout ending")
+    retry = {"metadata": {"annotations": {RETRY_ANNOTATION: "after-kill"}}}
+    return rollout_ended(api, name, retry, "retried rollout")
 
 
 def snapshot_job_killed(api: Api, name: str) -> tuple[bool, str]:
