@@ -55,12 +55,12 @@ fmt: venv ## format and auto-fix the Python code
 
 # The engine is held by this recipe's shell (its pid is the lease) and stopped at the end only
 # when this run started it. Two pytest sessions run side by side: DOCKER_E2E (and DOCKER_TOO)
-# on the sandbox's docker runtime with the operator in it from manifests/
-# (E2E_READINESS_TIMEOUT as on k3s: containers start slower than processes), its output in
+# on the sandbox's docker runtime with the operator in it from manifests/, its output in
 # build/docker-e2e.log and shown when it ends; everything else but DOCKER_E2E on the process
 # runtime, spread over WORKERS pytest-xdist workers. DOCKER_TOO runs on both. Coverage is the
 # process session's (in the docker one the operator and the app run in containers); both add
-# to the same reliability records (emptied first).
+# to the same reliability records (emptied first). Both take E2E_READINESS_TIMEOUT as on k3s:
+# with two sessions on two cores, a good app may take more than the 10 s of a lone run to start.
 DOCKER_E2E := tests/e2e/test_gitsync.py tests/e2e/test_gitsync_release.py tests/e2e/test_release.py \
 	tests/e2e/test_release_faults.py tests/delivery/test_install.py tests/e2e/test_reliability_crash_pod.py \
 	tests/e2e/test_operator_identity.py
@@ -75,10 +75,10 @@ test: lint ## lint, start the engine, build the images, the whole test suite wit
 	bash scripts/images.sh; \
 	$(BIN)/coverage erase; rm -rf .reliability && mkdir -p build; \
 	echo "docker runtime, alongside: $(BIN)/python -m pytest --sandbox-runtime docker $(DOCKER_E2E) $(DOCKER_TOO) (output: $(DOCKER_LOG))"; \
-	E2E_READINESS_TIMEOUT=30 RELIABILITY_APPEND=1 \
-	  $(BIN)/python -m pytest --sandbox-runtime docker --durations=15 $(DOCKER_E2E) $(DOCKER_TOO) > $(DOCKER_LOG) 2>&1 & docker_e2e=$$!; \
+	export E2E_READINESS_TIMEOUT=30 RELIABILITY_APPEND=1; \
+	$(BIN)/python -m pytest --sandbox-runtime docker --durations=15 $(DOCKER_E2E) $(DOCKER_TOO) > $(DOCKER_LOG) 2>&1 & docker_e2e=$$!; \
 	echo "process runtime: $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal --durations=15 --cov $(PYTEST_ARGS) (but DOCKER_E2E)"; \
-	process_rc=0; RELIABILITY_APPEND=1 $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal --durations=15 --cov --cov-report=xml:coverage.xml $(addprefix --ignore=,$(DOCKER_E2E)) $(PYTEST_ARGS) || process_rc=$$?; \
+	process_rc=0; $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal --durations=15 --cov --cov-report=xml:coverage.xml $(addprefix --ignore=,$(DOCKER_E2E)) $(PYTEST_ARGS) || process_rc=$$?; \
 	echo "== the docker runtime's session ($(DOCKER_LOG))"; docker_rc=0; wait $$docker_e2e || docker_rc=$$?; docker_e2e=; cat $(DOCKER_LOG); \
 	[ $$process_rc = 0 ] || { echo "make test: the process runtime's session failed (exit $$process_rc, its report above the docker one)"; exit 1; }; \
 	[ $$docker_rc = 0 ] || { echo "make test: the docker runtime's session failed (exit $$docker_rc, its report just above; also in $(DOCKER_LOG))"; exit 1; }; \

@@ -15,10 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from release_app import seed_users
-from release_support import Api, wait_for
-from reliability_support import release_rows, sandbox_only, settled, spec_history
-from test_reliability_crash import CASES, Killer, Run, Scenario, compare, create, vacuum_due
+from release_support import Api
+from reliability_support import sandbox_only, spec_history
+from test_reliability_crash import CASES, Matrix, compare, prepared, run_all, vacuum_due
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 WHERE = " (operator pod, docker runtime)"
@@ -61,61 +60,27 @@ def test_a_killed_operator_pod_ends_every_step_as_an_uninterrupted_run(
     api = release_api
     sandbox_only(api.cluster)
     calm = {f"{CALM}{s.key}": s for s in CASES.values()}
-    killed = {f"pod-{phase.value.lower()}": s for phase, s in CASES.items()}
-    targets = {f"pod-{phase.value.lower()}": phase.value for phase in CASES}
-    operator = PodKiller(in_cluster)
+    matrix = Matrix(
+        {f"pod-{phase.value.lower()}": s for phase, s in CASES.items()},
+        {f"pod-{phase.value.lower()}": phase.value for phase in CASES},
+    )
     with spec_history(api) as specs:
-        urls, before = prepared(api, {**calm, **killed})
         # First without a kill (the kills would reach them too): each seen in a step of its
         # scenario, then settled.
+        prepared(api, calm)
         steps: dict[str, str] = {}
         for phase, scenario in CASES.items():
             steps.setdefault(f"{CALM}{scenario.key}", phase.value)
         run_all(api, NEVER_KILLED, calm, steps)
-        caught = run_all(api, operator, killed, targets)
-        # A short step may go by while the operator of an earlier kill starts again: each such
-        # case once more, alone, on a Release of its own.
-        for name in [n for n in killed if caught.get(n) != ""]:
-            again, scenario = f"{name}-again", killed.pop(name)
-            targets[again] = targets.pop(name)
-            killed[again] = scenario
-            more_urls, more_rows = prepared(api, {again: scenario})
-            urls, before = {**urls, **more_urls}, {**before, **more_rows}
-            caught |= run_all(api, operator, {again: scenario}, {again: targets[again]})
+        matrix.run(api, PodKiller(in_cluster))
         in_cluster.status_set_by_tests |= {
-            name for name, scenario in {**calm, **killed}.items() if scenario.change is vacuum_due
+            name
+            for name, scenario in {**calm, **matrix.killed}.items()
+            if scenario.change is vacuum_due
         }  # the vacuum's anchor set back
         specs.catch_up()
         side = (api, specs)
-        failures = [
-            compare(side, side, Run(name, targets[name], scenario, before[name], urls[name],
-                                    caught.get(name)), WHERE, CALM)
-            for name, scenario in killed.items()
-        ]  # fmt: skip
+        failures = [compare(side, side, run, WHERE, CALM) for run in matrix.runs()]
     api.kubectl("delete", "releases", "--all", "--timeout=120s")
     failed = [failure for failure in failures if failure]
     assert not failed, "\n".join(failed)
-
-
-def prepared(api: Api, group: dict[str, Scenario]) -> tuple[dict[str, str], dict[str, Any]]:
-    """The Releases created and serving, users seeded, each prepared: (URLs, rows before)."""
-    urls, before = create(api, group), {}
-    for name, scenario in group.items():
-        seed_users(urls[name], 2)
-        scenario.prepare(api, name)
-        before[name] = release_rows(api, name)
-    return urls, before
-
-
-def run_all(
-    api: Api, operator: Any, group: dict[str, Scenario], targets: dict[str, str]
-) -> dict[str, str]:
-    """Start each Release's change with the Killer watching for its step; wait until every
-    one settled; what each kill found (`Killer.caught`)."""
-    with Killer(api, operator, targets) as killer:
-        for name, scenario in group.items():
-            scenario.change(api, name)
-        killer.wait(300)
-    for name in group:
-        wait_for(lambda n=name: settled(api, n), 180, f"{name} settling")
-    return dict(killer.caught)
