@@ -117,7 +117,8 @@ class Syncer:
         if decision.action is Action.SUSPENDED:
             now = datetime.now(UTC)
             suspended = build_suspended_status(self.status, generation=generation, now=now)
-            await self._mark(obj, "suspended", suspended)
+            # once per generation: a spec changed while suspended is observed all the same
+            await self._mark(obj, f"suspended-{generation}", suspended)
             return None
         self.marked.clear()
         log.info("syncing %s/%s: %s", meta["namespace"], meta["name"], decision.why)
@@ -171,7 +172,8 @@ class Syncer:
         self.status = status
 
     async def _mark(self, obj: Body, key: str, status: Body) -> None:
-        """Write a status that needs no attempt (suspended, invalid spec) once per occasion."""
+        """Write a status that needs no attempt (suspended, invalid spec) once per occasion
+        (its key names the generation)."""
         if key in self.marked:
             return
         self.marked = {key}
