@@ -66,7 +66,7 @@ DOCKER_E2E := tests/e2e/test_gitsync.py tests/e2e/test_gitsync_release.py tests/
 	tests/e2e/test_operator_identity.py
 DOCKER_TOO := tests/e2e/test_release_preflight.py tests/e2e/test_release_backup.py \
 	tests/e2e/test_release_bad_inputs.py tests/e2e/test_release_health.py \
-	tests/e2e/test_release_image.py tests/e2e/test_gitsync_scope.py
+	tests/e2e/test_release_image.py tests/e2e/test_gitsync_scope.py tests/e2e/test_reliability_crash_gitsync.py
 DOCKER_LOG := build/docker-e2e.log
 test: lint ## lint, start the engine, build the images, the whole test suite with coverage (app/ and operator/ >= 90%), docs/reliability.md, the quick benches
 	@set -e; lease=$$$$; docker_e2e=; bash scripts/engine.sh up --lease $$lease; \

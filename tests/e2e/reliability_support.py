@@ -242,3 +242,23 @@ def deployment_spec(deployment: Any) -> tuple[int, str, int]:
 def spec_history(api: Api) -> History:
     """Every spec the namespace's Deployments went through: one applied twice or half shows."""
     return History(api.apps.list_namespaced_deployment, api.ns, deployment_spec)
+
+
+ON_POD = " (operator pod, docker runtime)"  # how the records name a kill of the operator's pod
+
+
+class PodKiller:
+    """An operator to kill and start again: the in-cluster one (tests.support.in_cluster),
+    whose pod is deleted with grace 0 (its container SIGKILLed, its Deployment starts
+    another), back as soon as the new container runs (not its readiness probe)."""
+
+    def __init__(self, operator: Any) -> None:
+        self.operator = operator
+
+    def kill(self) -> None:
+        """Delete its pod with grace 0."""
+        self.operator.kill()
+
+    def start(self) -> None:
+        """Wait for the new pod's container."""
+        self.operator.start(ready=False)

@@ -6,6 +6,8 @@ uninterrupted outcome is known exactly (every object of the commit applied once,
 recorded, nothing else written), so each case is compared with it: a watch on the ConfigMaps
 sees every write, so an object applied twice or a build applied half shows. The remote is
 real git over HTTPS (git http-backend) whose requests can be held, as a slow remote holds them.
+On the docker runtime the operator is the in-cluster one of the session and each kill deletes
+its pod with grace 0; the cases and what they must end with are the same.
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ import pytest
 from gitops.api import GROUP, SYNC_REQUEST_ANNOTATION, VERSION
 from gitops.sync.plan import Action
 from release_support import Api, Operator, wait_for
-from reliability_support import History, sandbox_only, set_faults
+from reliability_support import ON_POD, History, PodKiller, sandbox_only, set_faults
 from support.git import GitHttpsServer, GitRemote
+from support.in_cluster import APP_NS, OPERATOR_UID
 from support.operator_process import install_crds
 from support.reliability import record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 OBJECTS = 6  # ConfigMaps in each build: enough for an apply to be caught half-way
+# What a sync may take once the operator is back: long, as an operator's pod starts slower
+# than a process on a loaded machine, and a timeout must not decide an outcome.
+WAIT = 90
 
 
 def overlay(name: str, value: str) -> dict[str, str]:
@@ -45,14 +51,16 @@ class Syncs:
     """The namespace, its operator, the HTTPS remote and a watch on every ConfigMap write."""
 
     api: Api
-    operator: Operator
+    operator: Operator | PodKiller
     https: GitHttpsServer
     root: Path
     writes: History
+    owner: int | None = None  # of the remotes (the in-cluster operator's user)
+    where: str = ""  # what is killed, for the records, when not an operator process
 
     def create(self, name: str) -> tuple[GitRemote, str]:
         """A remote of its own and a GitSync following it; the first commit, applied."""
-        remote = GitRemote(self.root / name)
+        remote = GitRemote(self.root / name, owner=self.owner)
         first = remote.commit(overlay(name, "1"))
         spec = {"url": self.https.url(f"{name}/remote.git"), "path": name, "interval": "1h"}
         spec["secretRef"] = {"name": "git-auth"}
@@ -61,7 +69,7 @@ class Syncs:
         self.api.custom.create_namespaced_custom_object(
             GROUP, VERSION, self.api.ns, "gitsyncs", body
         )
-        wait_for(lambda: self.applied(name, first), 30, f"the first sync of {name}")
+        wait_for(lambda: self.applied(name, first), WAIT, f"the first sync of {name}")
         return remote, first
 
     def status(self, name: str) -> dict[str, Any]:
@@ -93,7 +101,7 @@ class Syncs:
 
     def handled(self, name: str, token: str) -> None:
         """Wait until the request was handled."""
-        wait_for(lambda: self.status(name).get("lastHandledSyncRequest") == token, 30, token)
+        wait_for(lambda: self.status(name).get("lastHandledSyncRequest") == token, WAIT, token)
 
     def values(self, name: str) -> list[list[str]]:
         """The values each of the GitSync's ConfigMaps was written with, write by write."""
@@ -111,17 +119,20 @@ def configmap_write(configmap: Any) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def syncs(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Syncs]:
-    """A namespace, an HTTPS git server in front of the cases' remotes, the operator."""
+def syncs(
+    cluster: Any, in_cluster: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Syncs]:
+    """A namespace, an HTTPS git server in front of the cases' remotes, the operator: a process
+    of its own, or the in-cluster one (in its namespace, the remotes where its user reads)."""
     sandbox_only(cluster)
+    if in_cluster is not None:
+        yield from pod_syncs(cluster, in_cluster)
+        return
     root = tmp_path_factory.mktemp("gitsync-crash")
     api = Api(cluster, f"crash-sync-{uuid.uuid4().hex[:6]}")
     install_crds(cluster.kubeconfig)
     api.core.create_namespace({"metadata": {"name": api.ns}})
-    api.core.create_namespaced_secret(
-        api.ns,
-        {"metadata": {"name": "git-auth"}, "stringData": {"username": "ci", "password": "p"}},
-    )
+    git_auth(api)
     https = GitHttpsServer(root, "ci", "p", root)
     https.start()
     env = {"GIT_SSL_CAINFO": str(https.cert), "WORK_DIR": str(root / "work")}
@@ -136,6 +147,32 @@ def syncs(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sy
     api.core.delete_namespace(api.ns)
 
 
+def git_auth(api: Api) -> None:
+    """The Secret the GitSyncs log in to the remote with."""
+    body = {"metadata": {"name": "git-auth"}, "stringData": {"username": "ci", "password": "p"}}
+    api.core.create_namespaced_secret(api.ns, body)
+
+
+def pod_syncs(cluster: Any, in_cluster: Any) -> Iterator[Syncs]:
+    """Syncs in the in-cluster operator's namespace, on the git port it may reach."""
+    root = in_cluster.shared / f"gitsync-crash-{uuid.uuid4().hex[:6]}"
+    root.mkdir(mode=0o755)
+    api = Api(cluster, APP_NS)
+    git_auth(api)
+    certs = in_cluster.shared / "certs"  # where its GIT_SSL_CAINFO points
+    https = GitHttpsServer(root, "ci", "p", certs, in_cluster.git_port, OPERATOR_UID)
+    https.start()
+    try:
+        with History(api.core.list_namespaced_config_map, api.ns, configmap_write) as writes:
+            yield Syncs(api, PodKiller(in_cluster), https, root, writes, OPERATOR_UID, ON_POD)
+        names = [f"gitsync/gs-{action.value}" for action in Action]
+        api.kubectl("delete", *names, "--ignore-not-found", "--timeout=120s")
+    finally:
+        api.kubectl("delete", "secret/git-auth", "--ignore-not-found")
+        https.gate.set()
+        https.stop()
+
+
 def killed_in_fetch(syncs: Syncs, name: str) -> str:
     """A new commit's fetch held at the remote: killed there, then the remote answers."""
     remote, _ = syncs.create(name)
@@ -143,11 +180,11 @@ def killed_in_fetch(syncs: Syncs, name: str) -> str:
     held = syncs.https.held
     second = remote.commit(overlay(name, "2"))
     syncs.request(name)
-    wait_for(lambda: syncs.https.held > held, 30, "the fetch reaching the remote")
+    wait_for(lambda: syncs.https.held > held, WAIT, "the fetch reaching the remote")
     syncs.operator.kill()
     syncs.https.gate.set()
     syncs.operator.start()
-    wait_for(lambda: syncs.applied(name, second), 30, f"{name} applying the new commit")
+    wait_for(lambda: syncs.applied(name, second), WAIT, f"{name} applying the new commit")
     return "the fetch of a new commit"
 
 
@@ -158,13 +195,13 @@ def killed_in_apply(syncs: Syncs, name: str) -> str:
     try:
         second = remote.commit(overlay(name, "2"))
         syncs.request(name)
-        wait_for(lambda: any("2" in v for v in syncs.values(name)), 30, "the apply under way")
+        wait_for(lambda: any("2" in v for v in syncs.values(name)), WAIT, "the apply under way")
         syncs.operator.kill()
         written = sum("2" in v for v in syncs.values(name))
     finally:
         set_faults(syncs.api.cluster)
     syncs.operator.start()
-    wait_for(lambda: syncs.applied(name, second), 30, f"{name} applying the new commit")
+    wait_for(lambda: syncs.applied(name, second), WAIT, f"{name} applying the new commit")
     return f"the apply, {written} of {OBJECTS} objects written"
 
 
@@ -182,7 +219,7 @@ def killed_up_to_date(syncs: Syncs, name: str) -> str:
     syncs.https.gate.clear()
     held = syncs.https.held
     token = syncs.request(name)
-    wait_for(lambda: syncs.https.held > held, 30, "the fetch reaching the remote")
+    wait_for(lambda: syncs.https.held > held, WAIT, "the fetch reaching the remote")
     syncs.operator.kill()
     syncs.https.gate.set()
     syncs.operator.start()
@@ -194,15 +231,15 @@ def killed_suspended(syncs: Syncs, name: str) -> str:
     """Killed while suspended, a commit pushed meanwhile: not applied until resumed, once."""
     remote, _ = syncs.create(name)
     syncs.patch(name, {"spec": {"suspend": True}})
-    wait_for(lambda: syncs.status(name).get("observedGeneration") == 2, 30, "suspended")
+    wait_for(lambda: syncs.status(name).get("observedGeneration") == 2, WAIT, "suspended")
     syncs.operator.kill()
     second = remote.commit(overlay(name, "2"))
     syncs.operator.start()
     syncs.patch(name, {"spec": {"interval": "2h"}})
-    wait_for(lambda: syncs.status(name).get("observedGeneration") == 3, 30, "seen suspended")
+    wait_for(lambda: syncs.status(name).get("observedGeneration") == 3, WAIT, "seen suspended")
     early = [v for v in syncs.values(name) if "2" in v]
     syncs.patch(name, {"spec": {"suspend": False}})
-    wait_for(lambda: syncs.applied(name, second), 30, f"{name} applying once resumed")
+    wait_for(lambda: syncs.applied(name, second), WAIT, f"{name} applying once resumed")
     return "suspended" + (f"; applied while suspended: {early}" if early else "")
 
 
@@ -242,5 +279,6 @@ def test_a_killed_operator_ends_each_action_as_an_uninterrupted_sync(
     detail = (
         "; ".join(problems) or f"killed in {killed_in}: every object written once, as uninterrupted"
     )
-    record("crash", controller="GitSync", step=action.value, survived=not problems, detail=detail)
+    controller = f"GitSync{syncs.where}"
+    record("crash", controller=controller, step=action.value, survived=not problems, detail=detail)
     assert not problems, detail

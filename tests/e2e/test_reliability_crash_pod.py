@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 from release_support import Api
-from reliability_support import sandbox_only, spec_history
+from reliability_support import ON_POD, PodKiller, sandbox_only, spec_history
 from test_reliability_crash import CASES, Matrix, compare, prepared, run_all, vacuum_due
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-WHERE = " (operator pod, docker runtime)"
 CALM = "calm-"  # the uninterrupted Releases: calm-<scenario key>
 
 
@@ -35,21 +34,6 @@ class NeverKilled:
 
 
 NEVER_KILLED: Any = NeverKilled()
-
-
-class PodKiller:
-    """The Killer's operator: the in-cluster one, back as soon as its new container runs."""
-
-    def __init__(self, operator: Any) -> None:
-        self.operator = operator
-
-    def kill(self) -> None:
-        """Delete its pod with grace 0."""
-        self.operator.kill()
-
-    def start(self) -> None:
-        """Wait for the new pod's container (not its readiness probe)."""
-        self.operator.start(ready=False)
 
 
 def test_a_killed_operator_pod_ends_every_step_as_an_uninterrupted_run(
@@ -80,7 +64,7 @@ def test_a_killed_operator_pod_ends_every_step_as_an_uninterrupted_run(
         }  # the vacuum's anchor set back
         specs.catch_up()
         side = (api, specs)
-        failures = [compare(side, side, run, WHERE, CALM) for run in matrix.runs()]
+        failures = [compare(side, side, run, ON_POD, CALM) for run in matrix.runs()]
     api.kubectl("delete", "releases", "--all", "--timeout=120s")
     failed = [failure for failure in failures if failure]
     assert not failed, "\n".join(failed)
