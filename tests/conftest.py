@@ -13,7 +13,7 @@ from unittest import mock
 
 import pytest
 from kubecluster import Cluster
-from support import canary, reliability
+from support import canary, reliability, schedule
 from support.engine import engine_environment
 from support.in_cluster import NOTIFY_SECRET, OPERATOR_NS, InClusterOperator
 from support.sandbox import running_sandbox
@@ -53,9 +53,11 @@ def distributed(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Whether this process collects for the canary search."""
+    """Whether this process collects for the canary search; the long modules first in a run
+    spread over worksteal workers (support.schedule)."""
     global COLLECTING  # pytest hands the report hook no config
     COLLECTING = not distributed(config)
+    schedule.register(config)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
