@@ -12,6 +12,7 @@ from gitops.release.actions import Action, DeletePod, EnsureDeployment, Event, S
 from gitops.release.builders import build_deployment, build_job
 from gitops.release.preflightpod import build_preflight_pod
 from gitops.release.spec import ReleaseSpec
+from gitops.runtime import Runtime
 from gitops.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,28 @@ async def write_status(kube: Kube, release: Body, status: Mapping[str, Any]) -> 
         release_path(meta["namespace"], meta["name"]) + "/status", {"status": patch}
     )
     return True
+
+
+async def carry_out(
+    runtime: Runtime, release: Body, spec: ReleaseSpec, action: Action, status: Mapping[str, Any]
+) -> str:
+    """The plan's action and its status, in the order that survives a kill between them.
+
+    A new phase is written first: an operator killed before its action decides again in that
+    phase, which asks for the action again (every step derives it from what it observes).
+    Acting first would leave the old phase to decide on a world the new one made, and undo
+    it: a rollback's stop taken for drift, and the failed image rolled out once more. Within a
+    phase the action comes first, so a status never tells of a Job or change not yet made.
+    Returns what the action did.
+    """
+    kube = runtime.kube
+    moved = (release.get("status") or {}).get("phase") != status.get("phase")
+    if moved:
+        await write_status(kube, release, status)
+    done = await apply_action(kube, runtime.settings, release, spec, action)
+    if not moved:
+        await write_status(kube, release, status)
+    return done
 
 
 async def record_event(kube: Kube, release: Body, event: Event) -> None:

@@ -12,7 +12,7 @@ from gitops.kube import namespaced
 from gitops.loop import Loop, run_loop
 from gitops.notify import notify
 from gitops.release.act import (
-    apply_action,
+    carry_out,
     record_event,
     release_path,
     take_restore_annotation,
@@ -68,15 +68,15 @@ async def reconcile(runtime: Runtime, namespace: str, name: str) -> tuple[float 
         generation = int(release["metadata"].get("generation") or 0)
         decision = decide_invalid(spec, old, now=datetime.now(UTC), generation=generation)
         status, requeue = decision.status, decision.action.requeue_after
+        await write_status(kube, release, status)
     else:
         decision, backup = decide_both(
             spec, old, await observe(kube, release, spec, runtime.settings)
         )
         action = combined_action(decision, backup)
-        done = await apply_action(kube, runtime.settings, release, spec, action)
-        log.debug("%s -> %s", type(action).__name__, done, extra=_ref(namespace, name))
         status, requeue = backup.status, _sooner(action.requeue_after, backup.requeue_after)
-    await write_status(kube, release, status)
+        done = await carry_out(runtime, release, spec, action, status)
+        log.debug("%s -> %s", type(action).__name__, done, extra=_ref(namespace, name))
     await take_restore_annotation(kube, release, status)
     events = (decision.event,) if decision.event else ()
     for event in (*events, *(backup.events if backup else ())):

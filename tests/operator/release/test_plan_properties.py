@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gitops.release.actions import EnsureDeployment, StartJob, StartPod
+from gitops.release.actions import EnsureDeployment, StartJob, StartPod, Wait
 from gitops.release.observed import (
     CheckResult,
     DeploymentView,
@@ -21,7 +21,7 @@ from gitops.release.spec import ReleaseSpec
 from gitops.release.state import Phase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from planhelpers import SNAPSHOT_RESULT, T0, V1, V2, V3, make_spec, ready_status
+from planhelpers import SNAPSHOT_RESULT, T0, V1, V2, V3, make_spec, ready_status, shape
 
 IMAGES = (V1, V2, V3)
 PHASES = {phase.value for phase in Phase}  # the CRD's enum (test_crd holds the two equal)
@@ -286,3 +286,32 @@ def test_a_preflight_pod_only_ever_sees_its_own_folder(sequence: list[Any], retr
             assert status.get("image"), "a first deploy has nothing to protect: no preflight"
             rollout = decision.status["rollout"]
             assert (rollout["step"], request.image) == ("Preflight", rollout["targetImage"])
+
+
+@QUICK
+@given(st.lists(worlds, min_size=1, max_size=30), st.sampled_from(("", "r1")))
+def test_a_new_phase_asks_again_for_an_action_that_was_lost(
+    sequence: list[Any], retry: str
+) -> None:
+    """The operator records a new phase before its action (gitops.release.reconcile): killed in
+    between, it decides again in the new phase on a world the action never reached. It must
+    not undo the step (the other image) nor skip what the step needs (its Job or Pod)."""
+    for spec, status, world, decision in _run(sequence, retry):
+        lost = decision.action
+        if decision.status.get("phase") == status.get("phase") or isinstance(lost, Wait):
+            continue
+        redo = decide(spec, decision.status, world).action
+        steps = (status.get("phase"), decision.status.get("phase"), shape(lost), shape(redo))
+        if isinstance(lost, EnsureDeployment):
+            assert not isinstance(redo, EnsureDeployment) or redo.image == lost.image, steps
+        elif shape(redo) != shape(lost):  # a Job or Pod: asked for again, or found there
+            assert isinstance(redo, Wait), steps
+            assert _found(world, lost), steps
+
+
+def _found(world: Observed, action: Any) -> bool:
+    """Whether the world shows the Job or preflight Pod the action starts."""
+    if isinstance(action, StartJob):
+        jobs = (world.snapshot_job, world.restore_job, world.copy_job, world.clean_job)
+        return any(job is not None and job.name == action.job.name for job in jobs)
+    return bool(world.preflight_pods)
