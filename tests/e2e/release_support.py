@@ -215,5 +215,9 @@ def deploy_good(api: Api, name: str, image: str = GOOD, **spec: Any) -> str:
     assert applied.returncode == 0, applied.stderr
     api.wait_phase(name, "Ready", timeout=60)
     url = api.cluster.node_url(api.node_port(name))
-    wait_for(lambda: answers(f"{url}/version"), 30, f"{name} answering /version")
+    try:
+        wait_for(lambda: answers(f"{url}/version"), 60, f"{name} answering /version at {url}")
+    except AssertionError as error:
+        seen = api.kubectl("get", "services,endpointslices,pods", "-o", "wide").stdout
+        raise AssertionError(f"{error}\n{seen}") from None
     return url
