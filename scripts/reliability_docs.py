@@ -33,6 +33,7 @@ VARYING = [
     (re.compile(r"localhost:\d+"), "localhost:<port>"),
     (re.compile(r"/tmp/[^\s'\"),;]+"), "<tmp>"),  # noqa: S108  a pattern, not a file
     (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?"), "<time>"),
+    (re.compile(r"\bcommit [0-9a-f]{7,40}\b"), "commit <id>"),  # one of digits only too
     (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b"), "<id>"),  # commits
 ]
 START, END = "<!-- {}:start -->", "<!-- {}:end -->"

@@ -120,3 +120,15 @@ def test_the_committed_doc_is_the_generators_and_names_every_figure() -> None:
         assert f"| {figure}" in text
     assert "<!-- bad-inputs:start -->" in text
     assert "<!-- crash-steps:start -->" in text
+
+
+def test_a_commit_of_digits_only_is_blanked_as_any_other() -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        from reliability_docs import stable
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    for commit in ("125462429660", "106da864efd6"):
+        assert stable(f"Nothing applied; commit {commit} cannot be applied") == (
+            "Nothing applied; commit <id> cannot be applied"
+        )
