@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sandbox.client.objects import Obj, is_pod_active, is_pod_ready
 from sandbox.client.view import ClusterView
+from sandbox.hostports import pick_node_port
 
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 # (pod, port number or containerPort name) -> a connection into the pod, from the kubelet
@@ -42,7 +42,8 @@ def allocate_node_ports(services: list[Obj], service: Obj) -> list[dict[str, Any
     free = [n for n in range(*NODE_PORT_RANGE) if n not in used]
     for port in ports:
         if not port.get("nodePort"):
-            port["nodePort"] = free.pop(random.randrange(len(free)))  # noqa: S311  # nosec B311 - a port, not a secret
+            port["nodePort"] = pick_node_port(free)
+            free.remove(port["nodePort"])
     return ports
 
 

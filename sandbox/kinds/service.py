@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import random
 from typing import Any
 
 from sandbox.apiserver import meta
 from sandbox.apiserver.registry import ResourceType
 from sandbox.apiserver.strategy import Cause, Column, Strategy, immutable_fields
+from sandbox.hostports import pick_node_port
 from sandbox.kinds.common import AGE, NAME, constant, required, spec
 
 Obj = dict[str, Any]
@@ -36,8 +36,7 @@ def defaults(obj: Obj, old: Obj | None) -> None:
         port.setdefault("protocol", "TCP")
         port.setdefault("targetPort", port.get("port"))
         if exposed and not port.get("nodePort"):
-            free = sorted(set(NODE_PORTS) - _node_ports)
-            port["nodePort"] = random.choice(free)  # noqa: S311
+            port["nodePort"] = pick_node_port(set(NODE_PORTS) - _node_ports)
         if port.get("nodePort"):
             _node_ports.add(port["nodePort"])
     if exposed:
