@@ -191,7 +191,8 @@ def killed_in_fetch(syncs: Syncs, name: str) -> str:
 def killed_in_apply(syncs: Syncs, name: str) -> str:
     """Every API request slowed; killed once the first object of the new commit is written."""
     remote, _ = syncs.create(name)
-    set_faults(syncs.api.cluster, latency_ms=150)
+    # the pod's kill (an API call, then the kubelet) takes longer than a process's SIGKILL
+    set_faults(syncs.api.cluster, latency_ms=600 if syncs.where else 150)
     try:
         second = remote.commit(overlay(name, "2"))
         syncs.request(name)

@@ -133,6 +133,7 @@ def sync_all(api: Api, remote: GitRemote, value: str, *, create: bool) -> str:
 
 
 @pytest.mark.usefixtures("faulty")
+@pytest.mark.timeout(900)  # 40 runs through the faults: about 4 minutes, more on a loaded machine
 def test_runs_and_syncs_converge_through_api_faults(cluster: Any, tmp_path: Path) -> None:
     sandbox_only(cluster)
     install_crds(cluster.kubeconfig)
