@@ -218,6 +218,7 @@ def deploy_good(api: Api, name: str, image: str = GOOD, **spec: Any) -> str:
     try:
         wait_for(lambda: answers(f"{url}/version"), 60, f"{name} answering /version at {url}")
     except AssertionError as error:
-        seen = api.kubectl("get", "services,endpointslices,pods", "-o", "wide").stdout
-        raise AssertionError(f"{error}\n{seen}") from None
+        seen = api.kubectl("get", "services,endpointslices,pods", "-o", "wide")
+        seen_text = seen.stdout + seen.stderr
+        raise AssertionError(f"{error}\n{seen_text}") from None
     return url
